@@ -1,0 +1,102 @@
+/**
+ * Every error infra-sync raises on purpose is an InfraSyncError: a stable
+ * `code` callers switch on, structured `data`, and `retryable` so the worker
+ * decides retry-or-give-up by type, never by message text.
+ * The HTTP status for each code lives in one table in http/error-handler.ts.
+ */
+export type ErrorData = Record<string, unknown>
+
+export class InfraSyncError extends Error {
+  readonly code: string
+  readonly retryable: boolean
+  readonly data: ErrorData
+
+  constructor(code: string, message: string, opts: { retryable?: boolean; data?: ErrorData; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
+    this.name = new.target.name
+    this.code = code
+    this.retryable = opts.retryable ?? false
+    this.data = opts.data ?? {}
+  }
+}
+
+/** The request or input is malformed (400). */
+export class ValidationError extends InfraSyncError {
+  constructor(message: string, data: ErrorData = {}, code = 'INVALID_INPUT') {
+    super(code, message, { data })
+  }
+}
+
+export class InvalidImageRefError extends InfraSyncError {
+  constructor(message: string, data: ErrorData = {}) {
+    super('INVALID_IMAGE_REF', message, { data })
+  }
+}
+
+export class SignatureError extends InfraSyncError {
+  constructor(code: 'SIGNATURE_MISSING' | 'SIGNATURE_INVALID' | 'TIMESTAMP_OUT_OF_RANGE', message: string, data: ErrorData = {}) {
+    super(code, message, { data })
+  }
+}
+
+/** Authenticated, but not allowed to speak for that source (403). */
+export class ForbiddenSourceError extends InfraSyncError {
+  constructor(message: string, data: ErrorData = {}) {
+    super('SOURCE_FORBIDDEN', message, { data })
+  }
+}
+
+export class NotFoundError extends InfraSyncError {
+  constructor(message: string, data: ErrorData = {}) {
+    super('NOT_FOUND', message, { data })
+  }
+}
+
+export class ConfigError extends InfraSyncError {
+  constructor(message: string, data: ErrorData = {}) {
+    super('CONFIG_INVALID', message, { data })
+  }
+}
+
+/** YAML that does not parse, or parses to something other than what the format expects. */
+export class YamlError extends InfraSyncError {
+  constructor(code: 'YAML_INVALID' | 'YAML_HOSTILE' | 'YAML_UNSUPPORTED', message: string, data: ErrorData = {}) {
+    super(code, message, { data })
+  }
+}
+
+/** A path that would escape the repository or touch git's own files. */
+export class UnsafePathError extends InfraSyncError {
+  constructor(message: string, data: ErrorData = {}) {
+    super('PATH_UNSAFE', message, { data })
+  }
+}
+
+/** The edited text did not read back as the value that was set: nothing is written. */
+export class EditVerifyError extends InfraSyncError {
+  constructor(message: string, data: ErrorData = {}) {
+    super('EDIT_VERIFY_FAILED', message, { data })
+  }
+}
+
+/** The remote moved while we were working: re-plan on the new head. */
+export class PushRejectedError extends InfraSyncError {
+  constructor(message: string, data: ErrorData = {}) {
+    super('PUSH_REJECTED', message, { retryable: true, data })
+  }
+}
+
+/** A git network operation failed; whether a push landed is unknown until the next fetch. */
+export class GitRemoteError extends InfraSyncError {
+  constructor(message: string, data: ErrorData = {}, opts: { retryable?: boolean; cause?: unknown } = {}) {
+    super('GIT_REMOTE', message, { retryable: opts.retryable ?? true, data, cause: opts.cause })
+  }
+}
+
+export class StoreUnavailableError extends InfraSyncError {
+  constructor(message: string, cause?: unknown) {
+    super('STORE_UNAVAILABLE', message, { retryable: true, cause })
+  }
+}
+
+export const isInfraSyncError = (e: unknown): e is InfraSyncError => e instanceof InfraSyncError

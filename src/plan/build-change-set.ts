@@ -1,0 +1,173 @@
+import type { ChangeSet, EventOutcome, FileEdit, TargetOutcome, ValueChange } from '../core/change-set.js'
+import { InfraSyncError } from '../core/errors.js'
+import { formatImageValue, type ImageValue } from '../editors/editor.js'
+import { editorFor } from '../editors/registry.js'
+import { parsePolicy } from '../policies/registry.js'
+import type { Candidate as Build } from '../policies/policy.js'
+import type { MatchedEvent } from './match-events.js'
+
+/** What infra-sync last applied to a target, from its own history. */
+export interface AppliedRecord {
+  readonly tag?: string
+  readonly digest?: string
+  readonly builtAt: string
+  readonly eventId: string
+}
+
+export type HistoryLookup = (service: string, environment: string, image: string) => AppliedRecord | undefined
+
+/** A file as read at the planned-on commit: its text, absent, or an error reading it. */
+export type FileContent = { readonly text: string } | { readonly error: InfraSyncError } | null
+
+export interface PlanOptions {
+  /** Whether pull-request delivery is available; without it such targets are skipped. */
+  readonly pullRequests: boolean
+}
+
+interface Applied {
+  readonly outcome: { eventIndex: number; targetIndex: number }
+  readonly change: ValueChange
+  readonly record: AppliedRecord
+}
+
+const sameValue = (a: ImageValue, b: { tag?: string | undefined; digest?: string | undefined }) =>
+  (b.tag === undefined || a.tag === b.tag) && (b.digest === undefined || a.digest === b.digest)
+
+/**
+ * Decides every target of every event in a batch and produces the file edits.
+ * Events are taken in order; each decision sees the edits of the events
+ * before it, so a batch commits the same result as applying one at a time.
+ * An event whose file cannot be read or edited fails as a whole and changes nothing.
+ */
+export function buildChangeSet(matched: readonly MatchedEvent[], files: ReadonlyMap<string, FileContent>, history: HistoryLookup, options: PlanOptions): ChangeSet {
+  const texts = new Map<string, { before: string; after: string }>()
+  const applied = new Map<string, Applied>()
+  const perEvent: TargetOutcome[][] = []
+  const failures: (EventOutcome | null)[] = []
+
+  matched.forEach((m, eventIndex) => {
+    const { pending } = m
+    const { event } = pending
+    const build: Build = { ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }), builtAt: event.builtAt ?? pending.receivedAt }
+    const to = formatImageValue(build)!
+    const outcomes: TargetOutcome[] = [...m.decided]
+    // Work on copies so a failing event leaves nothing behind.
+    const localTexts = new Map<string, { before: string; after: string }>()
+    const localApplied: [string, Applied][] = []
+    let failure: EventOutcome | null = null
+
+    for (const { service, target } of m.candidates) {
+      const file = target.file!
+      const image = service.config!.image
+      const base = { service: service.name, environment: target.environment, file, image }
+      const content = files.get(file)
+      if (!content) {
+        outcomes.push({ ...base, decision: 'skip', code: 'target-missing', reason: `${file} does not exist` })
+        continue
+      }
+      if ('error' in content) {
+        failure = failed(pending.id, content.error, outcomes)
+        break
+      }
+      const state = localTexts.get(file) ?? texts.get(file) ?? { before: content.text, after: content.text }
+      try {
+        const editor = editorFor(file)
+        const current = editor.read(state.after, service.config!.imageAsWritten, file)
+        const from = formatImageValue(current)
+        const at = { ...base, ...(from !== undefined && { from }), to }
+        const policy = parsePolicy(target.policy)
+        const verdict = policy.accepts(build)
+        if (!verdict.ok) {
+          outcomes.push({ ...at, decision: 'skip', code: 'policy-filtered', reason: verdict.reason })
+          continue
+        }
+        if (current && sameValue(current, build)) {
+          outcomes.push({ ...at, decision: 'skip', code: 'already-current', reason: `already ${from} in ${file}` })
+          continue
+        }
+        const key = `${service.name}\u0000${target.environment}\u0000${image}`
+        const last = localApplied.findLast(([k]) => k === key)?.[1].record ?? applied.get(key)?.record ?? history(service.name, target.environment, image)
+        if (current?.tag !== undefined || current?.digest !== undefined) {
+          const knownBuiltAt = last && sameValue(current, last) ? last.builtAt : undefined
+          const cmp = policy.compare(build, { ...current, ...(knownBuiltAt && { builtAt: knownBuiltAt }) })
+          if (cmp !== null && cmp <= 0) {
+            outcomes.push({ ...at, decision: 'skip', code: 'older', reason: `${to} is not newer than ${from} in ${file}` })
+            continue
+          }
+        }
+        if (last) {
+          const cmp = policy.compare(build, last)
+          if (cmp !== null && cmp <= 0) {
+            outcomes.push({ ...at, decision: 'skip', code: 'older', reason: `${to} is not newer than ${formatImageValue(last)}, which infra-sync applied to ${file}` })
+            continue
+          }
+        }
+        if (target.update === 'pull-request' && !options.pullRequests) {
+          outcomes.push({ ...at, decision: 'skip', code: 'pull-request-unavailable', reason: `${service.name}/${target.environment} is updated by pull request, and no forge is configured` })
+          continue
+        }
+        const result = editor.set(state.after, { image: service.config!.imageAsWritten, ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }) }, file)
+        localTexts.set(file, { before: state.before, after: result.text })
+        const change: ValueChange = {
+          eventId: pending.id,
+          service: service.name,
+          environment: target.environment,
+          image,
+          ...(from !== undefined && { from }),
+          to,
+          ...(event.tag && { tag: event.tag }),
+          ...(event.digest && { digest: event.digest }),
+          builtAt: build.builtAt!,
+        }
+        outcomes.push({ ...at, decision: 'update', code: 'updated', reason: `${from ?? 'unset'} → ${to} in ${file}`, update: target.update })
+        localApplied.push([key, { outcome: { eventIndex, targetIndex: outcomes.length - 1 }, change, record: { ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }), builtAt: build.builtAt!, eventId: pending.id } }])
+      } catch (e) {
+        if (!(e instanceof InfraSyncError)) throw e
+        failure = failed(pending.id, e, outcomes)
+        break
+      }
+    }
+
+    failures.push(failure)
+    perEvent.push(outcomes)
+    if (failure) return
+    for (const [file, state] of localTexts) texts.set(file, state)
+    for (const [key, a] of localApplied) {
+      const prev = applied.get(key)
+      let change = a.change
+      if (prev) {
+        // A later event in the same batch replaces an earlier one's value: one commit, the earlier one is superseded.
+        const o = perEvent[prev.outcome.eventIndex]![prev.outcome.targetIndex]!
+        perEvent[prev.outcome.eventIndex]![prev.outcome.targetIndex] = { ...o, decision: 'skip', code: 'superseded', reason: `superseded by event ${pending.id} in the same commit` }
+        const { from: _ignored, ...rest } = change
+        change = prev.change.from !== undefined ? { ...rest, from: prev.change.from } : rest
+        const fixed = perEvent[eventIndex]![a.outcome.targetIndex]!
+        perEvent[eventIndex]![a.outcome.targetIndex] = { ...fixed, ...(prev.change.from !== undefined ? { from: prev.change.from } : {}) }
+      }
+      applied.set(key, { ...a, change })
+    }
+  })
+
+  const edits: FileEdit[] = []
+  for (const [path, state] of texts) {
+    if (state.after === state.before) continue
+    const changes = [...applied.values()].filter((a) => perEvent[a.outcome.eventIndex]![a.outcome.targetIndex]!.file === path).map((a) => a.change)
+    edits.push({ path, before: state.before, after: state.after, changes })
+  }
+  const outcomes = matched.map((m, i) => failures[i] ?? summarise(m.pending.id, m.pending.event.image, perEvent[i]!))
+  return { edits, outcomes }
+}
+
+function failed(id: string, e: InfraSyncError, targets: TargetOutcome[]): EventOutcome {
+  return { id, status: 'failed', code: e.code, reason: e.message, retryable: true, targets }
+}
+
+function summarise(id: string, image: string, targets: TargetOutcome[]): EventOutcome {
+  if (targets.some((t) => t.decision === 'update')) return { id, status: 'applied', targets }
+  if (targets.length === 0) return { id, status: 'skipped', code: 'no-target', reason: `no service deploys ${image}`, targets }
+  const reject = targets.find((t) => t.decision === 'reject')
+  if (reject) return { id, status: 'rejected', code: reject.code, reason: reject.reason, targets }
+  const first = targets[0]!
+  if (targets.every((t) => t.code === first.code)) return { id, status: 'skipped', code: first.code, reason: targets.length === 1 ? first.reason : `${first.reason} (and ${targets.length - 1} more)`, targets }
+  return { id, status: 'skipped', code: 'mixed', reason: targets.map((t) => `${t.service}/${t.environment}: ${t.reason}`).join('; '), targets }
+}

@@ -1,0 +1,59 @@
+import type { PendingEvent, TargetOutcome } from '../core/change-set.js'
+import { refMatches } from '../projects/branch-filter.js'
+import type { Registry, Service, ServiceTarget } from '../projects/registry.js'
+
+export interface Candidate {
+  readonly service: Service
+  readonly target: ServiceTarget
+}
+
+/** An event with the targets it may change and the decisions already made without reading a file. */
+export interface MatchedEvent {
+  readonly pending: PendingEvent
+  readonly candidates: readonly Candidate[]
+  readonly decided: readonly TargetOutcome[]
+}
+
+function outcome(service: Service, environment: string, file: string | null, decision: 'skip' | 'reject', code: string, reason: string): TargetOutcome {
+  return { service: service.name, environment, file, image: service.config!.image, decision, code, reason }
+}
+
+/** Finds the services that deploy the event's image and authorises the event's source for each. */
+export function matchEvent(pending: PendingEvent, registry: Registry): MatchedEvent {
+  const { event } = pending
+  const candidates: Candidate[] = []
+  const decided: TargetOutcome[] = []
+  for (const service of registry.byImage.get(event.image) ?? []) {
+    const config = service.config!
+    const each = service.targets.length > 0 ? service.targets : [null]
+    const all = (decision: 'skip' | 'reject', code: string, reason: string) => {
+      for (const t of each) decided.push(outcome(service, t?.environment ?? '', t?.file ?? null, decision, code, reason))
+    }
+    if (config.source !== event.source) {
+      all('reject', 'source-mismatch', `${event.source} is not the source of ${service.dir} (its source is ${config.source})`)
+      continue
+    }
+    if (!event.ref) {
+      all('skip', 'branch-filtered', `the event names no ref; ${service.dir} deploys builds of ${config.branches.join(', ')}`)
+      continue
+    }
+    if (!refMatches(event.ref, config.branches)) {
+      all('skip', 'branch-filtered', `${event.ref} is not in branches [${config.branches.join(', ')}] of ${service.dir}`)
+      continue
+    }
+    if (service.targets.length === 0) {
+      all('skip', 'target-missing', `${service.dir} has no environments (no overlays/* folders and none configured)`)
+      continue
+    }
+    for (const target of service.targets) {
+      if (!target.file) decided.push(outcome(service, target.environment, null, 'skip', 'target-missing', target.problem ?? `${target.dir} has no file to edit`))
+      else candidates.push({ service, target })
+    }
+  }
+  return { pending, candidates, decided }
+}
+
+/** Every file the planner will read for these events. */
+export function filesNeeded(matched: readonly MatchedEvent[]): string[] {
+  return [...new Set(matched.flatMap((m) => m.candidates.map((c) => c.target.file!)))]
+}

@@ -1,0 +1,115 @@
+import { InfraSyncError } from '../core/errors.js'
+import { EDITORS } from '../editors/registry.js'
+import { decodeUtf8 } from '../editors/yaml-text.js'
+import { parseServiceConfig, SERVICE_CONFIG_FILE, type ServiceConfig, type UpdateMode } from './service-config.js'
+import type { TreeSource } from './tree-source.js'
+
+export const SERVICES_DIR = 'services'
+
+/** One environment of one service: the file infra-sync edits there. */
+export interface ServiceTarget {
+  readonly environment: string
+  /** Repository path of the environment folder. */
+  readonly dir: string
+  /** Repository path of the file to edit; null when the folder has none (see `problem`). */
+  readonly file: string | null
+  readonly problem?: string
+  readonly update: UpdateMode
+  readonly policy: string
+}
+
+export interface Service {
+  readonly name: string
+  readonly dir: string
+  /** Tree id of the service folder: the cache key. */
+  readonly oid: string
+  readonly config: ServiceConfig | null
+  readonly error: { readonly code: string; readonly message: string } | null
+  readonly targets: readonly ServiceTarget[]
+}
+
+/** The project list: every services/* folder at one commit, indexed by image. */
+export interface Registry {
+  readonly services: ReadonlyMap<string, Service>
+  readonly byImage: ReadonlyMap<string, readonly Service[]>
+}
+
+export const EMPTY_REGISTRY: Registry = { services: new Map(), byImage: new Map() }
+
+async function findFile(source: TreeSource, dir: string, explicit: string | undefined): Promise<{ file: string | null; problem?: string }> {
+  if (explicit) return { file: `${dir}/${explicit}` }
+  const entries = await source.list(dir)
+  if (!entries) return { file: null, problem: `${dir} does not exist` }
+  for (const editor of EDITORS) {
+    const hit = entries.find((e) => e.kind === 'blob' && editor.detect(`${dir}/${e.name}`))
+    if (hit) return { file: `${dir}/${hit.name}` }
+  }
+  return { file: null, problem: `${dir} has no file infra-sync can edit (kustomization.yaml)` }
+}
+
+async function loadService(source: TreeSource, name: string, oid: string): Promise<Service> {
+  const dir = `${SERVICES_DIR}/${name}`
+  const configPath = `${dir}/${SERVICE_CONFIG_FILE}`
+  let config: ServiceConfig
+  try {
+    const bytes = await source.read(configPath)
+    if (!bytes) return { name, dir, oid, config: null, error: null, targets: [] }
+    config = parseServiceConfig(decodeUtf8(bytes, configPath), configPath)
+  } catch (e) {
+    if (e instanceof InfraSyncError) return { name, dir, oid, config: null, error: { code: e.code, message: e.message }, targets: [] }
+    throw e
+  }
+  const envs =
+    config.environments ??
+    ((await source.list(`${dir}/overlays`)) ?? [])
+      .filter((e) => e.kind === 'tree')
+      .map((e) => ({ name: e.name, path: `overlays/${e.name}`, update: 'commit' as const }))
+  const targets: ServiceTarget[] = []
+  for (const env of envs) {
+    const envDir = `${dir}/${env.path}`
+    const found = await findFile(source, envDir, 'file' in env ? env.file : undefined)
+    targets.push({
+      environment: env.name,
+      dir: envDir,
+      file: found.file,
+      ...(found.problem !== undefined && { problem: found.problem }),
+      update: env.update,
+      policy: ('policy' in env && env.policy) || config.policy,
+    })
+  }
+  return { name, dir, oid, config, error: null, targets }
+}
+
+/**
+ * Reads services/* at a snapshot. Folders whose tree id is unchanged since
+ * `previous` are reused, so the cost of a new commit is the folders it changed
+ * plus one listing, not the size of the repo.
+ */
+export async function loadRegistry(source: TreeSource, previous: Registry = EMPTY_REGISTRY, concurrency = 16): Promise<Registry> {
+  const entries = ((await source.list(SERVICES_DIR)) ?? []).filter((e) => e.kind === 'tree')
+  const services = new Map<string, Service>()
+  const todo: { name: string; oid: string }[] = []
+  for (const e of entries) {
+    const old = previous.services.get(e.name)
+    if (old && old.oid === e.oid) services.set(e.name, old)
+    else todo.push(e)
+  }
+  for (let i = 0; i < todo.length; i += concurrency) {
+    const loaded = await Promise.all(todo.slice(i, i + concurrency).map((e) => loadService(source, e.name, e.oid)))
+    for (const s of loaded) services.set(s.name, s)
+  }
+  let byImage = previous.byImage as Map<string, Service[]>
+  if (todo.length > 0 || services.size !== previous.services.size) {
+    byImage = new Map()
+    for (const s of services.values()) {
+      if (!s.config) continue
+      const list = byImage.get(s.config.image)
+      if (list) list.push(s)
+      else byImage.set(s.config.image, [s])
+    }
+  } else {
+    // Same folders, same ids: the old index is still right.
+    return previous
+  }
+  return { services, byImage }
+}
