@@ -1,0 +1,57 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { ValidationError } from '../core/errors.js'
+import { parseImageRef } from '../core/image-ref.js'
+import { formatImageValue } from '../editors/editor.js'
+import { editorFor } from '../editors/registry.js'
+import { decodeUtf8 } from '../editors/yaml-text.js'
+
+export interface SetImageOptions {
+  readonly dryRun?: boolean
+  readonly format?: string
+}
+
+export interface CliIo {
+  readonly out: (s: string) => void
+  readonly err: (s: string) => void
+}
+
+/** Splits `IMAGE[:TAG][@DIGEST]` into the name as written and the values to set. */
+export function splitImageArg(arg: string): { name: string; tag?: string; digest?: string } {
+  const ref = parseImageRef(arg)
+  let name = arg
+  if (ref.digest) name = name.slice(0, name.length - ref.digest.length - 1)
+  if (ref.tag) name = name.slice(0, name.length - ref.tag.length - 1)
+  if (!ref.tag && !ref.digest) throw new ValidationError(`${arg}: give a tag (IMAGE:TAG), a digest (IMAGE@sha256:…) or both`, {}, 'INVALID_INPUT')
+  return { name, ...(ref.tag && { tag: ref.tag }), ...(ref.digest && { digest: ref.digest }) }
+}
+
+/** `infra-sync set-image FILE IMAGE[:TAG][@DIGEST]`: the service's own editors, on one file, in place. */
+export function setImageCommand(file: string, imageArg: string, opts: SetImageOptions, io: CliIo): void {
+  const image = splitImageArg(imageArg)
+  const editor = editorFor(file, opts.format)
+  let bytes: Buffer
+  try {
+    bytes = fs.readFileSync(file)
+  } catch (e) {
+    throw new ValidationError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { file }, 'FILE_UNREADABLE')
+  }
+  const text = decodeUtf8(bytes, file)
+  const result = editor.set(text, { image: image.name, ...(image.tag && { tag: image.tag }), ...(image.digest && { digest: image.digest }) }, file)
+  if (opts.dryRun) {
+    io.out(result.text)
+    return
+  }
+  const was = formatImageValue(result.before) ?? 'unset'
+  const now = formatImageValue(result.after)
+  if (!result.changed) {
+    io.err(`${file}: ${image.name} is already ${now}\n`)
+    return
+  }
+  // Write beside and rename: a crash never leaves half a file.
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.infra-sync-${process.pid}`)
+  const mode = fs.statSync(file).mode & 0o777
+  fs.writeFileSync(tmp, result.text, { mode })
+  fs.renameSync(tmp, file)
+  io.err(`${file}: ${image.name} ${was} → ${now}\n`)
+}

@@ -1,0 +1,34 @@
+import type { Person } from '../git/write-commit.js'
+import type { WorkerOptions } from '../worker/worker.js'
+
+export interface RepoConfig {
+  /** An http(s) URL, or a path to a repository on this machine. */
+  readonly location: string
+  readonly kind: 'http' | 'local'
+  readonly branch: string
+  readonly token?: string
+  readonly username?: string
+}
+
+/** The server's configuration: validated and frozen by loadConfig. */
+export interface Config {
+  readonly port: number
+  readonly host: string
+  readonly dataDir: string
+  readonly repo: RepoConfig
+  /** The repo is the embedded default, seeded from services/ on first start. */
+  readonly embeddedRepo: boolean
+  readonly databaseUrl: string
+  readonly secrets: {
+    readonly bySource: ReadonlyMap<string, readonly string[]>
+    readonly fallback: readonly string[]
+    /** The fallback secret was generated into the data folder for development. */
+    readonly generatedFallbackFile?: string
+    readonly github: readonly string[]
+  }
+  readonly author: Person
+  readonly worker: Partial<WorkerOptions>
+  readonly logLevel: string
+}
+
+export const MIN_SECRET_BYTES = 24

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
+import path from 'node:path'
+import git from 'isomorphic-git'
+import { GitRemoteError, InfraSyncError } from '../core/errors.js'
+import { GitHttpClient, redactUrl } from './http-client.js'
+import type { Remote } from './remote.js'
+import { discoverRefs, receivePack, ZERO_OID } from './smart-http.js'
+import type { WrittenCommit } from './write-commit.js'
+
+export interface HttpRemoteOptions {
+  readonly url: string
+  readonly branch: string
+  /** Folder that holds local clones. */
+  readonly clonesDir: string
+  readonly token?: string
+  readonly username?: string
+  readonly client?: GitHttpClient
+  readonly cache: object
+}
+
+/** Folder name for a clone: readable and unique per URL, without credentials. */
+export function cloneName(url: string): string {
+  const clean = redactUrl(url)
+  const u = new URL(clean)
+  const slug = `${u.host}${u.pathname}`.replace(/\.git$/, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '')
+  return `${slug.slice(0, 80)}-${createHash('sha256').update(clean).digest('hex').slice(0, 8)}.git`
+}
+
+/**
+ * An infra repo behind smart HTTP(S): a bare clone under the data folder,
+ * fetched with isomorphic-git only when the remote head is not already known
+ * locally, pushed with exactly the objects infra-sync wrote.
+ */
+export class HttpRemote implements Remote {
+  readonly gitdir: string
+  readonly branch: string
+  readonly description: string
+  private readonly url: string
+  private readonly client: GitHttpClient
+  private readonly ownsClient: boolean
+  private readonly headers: Record<string, string>
+  private readonly cache: object
+  private receiveCaps: ReadonlySet<string> | undefined
+
+  constructor(opts: HttpRemoteOptions) {
+    const u = new URL(opts.url)
+    let username = opts.username
+    let token = opts.token
+    if (u.username || u.password) {
+      // Credentials in the URL are honoured but moved out of it, so the URL can be logged and stored in the clone's config.
+      username ??= decodeURIComponent(u.username) || undefined
+      token ??= decodeURIComponent(u.password) || undefined
+      u.username = ''
+      u.password = ''
+    }
+    this.url = u.toString().replace(/\/+$/, '')
+    this.branch = opts.branch
+    this.description = redactUrl(this.url)
+    this.gitdir = path.join(opts.clonesDir, cloneName(this.url))
+    this.ownsClient = !opts.client
+    this.client = opts.client ?? new GitHttpClient()
+    this.cache = opts.cache
+    this.headers = token ? { authorization: `Basic ${Buffer.from(`${username ?? 'x-access-token'}:${token}`).toString('base64')}` } : {}
+  }
+
+  async prepare(): Promise<void> {
+    if (!fs.existsSync(path.join(this.gitdir, 'HEAD'))) {
+      await fsp.mkdir(this.gitdir, { recursive: true })
+      await git.init({ fs, gitdir: this.gitdir, bare: true, defaultBranch: this.branch })
+      await git.addRemote({ fs, gitdir: this.gitdir, remote: 'origin', url: this.url, force: true })
+    }
+  }
+
+  private async hasCommit(oid: string): Promise<boolean> {
+    try {
+      await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache })
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  async sync(): Promise<string | null> {
+    const { refs } = await discoverRefs(this.client, this.url, this.headers, 'git-upload-pack')
+    const head = refs.get(`refs/heads/${this.branch}`) ?? null
+    if (head === null || (await this.hasCommit(head))) return head
+    try {
+      const res = await git.fetch({
+        fs,
+        http: this.client,
+        gitdir: this.gitdir,
+        url: this.url,
+        remote: 'origin',
+        ref: this.branch,
+        singleBranch: true,
+        tags: false,
+        headers: this.headers,
+        cache: this.cache,
+      })
+      return res.fetchHead ?? head
+    } catch (e) {
+      if (e instanceof InfraSyncError) throw e
+      const code = (e as { code?: string }).code ?? 'ERROR'
+      const status = (e as { data?: { statusCode?: number } }).data?.statusCode
+      throw new GitRemoteError(`fetch from ${this.description} failed: ${code}${status ? ` (HTTP ${status})` : ''}`, { status }, { retryable: status === undefined || status >= 500 || status === 429 })
+    }
+  }
+
+  async push(base: string | null, commit: WrittenCommit): Promise<void> {
+    if (!this.receiveCaps) this.receiveCaps = (await discoverRefs(this.client, this.url, this.headers, 'git-receive-pack')).capabilities
+    const { packfile } = await git.packObjects({ fs, gitdir: this.gitdir, oids: [...commit.objects], cache: this.cache })
+    await receivePack(this.client, this.url, this.headers, { ref: `refs/heads/${this.branch}`, oldOid: base ?? ZERO_OID, newOid: commit.oid, pack: packfile! }, this.receiveCaps)
+    await git.writeRef({ fs, gitdir: this.gitdir, ref: `refs/remotes/origin/${this.branch}`, value: commit.oid, force: true })
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient) this.client.close()
+  }
+}

@@ -1,0 +1,24 @@
+import type { WrittenCommit } from './write-commit.js'
+
+/**
+ * Where the infra repo lives. Objects are always read and written in the
+ * local `gitdir`; a Remote moves refs (and, over HTTP, objects) between it and
+ * the repository of record.
+ */
+export interface Remote {
+  /** Safe to log: no credentials. */
+  readonly description: string
+  readonly gitdir: string
+  readonly branch: string
+  /** Creates the local clone or checks the local repo. */
+  prepare(): Promise<void>
+  /** Makes the branch head and its objects available locally; returns the head (null for an empty repo). */
+  sync(): Promise<string | null>
+  /**
+   * Moves the branch from `base` to `commit` if and only if it is still at
+   * `base`. Throws PushRejectedError when it moved, GitRemoteError when the
+   * outcome is unknown or the remote refused for another reason.
+   */
+  push(base: string | null, commit: WrittenCommit): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,102 @@
+import { GitRemoteError, PushRejectedError } from '../core/errors.js'
+import { redactUrl, type GitHttpClient } from './http-client.js'
+import { decodePktLines, encodePktLine, FLUSH, FLUSH_PKT } from './pkt-line.js'
+
+/**
+ * The two smart-HTTP exchanges infra-sync does itself: ref discovery and a
+ * receive-pack that sends exactly the objects it wrote. isomorphic-git's own
+ * push walks the whole tree to find what to send, which grows with the repo.
+ * The update names our base commit as the old value, so the server itself
+ * refuses it if anyone pushed in between: never a force push.
+ */
+export const ZERO_OID = '0000000000000000000000000000000000000000'
+
+export interface RemoteRefs {
+  readonly refs: ReadonlyMap<string, string>
+  readonly capabilities: ReadonlySet<string>
+}
+
+function serviceUrl(url: string, path: string): string {
+  return `${url.replace(/\/+$/, '')}/${path}`
+}
+
+function statusError(url: string, status: number, what: string): GitRemoteError {
+  // 4xx other than 408/429 will not heal by retrying (bad credentials, no such repo).
+  const retryable = status >= 500 || status === 408 || status === 429
+  return new GitRemoteError(`${what} ${redactUrl(url)}: HTTP ${status}`, { status, url: redactUrl(url) }, { retryable })
+}
+
+export async function discoverRefs(client: GitHttpClient, url: string, headers: Record<string, string>, service: 'git-receive-pack' | 'git-upload-pack', signal?: AbortSignal): Promise<RemoteRefs> {
+  const res = await client.simple(`${serviceUrl(url, 'info/refs')}?service=${service}`, 'GET', { ...headers, accept: '*/*' }, undefined, signal)
+  if (res.statusCode !== 200) throw statusError(url, res.statusCode, 'ref discovery')
+  if (!(res.headers['content-type'] ?? '').startsWith(`application/x-${service}-advertisement`)) {
+    throw new GitRemoteError(`ref discovery ${redactUrl(url)}: not a smart-HTTP git server`, { url: redactUrl(url) }, { retryable: false })
+  }
+  const refs = new Map<string, string>()
+  const capabilities = new Set<string>()
+  let lines
+  try {
+    lines = decodePktLines(res.body)
+  } catch {
+    throw new GitRemoteError(`ref discovery ${redactUrl(url)}: malformed response`, { url: redactUrl(url) })
+  }
+  let first = true
+  for (const line of lines) {
+    if (line === FLUSH) continue
+    const text = line.toString('utf8').replace(/\n$/, '')
+    if (text.startsWith('# service=')) continue
+    const [head, caps] = text.split('\0')
+    if (first && caps !== undefined) for (const c of caps.trim().split(' ')) if (c) capabilities.add(c)
+    first = false
+    const m = /^([0-9a-f]{40}) (.+)$/.exec(head ?? '')
+    if (m && m[2] !== 'capabilities^{}') refs.set(m[2]!, m[1]!)
+  }
+  return { refs, capabilities }
+}
+
+export interface ReceivePackInput {
+  readonly ref: string
+  readonly oldOid: string
+  readonly newOid: string
+  readonly pack: Uint8Array
+}
+
+export async function receivePack(client: GitHttpClient, url: string, headers: Record<string, string>, input: ReceivePackInput, capabilities: ReadonlySet<string>, signal?: AbortSignal): Promise<void> {
+  const want = ['report-status', 'side-band-64k'].filter((c) => capabilities.has(c))
+  const command = `${input.oldOid} ${input.newOid} ${input.ref}\0${[...want, 'agent=infra-sync'].join(' ')}\n`
+  const body = Buffer.concat([encodePktLine(command), FLUSH_PKT, Buffer.from(input.pack)])
+  const res = await client.simple(
+    serviceUrl(url, 'git-receive-pack'),
+    'POST',
+    { ...headers, 'content-type': 'application/x-git-receive-pack-request', accept: 'application/x-git-receive-pack-result' },
+    body,
+    signal,
+  )
+  if (res.statusCode !== 200) throw statusError(url, res.statusCode, 'push to')
+  if (!want.includes('report-status')) return
+  let report = res.body
+  if (want.includes('side-band-64k')) {
+    const data: Buffer[] = []
+    for (const line of decodePktLines(res.body)) {
+      if (line === FLUSH) continue
+      const band = line[0]
+      if (band === 1) data.push(line.subarray(1))
+      else if (band === 3) throw new GitRemoteError(`push to ${redactUrl(url)}: remote error: ${line.subarray(1).toString('utf8').trim().slice(0, 200)}`, {})
+    }
+    report = Buffer.concat(data)
+  }
+  let unpackOk = false
+  let refStatus: string | undefined
+  for (const line of decodePktLines(report)) {
+    if (line === FLUSH) continue
+    const text = line.toString('utf8').replace(/\n$/, '')
+    if (text.startsWith('unpack ')) unpackOk = text === 'unpack ok'
+    else if (text.startsWith(`ok ${input.ref}`) || text.startsWith(`ng ${input.ref}`)) refStatus = text
+  }
+  if (!unpackOk) throw new GitRemoteError(`push to ${redactUrl(url)}: the remote could not unpack the objects`, {}, { retryable: true })
+  if (refStatus === undefined) throw new GitRemoteError(`push to ${redactUrl(url)}: no status for ${input.ref}`, {})
+  if (refStatus.startsWith('ng ')) {
+    const reason = refStatus.slice(3 + input.ref.length).trim()
+    throw new PushRejectedError(`push to ${input.ref} rejected: ${reason.slice(0, 200)}`, { ref: input.ref, reason: reason.slice(0, 200) })
+  }
+}

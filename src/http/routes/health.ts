@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify'
+import type { Metrics } from '../../observability/metrics.js'
+
+export interface Readiness {
+  readonly ready: boolean
+  readonly checks: Record<string, string>
+}
+
+export interface HealthRoutesDeps {
+  readonly readiness: () => Promise<Readiness>
+  readonly metrics: Metrics
+}
+
+const health = { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string' } } } } as const
+
+export async function healthRoutes(app: FastifyInstance, deps: HealthRoutesDeps): Promise<void> {
+  app.get('/healthz', { schema: { response: { 200: health } } }, async () => ({ status: 'ok' }))
+
+  app.get('/readyz', { schema: { response: { 200: health, 503: health } } }, async (_req, reply) => {
+    const r = await deps.readiness()
+    return reply.status(r.ready ? 200 : 503).send({ status: r.ready ? 'ready' : 'not ready', checks: r.checks })
+  })
+
+  app.get('/metrics', { schema: { response: { 200: { type: 'string' } } } }, async (_req, reply) => {
+    const text = await deps.metrics.registry.metrics()
+    return reply.type(deps.metrics.registry.contentType).send(text)
+  })
+}

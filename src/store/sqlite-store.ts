@@ -1,0 +1,226 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import { monotonicFactory } from 'ulid'
+import type { BuildEvent } from '../core/build-event.js'
+import type { EventOutcome, EventStatus } from '../core/change-set.js'
+import { StoreUnavailableError } from '../core/errors.js'
+import type { AppliedRecord } from '../plan/build-change-set.js'
+import { targetKey, type AcceptInput, type AcceptResult, type Deployment, type EventRecord, type Finish, type Store, type TargetKey } from './store.js'
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  id TEXT PRIMARY KEY,
+  source TEXT NOT NULL,
+  delivery_id TEXT NOT NULL,
+  image TEXT NOT NULL,
+  event TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  status TEXT NOT NULL,
+  code TEXT,
+  reason TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TEXT,
+  push_base TEXT,
+  push_pending INTEGER NOT NULL DEFAULT 0,
+  push_outcome TEXT,
+  commit_sha TEXT,
+  pull_request TEXT,
+  targets TEXT NOT NULL DEFAULT '[]',
+  updated_at TEXT NOT NULL,
+  UNIQUE (source, delivery_id)
+);
+CREATE INDEX IF NOT EXISTS events_due ON events (status, next_attempt_at) WHERE status IN ('queued', 'failed');
+CREATE TABLE IF NOT EXISTS deployments (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id TEXT NOT NULL,
+  service TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  image TEXT NOT NULL,
+  from_value TEXT,
+  to_value TEXT NOT NULL,
+  tag TEXT,
+  digest TEXT,
+  built_at TEXT NOT NULL,
+  commit_sha TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deployments_target ON deployments (service, environment, image, seq);
+`
+
+interface Row {
+  id: string
+  source: string
+  delivery_id: string
+  event: string
+  received_at: string
+  status: EventStatus
+  code: string | null
+  reason: string | null
+  attempts: number
+  next_attempt_at: string | null
+  push_base: string | null
+  push_pending: number
+  push_outcome: string | null
+  commit_sha: string | null
+  pull_request: string | null
+  targets: string
+  updated_at: string
+}
+
+function toRecord(r: Row): EventRecord {
+  return {
+    id: r.id,
+    source: r.source,
+    deliveryId: r.delivery_id,
+    event: JSON.parse(r.event) as BuildEvent,
+    receivedAt: r.received_at,
+    status: r.status,
+    ...(r.code !== null && { code: r.code }),
+    ...(r.reason !== null && { reason: r.reason }),
+    attempts: r.attempts,
+    ...(r.next_attempt_at !== null && { nextAttemptAt: r.next_attempt_at }),
+    ...(r.commit_sha !== null && { commit: r.commit_sha }),
+    ...(r.pull_request !== null && { pullRequest: r.pull_request }),
+    targets: JSON.parse(r.targets),
+    ...(r.push_pending === 1 && { pushBase: r.push_base }),
+    ...(r.push_outcome !== null && { pushOutcome: JSON.parse(r.push_outcome) as EventOutcome }),
+    updatedAt: r.updated_at,
+  }
+}
+
+/**
+ * The embedded store: one SQLite file, WAL, synchronous=FULL so an accepted
+ * event survives power loss. One process owns it (better-sqlite3 is
+ * synchronous, and its calls are short); several replicas need PostgreSQL.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite'
+  private db!: Database.Database
+  private readonly newId = monotonicFactory()
+
+  constructor(private readonly file: string) {}
+
+  static fromUrl(url: string): SqliteStore {
+    return new SqliteStore(url.replace(/^sqlite:(\/\/)?/, ''))
+  }
+
+  async init(): Promise<void> {
+    if (this.file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true })
+    this.db = new Database(this.file)
+    this.db.pragma('journal_mode = WAL')
+    this.db.pragma('synchronous = FULL')
+    this.db.pragma('busy_timeout = 5000')
+    this.db.pragma('foreign_keys = ON')
+    this.db.exec(SCHEMA)
+  }
+
+  private run<T>(fn: () => T): T {
+    try {
+      return fn()
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? ''
+      if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_FULL') || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY')) {
+        throw new StoreUnavailableError(`the store cannot take writes now (${code})`, e)
+      }
+      throw e
+    }
+  }
+
+  async accept(input: AcceptInput): Promise<AcceptResult> {
+    return this.run(() => {
+      const at = input.receivedAt.toISOString()
+      const id = this.newId(input.receivedAt.getTime())
+      const res = this.db
+        .prepare(
+          `INSERT INTO events (id, source, delivery_id, image, event, received_at, status, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?) ON CONFLICT (source, delivery_id) DO NOTHING`,
+        )
+        .run(id, input.source, input.deliveryId, input.event.image, JSON.stringify(input.event), at, at)
+      if (res.changes === 1) return { id, duplicate: false, status: 'queued' as const }
+      const row = this.db.prepare('SELECT id, status FROM events WHERE source = ? AND delivery_id = ?').get(input.source, input.deliveryId) as { id: string; status: EventStatus }
+      return { id: row.id, duplicate: true, status: row.status }
+    })
+  }
+
+  async get(id: string): Promise<EventRecord | null> {
+    const row = this.run(() => this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as Row | undefined)
+    return row ? toRecord(row) : null
+  }
+
+  async claim(limit: number, now: Date): Promise<EventRecord[]> {
+    const rows = this.run(
+      () =>
+        this.db
+          .prepare(
+            `SELECT * FROM events WHERE status = 'queued' OR (status = 'failed' AND next_attempt_at <= ?)
+             ORDER BY id LIMIT ?`,
+          )
+          .all(now.toISOString(), limit) as Row[],
+    )
+    return rows.map(toRecord)
+  }
+
+  async markPushing(base: string | null, outcomes: readonly EventOutcome[]): Promise<void> {
+    const stmt = this.db.prepare('UPDATE events SET push_base = ?, push_pending = 1, push_outcome = ? WHERE id = ?')
+    this.run(() => this.db.transaction(() => outcomes.forEach((o) => stmt.run(base, JSON.stringify(o), o.id)))())
+  }
+
+  async finish(results: readonly Finish[], deployments: readonly Deployment[], now: Date): Promise<void> {
+    const at = now.toISOString()
+    const final = this.db.prepare(
+      `UPDATE events SET status = ?, code = ?, reason = ?, commit_sha = ?, targets = ?, next_attempt_at = NULL,
+         push_pending = 0, push_outcome = NULL, updated_at = ? WHERE id = ?`,
+    )
+    const retry = this.db.prepare(
+      `UPDATE events SET status = ?, code = ?, reason = ?, targets = COALESCE(?, targets), attempts = attempts + ?,
+         next_attempt_at = ?, updated_at = ? WHERE id = ?`,
+    )
+    const dep = this.db.prepare(
+      `INSERT INTO deployments (event_id, service, environment, image, from_value, to_value, tag, digest, built_at, commit_sha, applied_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    this.run(() =>
+      this.db.transaction(() => {
+        for (const r of results) {
+          if (r.kind === 'final') {
+            const o = r.outcome
+            final.run(o.status, o.code ?? null, o.reason ?? null, r.commit ?? null, JSON.stringify(o.targets), at, o.id)
+          } else {
+            retry.run(r.kind === 'dead' ? 'dead' : 'failed', r.code, r.reason, r.targets ? JSON.stringify(r.targets) : null, r.kind === 'retry' && !r.countAttempt ? 0 : 1, r.kind === 'retry' ? r.retryAt.toISOString() : null, at, r.id)
+          }
+        }
+        for (const d of deployments) {
+          dep.run(d.eventId, d.service, d.environment, d.image, d.from ?? null, d.to, d.tag ?? null, d.digest ?? null, d.builtAt, d.commit, d.appliedAt)
+        }
+      })(),
+    )
+  }
+
+  async lastApplied(keys: readonly TargetKey[]): Promise<Map<string, AppliedRecord>> {
+    const stmt = this.db.prepare(
+      `SELECT event_id, tag, digest, built_at FROM deployments WHERE service = ? AND environment = ? AND image = ? ORDER BY seq DESC LIMIT 1`,
+    )
+    const out = new Map<string, AppliedRecord>()
+    this.run(() => {
+      for (const k of keys) {
+        const r = stmt.get(k.service, k.environment, k.image) as { event_id: string; tag: string | null; digest: string | null; built_at: string } | undefined
+        if (r) out.set(targetKey(k), { eventId: r.event_id, builtAt: r.built_at, ...(r.tag !== null && { tag: r.tag }), ...(r.digest !== null && { digest: r.digest }) })
+      }
+    })
+    return out
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const rows = this.run(() => this.db.prepare('SELECT status, COUNT(*) AS n FROM events GROUP BY status').all() as { status: string; n: number }[])
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]))
+  }
+
+  async ping(): Promise<void> {
+    this.run(() => this.db.prepare('SELECT 1').get())
+  }
+
+  async close(): Promise<void> {
+    if (this.db?.open) this.db.close()
+  }
+}

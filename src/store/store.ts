@@ -1,0 +1,96 @@
+import type { BuildEvent } from '../core/build-event.js'
+import type { EventOutcome, EventStatus, TargetOutcome } from '../core/change-set.js'
+import type { AppliedRecord } from '../plan/build-change-set.js'
+
+export interface AcceptInput {
+  readonly source: string
+  /** The sender's delivery id (webhook-id): the same id twice is one event. */
+  readonly deliveryId: string
+  readonly event: BuildEvent
+  readonly receivedAt: Date
+}
+
+export interface AcceptResult {
+  readonly id: string
+  readonly duplicate: boolean
+  readonly status: EventStatus
+}
+
+export interface EventRecord {
+  readonly id: string
+  readonly source: string
+  readonly deliveryId: string
+  readonly event: BuildEvent
+  readonly receivedAt: string
+  readonly status: EventStatus
+  readonly code?: string
+  readonly reason?: string
+  readonly attempts: number
+  readonly nextAttemptAt?: string
+  readonly commit?: string
+  readonly pullRequest?: string
+  readonly targets: readonly TargetOutcome[]
+  /** Set while a push that may carry this event is unresolved: the head it was based on. */
+  readonly pushBase?: string | null
+  readonly pushOutcome?: EventOutcome
+  readonly updatedAt: string
+}
+
+/** A row of deployment history: one value change that reached the infra repo. */
+export interface Deployment {
+  readonly eventId: string
+  readonly service: string
+  readonly environment: string
+  readonly image: string
+  readonly from?: string
+  readonly to: string
+  readonly tag?: string
+  readonly digest?: string
+  readonly builtAt: string
+  readonly commit: string
+  readonly appliedAt: string
+}
+
+export type Finish =
+  | { readonly kind: 'final'; readonly outcome: EventOutcome; readonly commit?: string }
+  | {
+      readonly kind: 'retry'
+      readonly id: string
+      readonly code: string
+      readonly reason: string
+      readonly targets?: readonly TargetOutcome[]
+      readonly retryAt: Date
+      /** False when the failure is not the event's (the remote is down): it then never counts towards dead-lettering. */
+      readonly countAttempt: boolean
+    }
+  | { readonly kind: 'dead'; readonly id: string; readonly code: string; readonly reason: string; readonly targets?: readonly TargetOutcome[] }
+
+export interface TargetKey {
+  readonly service: string
+  readonly environment: string
+  readonly image: string
+}
+
+export const targetKey = (k: TargetKey) => `${k.service}\u0000${k.environment}\u0000${k.image}`
+
+/**
+ * The inbox (accepted events until they are decided) and the history.
+ * `accept` resolves only once the event is durable: the 2xx depends on it.
+ */
+export interface Store {
+  readonly kind: string
+  init(): Promise<void>
+  accept(input: AcceptInput): Promise<AcceptResult>
+  get(id: string): Promise<EventRecord | null>
+  /** Events due for work (queued, or failed and due), oldest first. */
+  claim(limit: number, now: Date): Promise<EventRecord[]>
+  /** Before a push: where it starts and what it would record, so a crash is resolved from git history. */
+  markPushing(base: string | null, outcomes: readonly EventOutcome[]): Promise<void>
+  /** Records a batch's results, with its deployments, in one transaction. */
+  finish(results: readonly Finish[], deployments: readonly Deployment[], now: Date): Promise<void>
+  lastApplied(keys: readonly TargetKey[]): Promise<Map<string, AppliedRecord>>
+  /** Counts by status, for readiness and metrics. */
+  counts(): Promise<Record<string, number>>
+  ping(): Promise<void>
+  close(): Promise<void>
+}
