@@ -115,12 +115,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
   worker.start()
 
-  const example = await exampleCommand(remote, cache, config, url).catch(() => undefined)
+  // For the newcomer on the embedded default; a configured deployment does not need it in its logs.
+  const newcomer = config.embeddedRepo || config.secrets.generatedFallbackFile !== undefined
+  const example = newcomer ? await exampleCommand(remote, cache, config, url).catch(() => undefined) : undefined
   log.info(
     { url, data: config.dataDir, store: config.databaseUrl.replace(/\/\/[^@]*@/, '//'), repo: remote.description, branch: config.repo.branch },
     `infra-sync is up${config.embeddedRepo ? ` (embedded infra repo: git -C ${config.repo.location} log -p)` : ''}`,
   )
-  if (example && url) process.stderr.write(`\nSend a signed event:\n\n${example}\n\n`)
+  if (example) process.stderr.write(`\nSend a signed event:\n\n${example}\n\n`)
 
   let closed = false
   return {

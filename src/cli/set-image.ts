@@ -29,13 +29,13 @@ export function splitImageArg(arg: string): { name: string; tag?: string; digest
 /** `infra-sync set-image FILE IMAGE[:TAG][@DIGEST]`: the service's own editors, on one file, in place. */
 export function setImageCommand(file: string, imageArg: string, opts: SetImageOptions, io: CliIo): void {
   const image = splitImageArg(imageArg)
-  const editor = editorFor(file, opts.format)
   let bytes: Buffer
   try {
     bytes = fs.readFileSync(file)
   } catch (e) {
     throw new ValidationError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { file }, 'FILE_UNREADABLE')
   }
+  const editor = editorFor(file, opts.format)
   const text = decodeUtf8(bytes, file)
   const result = editor.set(text, { image: image.name, ...(image.tag && { tag: image.tag }), ...(image.digest && { digest: image.digest }) }, file)
   if (opts.dryRun) {

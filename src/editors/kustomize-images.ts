@@ -1,5 +1,5 @@
 import type { Document, Node, Pair } from 'yaml'
-import { EditVerifyError, YamlError } from '../core/errors.js'
+import { EditVerifyError, ValidationError, YamlError } from '../core/errors.js'
 import { parseImageName, sameImage } from '../core/image-ref.js'
 import type { EditResult, ImageEditor, ImageValue, SetImage } from './editor.js'
 import {
@@ -7,6 +7,7 @@ import {
   columnOf,
   insertPairAfter,
   isMap,
+  isScalar,
   isSeq,
   pairOf,
   parseYamlDocs,
@@ -46,7 +47,7 @@ function root(doc: Document.Parsed, path: string): YAMLMap | null {
 function entries(map: YAMLMap | null, image: string, path: string): Entry[] {
   if (!map) return []
   const images = pairOf(map, 'images')?.value
-  if (images === null || images === undefined) return []
+  if (images === null || images === undefined || (isScalar(images) && images.value === null)) return []
   if (!isSeq(images)) throw new YamlError('YAML_INVALID', `${path}: images must be a list`, { path })
   const out: Entry[] = []
   for (const item of images.items) {
@@ -92,7 +93,7 @@ function newEntryLines(change: SetImage, baseIndent: number): string[] {
 
 function set(text: string, change: SetImage, path = 'kustomization.yaml'): EditResult {
   if (change.tag === undefined && change.digest === undefined) {
-    throw new EditVerifyError('nothing to set: give a tag or a digest', { path })
+    throw new ValidationError('nothing to set: give a tag or a digest', { path }, 'INVALID_INPUT')
   }
   parseImageName(change.image)
   const { parsed, doc } = only(text, path)

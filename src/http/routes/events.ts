@@ -62,7 +62,8 @@ const eventStatus = {
 export const EVENT_BODY_LIMIT = 1024 * 1024
 
 export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): Promise<void> {
-  // Signatures are over the exact bytes sent, so the body reaches the handler unparsed.
+  // Signatures are over the exact bytes sent, so the body reaches the handler unparsed; JSON is the only type taken (else 415).
+  app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: EVENT_BODY_LIMIT }, (_req, body, done) => done(null, body))
 
   app.post<{ Body: Buffer }>(

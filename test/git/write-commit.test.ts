@@ -1,0 +1,71 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { GitSnapshot } from '../../src/git/snapshot.js'
+import { writeCommit } from '../../src/git/write-commit.js'
+import { git, makeBareRepo } from '../helpers/git-cli.js'
+import { tmpDir } from '../helpers/tmp.js'
+
+const author = { name: 'infra-sync', email: 'infra-sync@localhost' }
+
+t.test('reads a commit and writes one that changes only the trees on the changed paths', async (t) => {
+  const dir = tmpDir(t)
+  const bare = makeBareRepo(dir, {
+    'services/a/overlays/dev/kustomization.yaml': 'a-dev\n',
+    'services/a/overlays/prod/kustomization.yaml': 'a-prod\n',
+    'services/b/overlays/dev/kustomization.yaml': 'b-dev\n',
+    'README.md': 'infra\n',
+  })
+  const head = git(bare, 'rev-parse', 'main').trim()
+  const cache = {}
+  const snap = await GitSnapshot.at(bare, head, cache)
+  t.same((await snap.list('services'))!.map((e) => [e.name, e.kind]), [
+    ['a', 'tree'],
+    ['b', 'tree'],
+  ])
+  t.equal(Buffer.from((await snap.read('services/a/overlays/dev/kustomization.yaml'))!).toString(), 'a-dev\n')
+  t.equal(await snap.read('services/zzz/nothing.yaml'), null)
+  t.equal(await snap.list('services/zzz'), null)
+  await t.rejects(snap.read('../etc/passwd'), { code: 'PATH_UNSAFE' })
+  await t.rejects(snap.read('.git/config'), { code: 'PATH_UNSAFE' })
+
+  const written = await writeCommit(bare, cache, {
+    parent: head,
+    files: new Map([
+      ['services/a/overlays/dev/kustomization.yaml', Buffer.from('a-dev v2\n')],
+      ['services/c/overlays/dev/kustomization.yaml', Buffer.from('c-dev\n')],
+    ]),
+    message: 'deploy: test\n\nInfra-Sync-Event: E1\n',
+    author,
+    when: new Date('2026-11-25T10:00:00Z'),
+  })
+  git(bare, 'update-ref', 'refs/heads/main', written.oid, head)
+  git(bare, 'fsck', '--strict', '--no-dangling')
+  t.equal(git(bare, 'show', 'main:services/a/overlays/dev/kustomization.yaml'), 'a-dev v2\n')
+  t.equal(git(bare, 'diff', '--name-only', head, 'main').trim().split('\n').sort().join(','), 'services/a/overlays/dev/kustomization.yaml,services/c/overlays/dev/kustomization.yaml')
+  t.equal(git(bare, 'rev-parse', `${head}:services/b`), git(bare, 'rev-parse', 'main:services/b'), 'an untouched folder keeps its tree')
+  t.equal(git(bare, 'rev-parse', `${head}:services/a/overlays/prod`), git(bare, 'rev-parse', 'main:services/a/overlays/prod'))
+  // blobs (2) + trees along both paths (dev, overlays, a, dev, overlays, c, services, root) + the commit
+  t.equal(written.objects.length, 2 + 8 + 1)
+  t.equal(git(bare, 'log', '-1', '--format=%an <%ae> %aI%n%B', 'main'), 'infra-sync <infra-sync@localhost> 2026-11-25T10:00:00+00:00\ndeploy: test\n\nInfra-Sync-Event: E1\n\n')
+})
+
+t.test('symbolic links are never read or written through', async (t) => {
+  const dir = tmpDir(t)
+  const work = path.join(dir, 'w')
+  fs.mkdirSync(work)
+  git(work, 'init', '-q', '-b', 'main')
+  fs.mkdirSync(path.join(work, 'services/a/overlays/dev'), { recursive: true })
+  fs.symlinkSync('/etc/passwd', path.join(work, 'services/a/overlays/dev/kustomization.yaml'))
+  git(work, 'add', '-A')
+  git(work, 'commit', '-q', '-m', 'link')
+  const gitdir = path.join(work, '.git')
+  const head = git(work, 'rev-parse', 'HEAD').trim()
+  const snap = await GitSnapshot.at(gitdir, head, {})
+  t.same((await snap.list('services/a/overlays/dev'))!.map((e) => e.kind), ['symlink'])
+  await t.rejects(snap.read('services/a/overlays/dev/kustomization.yaml'), { code: 'PATH_UNSAFE' })
+  await t.rejects(
+    writeCommit(gitdir, {}, { parent: head, files: new Map([['services/a/overlays/dev/kustomization.yaml', Buffer.from('x')]]), message: 'm\n', author, when: new Date() }),
+    { code: 'PATH_UNSAFE' },
+  )
+})

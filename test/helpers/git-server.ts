@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import path from 'node:path'
+
+export type GitService = 'info-refs' | 'upload-pack' | 'receive-pack' | 'other'
+
+export interface RequestInfo {
+  readonly method: string
+  readonly service: GitService
+  readonly url: string
+  readonly authorization?: string
+}
+
+/**
+ * Fault hooks. `before` runs before the request reaches git http-backend,
+ * `after` once git has finished (the ref already moved, for a push) but
+ * before the client sees the answer. Either may delay, or return
+ * 'fail' (answer 500) or 'drop' (cut the connection).
+ */
+export interface GitServerHooks {
+  before?(req: RequestInfo): Promise<void | 'fail' | 'drop'> | void | 'fail' | 'drop'
+  after?(req: RequestInfo): Promise<void | 'drop'> | void | 'drop'
+}
+
+export interface GitServer {
+  readonly url: string
+  readonly requests: RequestInfo[]
+  hooks: GitServerHooks
+  close(): Promise<void>
+}
+
+function serviceOf(url: string): GitService {
+  if (url.includes('/info/refs')) return 'info-refs'
+  if (url.endsWith('/git-upload-pack')) return 'upload-pack'
+  if (url.endsWith('/git-receive-pack')) return 'receive-pack'
+  return 'other'
+}
+
+/**
+ * A real git smart-HTTP server: `git http-backend` (CGI, from the git
+ * package) behind a tiny Node HTTP server, serving one bare repository.
+ * With `token`, requests need Basic auth with that password.
+ */
+export async function startGitServer(bareRepo: string, opts: { token?: string; hooks?: GitServerHooks } = {}): Promise<GitServer> {
+  const root = path.dirname(bareRepo)
+  const name = path.basename(bareRepo)
+  const requests: RequestInfo[] = []
+  const state = { hooks: opts.hooks ?? {} }
+
+  const server = http.createServer(async (req, res) => {
+    const url = req.url ?? '/'
+    const info: RequestInfo = { method: req.method ?? 'GET', service: serviceOf(url.split('?')[0]!), url, ...(req.headers.authorization && { authorization: req.headers.authorization }) }
+    requests.push(info)
+    if (opts.token) {
+      const expected = `Basic ${Buffer.from(`x-access-token:${opts.token}`).toString('base64')}`
+      if (req.headers.authorization !== expected) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="git"' }).end('unauthorised')
+        return
+      }
+    }
+    const verdict = await state.hooks.before?.(info)
+    if (verdict === 'fail') {
+      req.resume()
+      res.writeHead(500).end('injected failure')
+      return
+    }
+    if (verdict === 'drop') {
+      req.socket.destroy()
+      return
+    }
+    const [pathname, query = ''] = url.split('?') as [string, string?]
+    if (!pathname.startsWith(`/${name}/`)) {
+      res.writeHead(404).end()
+      return
+    }
+    const child = spawn('git', ['http-backend'], {
+      env: {
+        ...process.env,
+        GIT_PROJECT_ROOT: root,
+        GIT_HTTP_EXPORT_ALL: '1',
+        PATH_INFO: pathname,
+        QUERY_STRING: query,
+        REQUEST_METHOD: req.method ?? 'GET',
+        CONTENT_TYPE: req.headers['content-type'] ?? '',
+        ...(req.headers['content-length'] && { CONTENT_LENGTH: req.headers['content-length'] }),
+        ...(req.headers['content-encoding'] && { HTTP_CONTENT_ENCODING: req.headers['content-encoding'] }),
+        ...(req.headers['git-protocol'] && { GIT_PROTOCOL: req.headers['git-protocol'] as string }),
+        REMOTE_USER: 'tester',
+        REMOTE_ADDR: '127.0.0.1',
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    req.pipe(child.stdin)
+    const chunks: Buffer[] = []
+    child.stdout.on('data', (c: Buffer) => chunks.push(c))
+    child.stderr.resume()
+    child.on('close', async () => {
+      const out = Buffer.concat(chunks)
+      const split = out.indexOf('\r\n\r\n')
+      const headerText = out.subarray(0, split < 0 ? 0 : split).toString('latin1')
+      const body = split < 0 ? out : out.subarray(split + 4)
+      let status = 200
+      const headers: Record<string, string> = {}
+      for (const line of headerText.split('\r\n')) {
+        const i = line.indexOf(':')
+        if (i < 0) continue
+        const k = line.slice(0, i).trim()
+        const v = line.slice(i + 1).trim()
+        if (k.toLowerCase() === 'status') status = parseInt(v, 10)
+        else headers[k] = v
+      }
+      const after = await state.hooks.after?.(info)
+      if (after === 'drop') {
+        req.socket.destroy()
+        return
+      }
+      res.writeHead(status, headers).end(body)
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://127.0.0.1:${port}/${name}`,
+    requests,
+    get hooks() {
+      return state.hooks
+    },
+    set hooks(h: GitServerHooks) {
+      state.hooks = h
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      }),
+  }
+}

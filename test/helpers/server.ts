@@ -1,0 +1,64 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
+import type { Config } from '../../src/config/config.js'
+import { REDACT } from '../../src/http/app.js'
+import { startServer, type Server } from '../../src/main.js'
+import { FALLBACK, SECRET_A, SECRET_B } from './sign.js'
+import { tmpDir } from './tmp.js'
+
+interface TestLike {
+  teardown(fn: () => unknown): void
+}
+
+/** The example services of this repository, as an infra repo's files. */
+export function exampleInfraFiles(): Record<string, string> {
+  const root = path.resolve(import.meta.dirname, '..', '..')
+  const out: Record<string, string> = {}
+  const walk = (dir: string, prefix: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name)
+      if (e.isDirectory()) walk(full, `${prefix}${e.name}/`)
+      else out[`${prefix}${e.name}`] = fs.readFileSync(full, 'utf8')
+    }
+  }
+  walk(path.join(root, 'services'), 'services/')
+  walk(path.join(root, 'infra-template', 'argocd'), 'argocd/')
+  return out
+}
+
+export interface TestServer extends Server {
+  /** Every log line written so far. */
+  readonly logs: string[]
+  readonly config: Config
+}
+
+/** An in-process server against the given repo, with per-source secrets for orders-api and payments and a fallback. */
+export async function startTestServer(t: TestLike, repo: { location: string; kind: 'http' | 'local'; token?: string }, over: Partial<Config> = {}): Promise<TestServer> {
+  const dir = tmpDir(t)
+  const logs: string[] = []
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk))
+      cb()
+    },
+  })
+  const logger = pino({ level: 'debug', redact: { paths: [...REDACT, 'token', 'secret'], censor: '[redacted]' } }, sink)
+  const config: Config = {
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: dir,
+    repo: { location: repo.location, kind: repo.kind, branch: 'main', ...(repo.token && { token: repo.token }) },
+    embeddedRepo: false,
+    databaseUrl: `sqlite:${path.join(dir, 'infra-sync.db')}`,
+    secrets: { bySource: new Map([['acme/orders-api', [SECRET_A]], ['acme/payments', [SECRET_B]]]), fallback: [FALLBACK], github: [] },
+    author: { name: 'infra-sync', email: 'infra-sync@localhost' },
+    worker: { pollMs: 50, retryBaseMs: 50, retryCapMs: 500 },
+    logLevel: 'debug',
+    ...over,
+  }
+  const server = await startServer(config, { logger })
+  t.teardown(() => server.close())
+  return Object.assign(server, { logs, config })
+}

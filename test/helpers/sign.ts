@@ -1,0 +1,14 @@
+import { createHmac } from 'node:crypto'
+
+/** Signs a body per Standard Webhooks with a raw-string secret, as a CI would with openssl. */
+export function signedHeaders(secret: string, body: string, opts: { id?: string; timestamp?: number } = {}): Record<string, string> {
+  const id = opts.id ?? `msg_${Math.random().toString(36).slice(2)}${Date.now()}`
+  const ts = opts.timestamp ?? Math.floor(Date.now() / 1000)
+  const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret)
+  const sig = createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest('base64')
+  return { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` }
+}
+
+export const SECRET_A = 'orders-api-secret-0123456789abcdef'
+export const SECRET_B = 'payments-secret-0123456789abcdef00'
+export const FALLBACK = 'shared-fallback-secret-0123456789ab'

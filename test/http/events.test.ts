@@ -1,0 +1,115 @@
+import t from 'tap'
+import { commits, makeBareRepo } from '../helpers/git-cli.js'
+import { exampleInfraFiles, startTestServer } from '../helpers/server.js'
+import { FALLBACK, SECRET_A, SECRET_B, signedHeaders } from '../helpers/sign.js'
+import { eventually, tmpDir } from '../helpers/tmp.js'
+
+const event = (over: object = {}) => JSON.stringify({ source: 'acme/orders-api', image: 'ghcr.io/acme/orders-api', tag: '1.4.2', ref: 'refs/heads/main', commit: '9fceb02d0ae598e95dc970b74767f19372d61af8', ...over })
+
+async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
+  const server = await startTestServer(t, { location: bare, kind: 'local' })
+  return { bare, server }
+}
+
+const total = async (server: { store: { counts(): Promise<Record<string, number>> } }) => Object.values(await server.store.counts()).reduce((a, b) => a + b, 0)
+
+t.test('accepts a signed event with 202 after storing it, and applies it', async (t) => {
+  const { bare, server } = await setup(t)
+  const body = event()
+  const res = await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, body), payload: body })
+  t.equal(res.statusCode, 202)
+  const { id, status } = res.json()
+  t.equal(status, 'queued')
+  t.match(id, /^[0-9A-Z]{26}$/)
+  t.equal(res.headers.location, `/v1/events/${id}`)
+  t.ok(await server.store.get(id), 'durably stored when the 202 went out')
+  const done = await eventually(async () => {
+    const r = (await server.app.inject({ method: 'GET', url: `/v1/events/${id}` })).json()
+    return r.status === 'queued' ? undefined : r
+  })
+  t.equal(done.status, 'applied')
+  t.match(done.commit, /^[0-9a-f]{40}$/)
+  t.same(done.targets.map((x: { environment: string; decision: string; from: string; to: string }) => [x.environment, x.decision, x.from, x.to]), [
+    ['dev', 'update', '1.4.1', '1.4.2'],
+    ['prod', 'skip', '1.4.1', '1.4.2'],
+  ])
+  t.equal(commits(bare)[0]!.sha, done.commit)
+})
+
+t.test('a redelivery (same webhook-id) answers 200 with the same id and makes no second commit', async (t) => {
+  const { bare, server } = await setup(t)
+  const body = event()
+  const headers = signedHeaders(SECRET_A, body, { id: 'delivery-1' })
+  const first = await server.app.inject({ method: 'POST', url: '/v1/events', headers, payload: body })
+  t.equal(first.statusCode, 202)
+  await eventually(async () => ((await server.store.get(first.json().id))!.status === 'applied' ? true : undefined))
+  const again = await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, body, { id: 'delivery-1' }), payload: body })
+  t.equal(again.statusCode, 200)
+  t.same(again.json(), { id: first.json().id, status: 'applied' })
+  await server.worker.runOnce()
+  t.equal(commits(bare).length, 2, 'seed + one deploy')
+  t.equal(await total(server), 1)
+})
+
+t.test('refusals: a status, a code and a reason, and nothing stored', async (t) => {
+  const { server } = await setup(t)
+  const good = event()
+  const big = event({ buildUrl: `https://ci.example/${'x'.repeat(1024 * 1024)}` })
+  const stale = signedHeaders(SECRET_A, good, { timestamp: Math.floor(Date.now() / 1000) - 600 })
+  const cases: [string, Record<string, string>, string, number, string][] = [
+    ['no signature', { 'content-type': 'application/json' }, good, 401, 'SIGNATURE_MISSING'],
+    ['wrong secret', signedHeaders('some-other-secret-0123456789abcd', good), good, 401, 'SIGNATURE_INVALID'],
+    ['tampered body', signedHeaders(SECRET_A, good), good.replace('1.4.2', '9.9.9'), 401, 'SIGNATURE_INVALID'],
+    ['stale timestamp', stale, good, 401, 'TIMESTAMP_OUT_OF_RANGE'],
+    ["another source's secret", signedHeaders(SECRET_B, good), good, 403, 'SOURCE_FORBIDDEN'],
+    ['fallback for a source with its own secret', signedHeaders(FALLBACK, good), good, 403, 'SOURCE_FORBIDDEN'],
+    ['malformed JSON', signedHeaders(FALLBACK, '{"source":'), '{"source":', 400, 'INVALID_JSON'],
+    ['missing tag', signedHeaders(SECRET_A, event({ tag: undefined })), event({ tag: undefined }), 400, 'INVALID_EVENT'],
+    ['invalid tag', signedHeaders(SECRET_A, event({ tag: 'no spaces allowed' })), event({ tag: 'no spaces allowed' }), 400, 'INVALID_IMAGE_REF'],
+    ['invalid image', signedHeaders(SECRET_A, event({ image: 'GHCR.io/Acme/X:1' })), event({ image: 'GHCR.io/Acme/X:1' }), 400, 'INVALID_IMAGE_REF'],
+    ['over 1 MiB', signedHeaders(SECRET_A, big), big, 413, 'PAYLOAD_TOO_LARGE'],
+    ['not JSON content', { ...signedHeaders(SECRET_A, good), 'content-type': 'text/plain' }, good, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+  ]
+  for (const [name, headers, payload, status, code] of cases) {
+    const res = await server.app.inject({ method: 'POST', url: '/v1/events', headers, payload })
+    t.equal(res.statusCode, status, name)
+    t.equal(res.json().code, code, name)
+    t.type(res.json().reason, 'string')
+  }
+  t.equal(await total(server), 0, 'nothing was stored')
+  t.equal((await server.app.inject({ method: 'GET', url: '/v1/events/01ARZ3NDEKTSV4RRFFQ69G5FAV' })).json().code, 'NOT_FOUND')
+  t.equal((await server.app.inject({ method: 'GET', url: '/v1/events/../../etc' })).statusCode, 404)
+  t.equal((await server.app.inject({ method: 'GET', url: '/v1/events/not-an-id' })).json().code, 'INVALID_INPUT')
+  t.equal((await server.app.inject({ method: 'GET', url: '/v1/nothing' })).statusCode, 404)
+})
+
+t.test('health, readiness and metrics', async (t) => {
+  const { server } = await setup(t)
+  t.same((await server.app.inject({ url: '/healthz' })).json(), { status: 'ok' })
+  const ready = await server.app.inject({ url: '/readyz' })
+  t.equal(ready.statusCode, 200)
+  t.equal(ready.json().checks.store, 'ok')
+  const body = event()
+  await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, body), payload: body })
+  await server.app.inject({ method: 'POST', url: '/v1/events', headers: { 'content-type': 'application/json' }, payload: body })
+  const metrics = await server.app.inject({ url: '/metrics' })
+  t.match(metrics.headers['content-type'], /text\/plain/)
+  t.match(metrics.body, /infra_sync_events_received_total\{result="accepted"\} 1/)
+  t.match(metrics.body, /infra_sync_events_received_total\{result="refused"\} 1/)
+})
+
+t.test('over a real socket, the same contract', async (t) => {
+  const { server } = await setup(t)
+  const body = event()
+  const res = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: signedHeaders(SECRET_A, body), body })
+  t.equal(res.status, 202)
+  const { id } = (await res.json()) as { id: string }
+  const bad = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: signedHeaders(SECRET_A, body), body: `${body} ` })
+  t.equal(bad.status, 401)
+  const status = await eventually(async () => {
+    const r = (await (await fetch(`${server.url}/v1/events/${id}`)).json()) as { status: string }
+    return r.status === 'applied' ? r : undefined
+  })
+  t.equal(status.status, 'applied')
+})

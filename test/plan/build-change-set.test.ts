@@ -1,0 +1,144 @@
+import t from 'tap'
+import type { BuildEvent } from '../../src/core/build-event.js'
+import type { PendingEvent } from '../../src/core/change-set.js'
+import { YamlError } from '../../src/core/errors.js'
+import { buildChangeSet, type AppliedRecord, type FileContent } from '../../src/plan/build-change-set.js'
+import { filesNeeded, matchEvent } from '../../src/plan/match-events.js'
+import { loadRegistry } from '../../src/projects/registry.js'
+import { MemoryTree, serviceFiles } from '../helpers/memory-tree.js'
+
+const IMG = 'ghcr.io/acme/orders-api'
+const files: Record<string, string> = {
+  ...serviceFiles('orders-api', `source: acme/orders-api\nimage: ${IMG}\npolicy: semver\nenvironments:\n  dev: {}\n  prod: { update: pull-request }\n`, { dev: '1.4.1', prod: '1.4.0' }, IMG),
+  ...serviceFiles('payments', 'source: acme/payments\nimage: ghcr.io/acme/payments\nbranches: [main, "release/*"]\n', { dev: 'main-aaa', staging: 'main-bbb' }, 'ghcr.io/acme/payments'),
+}
+
+let n = 0
+function pending(event: Partial<BuildEvent> & { tag?: string }, receivedAt = '2026-11-25T10:00:00.000Z'): PendingEvent {
+  n++
+  return { id: `E${String(n).padStart(3, '0')}`, receivedAt, event: { source: 'acme/orders-api', image: IMG, ref: 'refs/heads/main', ...event } as BuildEvent }
+}
+
+async function plan(events: PendingEvent[], opts: { files?: Record<string, string>; history?: Record<string, AppliedRecord>; broken?: string } = {}) {
+  const all = opts.files ?? files
+  const registry = await loadRegistry(new MemoryTree(all))
+  const matched = events.map((e) => matchEvent(e, registry))
+  const contents = new Map<string, FileContent>()
+  for (const p of filesNeeded(matched)) contents.set(p, p === opts.broken ? { error: new YamlError('YAML_INVALID', `${p}: invalid`) } : all[p] === undefined ? null : { text: all[p]! })
+  return buildChangeSet(matched, contents, (s, e, i) => opts.history?.[`${s}/${e}/${i}`], { pullRequests: false })
+}
+
+t.test('a new build updates the commit environments; pull-request ones wait for a forge', async (t) => {
+  const cs = await plan([pending({ tag: '1.4.2', commit: 'a'.repeat(40) })])
+  t.equal(cs.edits.length, 1)
+  t.equal(cs.edits[0]!.path, 'services/orders-api/overlays/dev/kustomization.yaml')
+  t.match(cs.edits[0]!.after, /newTag: 1\.4\.2/)
+  t.same(cs.edits[0]!.changes.map((c) => [c.service, c.environment, c.from, c.to]), [['orders-api', 'dev', '1.4.1', '1.4.2']])
+  const o = cs.outcomes[0]!
+  t.equal(o.status, 'applied')
+  t.same(o.targets.map((x) => [x.environment, x.decision, x.code]), [
+    ['dev', 'update', 'updated'],
+    ['prod', 'skip', 'pull-request-unavailable'],
+  ])
+})
+
+t.test('decisions without a change carry a code and a reason', async (t) => {
+  const cs = await plan([
+    pending({ tag: '1.4.1' }),
+    pending({ tag: '1.4.0' }),
+    pending({ tag: 'not-semver' }),
+    pending({ tag: '1.5.0', ref: 'refs/heads/feature/x' }),
+    pending({ tag: '1.5.0', ref: undefined }),
+    pending({ tag: '1.5.0', source: 'acme/evil' }),
+    pending({ tag: '1.5.0', image: 'ghcr.io/acme/unknown' }),
+    pending({ tag: '1.5.0', image: 'ghcr.io/acme/orders-api-worker' }),
+  ])
+  t.equal(cs.edits.length, 0)
+  const summary = cs.outcomes.map((o) => [o.status, o.code])
+  t.same(summary, [
+    ['skipped', 'mixed'],
+    ['skipped', 'mixed'],
+    ['skipped', 'policy-filtered'],
+    ['skipped', 'branch-filtered'],
+    ['skipped', 'branch-filtered'],
+    ['rejected', 'source-mismatch'],
+    ['skipped', 'no-target'],
+    ['skipped', 'no-target'],
+  ])
+  t.same(cs.outcomes[0]!.targets.map((x) => x.code), ['already-current', 'pull-request-unavailable'])
+  t.same(cs.outcomes[1]!.targets.map((x) => x.code), ['older', 'already-current'])
+  t.match(cs.outcomes[1]!.targets[0]!.reason, /1\.4\.0 is not newer than 1\.4\.1/)
+  t.match(cs.outcomes[5]!.reason, /acme\/evil is not the source of services\/orders-api/)
+})
+
+t.test('a batch is applied in order: later events see earlier edits, superseded ones are recorded', async (t) => {
+  const cs = await plan([pending({ tag: '1.4.2' }), pending({ tag: '1.5.0' }), pending({ tag: '1.4.3' })])
+  t.equal(cs.edits.length, 1)
+  t.match(cs.edits[0]!.after, /newTag: 1\.5\.0/)
+  t.same(cs.edits[0]!.changes.map((c) => [c.from, c.to]), [['1.4.1', '1.5.0']])
+  t.same(cs.outcomes.map((o) => [o.status, o.targets[0]!.code]), [
+    ['skipped', 'superseded'],
+    ['applied', 'updated'],
+    ['skipped', 'older'],
+  ])
+})
+
+t.test('several services in one batch give one edit each', async (t) => {
+  const cs = await plan([
+    pending({ tag: '1.4.2' }),
+    pending({ source: 'acme/payments', image: 'ghcr.io/acme/payments', tag: 'main-ccc', builtAt: '2026-11-25T11:00:00.000Z' }),
+  ])
+  t.same(cs.edits.map((e) => e.path).sort(), [
+    'services/orders-api/overlays/dev/kustomization.yaml',
+    'services/payments/overlays/dev/kustomization.yaml',
+    'services/payments/overlays/staging/kustomization.yaml',
+  ])
+})
+
+t.test('never older than what infra-sync applied, even after a human changed the file', async (t) => {
+  const history = { 'payments/dev/ghcr.io/acme/payments': { tag: 'main-zzz', builtAt: '2026-11-25T12:00:00.000Z', eventId: 'OLD' } }
+  const ev = (tag: string, builtAt: string) => pending({ source: 'acme/payments', image: 'ghcr.io/acme/payments', tag, builtAt })
+  const older = await plan([ev('main-ccc', '2026-11-25T11:00:00.000Z')], { history })
+  t.same(older.outcomes[0]!.targets.map((x) => [x.environment, x.code]), [
+    ['dev', 'older'],
+    ['staging', 'updated'],
+  ])
+  const newer = await plan([ev('main-ddd', '2026-11-25T13:00:00.000Z')], { history })
+  t.same(newer.outcomes[0]!.targets.map((x) => x.code), ['updated', 'updated'])
+})
+
+t.test('builds of other branches, when allowed by glob', async (t) => {
+  const cs = await plan([pending({ source: 'acme/payments', image: 'ghcr.io/acme/payments', tag: 'rel-1', ref: 'refs/heads/release/2026.11' })])
+  t.equal(cs.outcomes[0]!.status, 'applied')
+})
+
+t.test('a file that cannot be read fails its event only; the rest of the batch goes on', async (t) => {
+  const cs = await plan(
+    [pending({ tag: '1.4.2' }), pending({ source: 'acme/payments', image: 'ghcr.io/acme/payments', tag: 'main-ccc', builtAt: '2026-11-25T11:00:00.000Z' })],
+    { broken: 'services/orders-api/overlays/dev/kustomization.yaml' },
+  )
+  t.same(cs.outcomes.map((o) => [o.status, o.code]), [
+    ['failed', 'YAML_INVALID'],
+    ['applied', undefined],
+  ])
+  t.same(cs.edits.map((e) => e.path).sort(), ['services/payments/overlays/dev/kustomization.yaml', 'services/payments/overlays/staging/kustomization.yaml'])
+})
+
+t.test('a failing event leaves no partial edit behind', async (t) => {
+  const two = {
+    ...files,
+    'services/orders-api/infra-sync.yaml': `source: acme/orders-api\nimage: ${IMG}\n`,
+    'services/orders-api/overlays/prod/kustomization.yaml': 'images: [unclosed\n',
+  }
+  const cs = await plan([pending({ tag: '1.4.2' })], { files: two })
+  t.equal(cs.outcomes[0]!.status, 'failed')
+  t.equal(cs.outcomes[0]!.code, 'YAML_INVALID')
+  t.equal(cs.edits.length, 0, 'dev was not edited either')
+})
+
+t.test('missing environment folder or file', async (t) => {
+  const f = { ...files, 'services/orders-api/infra-sync.yaml': `source: acme/orders-api\nimage: ${IMG}\nenvironments:\n  qa: {}\n` }
+  const cs = await plan([pending({ tag: '1.4.2' })], { files: f })
+  t.same(cs.outcomes[0]!.targets.map((x) => [x.environment, x.code]), [['qa', 'target-missing']])
+  t.equal(cs.outcomes[0]!.status, 'skipped')
+})
