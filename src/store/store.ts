@@ -1,5 +1,5 @@
 import type { BuildEvent } from '../core/build-event.js'
-import type { EventOutcome, EventStatus, TargetOutcome } from '../core/change-set.js'
+import type { EventOutcome, EventStatus, TargetOutcome, ValueChange } from '../core/change-set.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
 
 export interface AcceptInput {
@@ -37,16 +37,7 @@ export interface EventRecord {
 }
 
 /** A row of deployment history: one value change that reached the infra repo. */
-export interface Deployment {
-  readonly eventId: string
-  readonly service: string
-  readonly environment: string
-  readonly image: string
-  readonly from?: string
-  readonly to: string
-  readonly tag?: string
-  readonly digest?: string
-  readonly builtAt: string
+export interface Deployment extends ValueChange {
   readonly commit: string
   readonly appliedAt: string
 }

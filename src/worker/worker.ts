@@ -217,21 +217,7 @@ export class Worker {
       metrics.pushes.inc({ result: 'ok' })
       metrics.commits.inc()
       this.lastHead = written.oid
-      const deployments: Deployment[] = changeSet.edits.flatMap((e) =>
-        e.changes.map((c) => ({
-          eventId: c.eventId,
-          service: c.service,
-          environment: c.environment,
-          image: c.image,
-          ...(c.from !== undefined && { from: c.from }),
-          to: c.to,
-          ...(c.tag !== undefined && { tag: c.tag }),
-          ...(c.digest !== undefined && { digest: c.digest }),
-          builtAt: c.builtAt,
-          commit: written.oid,
-          appliedAt: now.toISOString(),
-        })),
-      )
+      const deployments: Deployment[] = changeSet.edits.flatMap((e) => e.changes.map((c) => ({ ...c, commit: written.oid, appliedAt: now.toISOString() })))
       await this.settle(records, changeSet.outcomes, written.oid, deployments)
       for (const r of records) if (changeSet.outcomes.find((o) => o.id === r.id)?.status === 'applied') metrics.eventToCommit.observe((this.clock().getTime() - Date.parse(r.receivedAt)) / 1000)
       log.info({ commit: written.oid, events: applied.map((o) => o.id), files: changeSet.edits.map((e) => e.path) }, message.split('\n')[0])
