@@ -13,6 +13,7 @@ import { filesNeeded, matchEvent } from '../plan/match-events.js'
 import { EMPTY_REGISTRY, loadRegistry, type Registry } from '../projects/registry.js'
 import { targetKey, type Deployment, type EventRecord, type Finish, type Store } from '../store/store.js'
 import { backoffMs } from './backoff.js'
+import { phaseTimer } from './phase-timer.js'
 
 export interface WorkerOptions {
   readonly batchSize: number
@@ -144,8 +145,10 @@ export class Worker {
 
   private async process(records: readonly EventRecord[]): Promise<void> {
     const { store, remote, cache, log, metrics } = this.deps
+    const timer = phaseTimer()
     let head = await remote.sync()
     this.lastHead = head
+    timer.mark('sync')
 
     // Settle pushes whose outcome was never recorded.
     const unsettled = records.filter((r) => r.pushBase !== undefined)
@@ -178,6 +181,7 @@ export class Worker {
       const keys = matched.flatMap((m) => m.candidates.map((c) => ({ service: c.service.name, environment: c.target.environment, image: c.service.config!.image })))
       const history = await store.lastApplied(keys)
       const changeSet = buildChangeSet(matched, files, (service, environment, image) => history.get(targetKey({ service, environment, image })), { pullRequests: false })
+      timer.mark('plan')
 
       if (changeSet.edits.length === 0) {
         await this.settle(records, changeSet.outcomes, undefined, [])
@@ -193,9 +197,12 @@ export class Worker {
         when: now,
       })
       const applied = changeSet.outcomes.filter((o) => o.status === 'applied')
+      timer.mark('write')
       await store.markPushing(head, applied)
+      timer.mark('record')
       try {
         await remote.push(head, written)
+        timer.mark('push')
       } catch (e) {
         if (!(e instanceof PushRejectedError)) {
           metrics.pushes.inc({ result: 'error' })
@@ -212,6 +219,7 @@ export class Worker {
         head = newHead
         this.lastHead = head
         await this.sleep(backoffMs(attempt, 20, 1000, this.random))
+        timer.mark('race')
         continue
       }
       metrics.pushes.inc({ result: 'ok' })
@@ -219,8 +227,9 @@ export class Worker {
       this.lastHead = written.oid
       const deployments: Deployment[] = changeSet.edits.flatMap((e) => e.changes.map((c) => ({ ...c, commit: written.oid, appliedAt: now.toISOString() })))
       await this.settle(records, changeSet.outcomes, written.oid, deployments)
+      timer.mark('settle')
       for (const r of records) if (changeSet.outcomes.find((o) => o.id === r.id)?.status === 'applied') metrics.eventToCommit.observe((this.clock().getTime() - Date.parse(r.receivedAt)) / 1000)
-      log.info({ commit: written.oid, events: applied.map((o) => o.id), files: changeSet.edits.map((e) => e.path) }, message.split('\n')[0])
+      log.info({ commit: written.oid, events: applied.map((o) => o.id), files: changeSet.edits.map((e) => e.path), ms: timer.result() }, message.split('\n')[0])
       return
     }
   }

@@ -14,8 +14,8 @@ export interface ChildServer {
 }
 
 /** Runs `node dist/cli.js serve` as CI and the Dockerfile do, on a free port; resolves once it listens. */
-export async function spawnServer(cwd: string, env: Record<string, string>): Promise<ChildServer> {
-  const proc = spawn(process.execPath, [CLI, 'serve'], {
+export async function spawnServer(cwd: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<ChildServer> {
+  const proc = spawn(process.execPath, [...nodeArgs, CLI, 'serve'], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

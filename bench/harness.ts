@@ -1,0 +1,99 @@
+import { createHmac } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { spawnServer, type ChildServer } from '../test/helpers/child-server.js'
+import { startGitServer, type GitServer } from '../test/helpers/git-server.js'
+import { peakRss } from './stats.js'
+
+export const SECRET = 'bench-fallback-secret-0123456789abcdef'
+export const TOKEN = 'bench-token-0123456789abcdef'
+
+export function sign(body: string, id: string): Record<string, string> {
+  const ts = Math.floor(Date.now() / 1000)
+  const sig = createHmac('sha256', SECRET).update(`${id}.${ts}.${body}`).digest('base64')
+  return { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` }
+}
+
+let seq = 0
+export function eventBody(service: string, image: string, tag: string, builtAt = new Date()): string {
+  return JSON.stringify({ source: `acme/${service}`, image, tag, ref: 'refs/heads/main', builtAt: builtAt.toISOString(), commit: (++seq).toString(16).padStart(40, '0') })
+}
+
+/** A remote (git http-backend) plus an infra-sync process (node dist/cli.js serve) pointed at it. */
+export class Rig {
+  readonly landed: number[] = []
+  private waiters: ((t: number) => void)[] = []
+  private constructor(
+    readonly git: GitServer,
+    readonly server: ChildServer,
+    readonly bare: string,
+    readonly spawnedAt: number,
+  ) {}
+
+  static async start(bare: string, dataDir: string, extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Rig> {
+    const git = await startGitServer(bare, { token: TOKEN })
+    fs.mkdirSync(dataDir, { recursive: true })
+    const spawnedAt = performance.now()
+    const server = await spawnServer(dataDir, {
+      INFRA_SYNC_REPO: git.url,
+      INFRA_SYNC_GIT_TOKEN: TOKEN,
+      INFRA_SYNC_SECRET: SECRET,
+      INFRA_SYNC_DATA: path.join(dataDir, 'data'),
+      LOG_LEVEL: 'info',
+      ...extraEnv,
+    }, nodeArgs)
+    const rig = new Rig(git, server, bare, spawnedAt)
+    git.hooks = {
+      after: (req) => {
+        if (req.service !== 'receive-pack') return
+        const t = performance.now()
+        rig.landed.push(t)
+        for (const w of rig.waiters.splice(0)) w(t)
+      },
+    }
+    return rig
+  }
+
+  /** Resolves at the moment the next push has moved the remote branch. */
+  nextLanding(): Promise<number> {
+    return new Promise((r) => this.waiters.push(r))
+  }
+
+  async post(body: string, id = `b-${Date.now()}-${Math.random().toString(36).slice(2)}`): Promise<{ id: string; status: number }> {
+    const res = await fetch(`${this.server.url}/v1/events`, { method: 'POST', headers: sign(body, id), body })
+    const json = (await res.json()) as { id: string }
+    return { id: json.id, status: res.status }
+  }
+
+  async status(id: string): Promise<{ status: string; commit?: string; targets: { code: string }[] }> {
+    return (await (await fetch(`${this.server.url}/v1/events/${id}`)).json()) as never
+  }
+
+  async waitSettled(id: string, timeoutMs = 120_000): Promise<{ status: string; commit?: string }> {
+    const end = performance.now() + timeoutMs
+    for (;;) {
+      const s = await this.status(id)
+      if (s.status !== 'queued' && s.status !== 'failed') return s
+      if (performance.now() > end) throw new Error(`event ${id} still ${s.status}`)
+      await new Promise((r) => setTimeout(r, 5))
+    }
+  }
+
+  /** Sum of events that reached a final status, from /metrics. */
+  async finished(): Promise<number> {
+    const text = await (await fetch(`${this.server.url}/metrics`)).text()
+    let n = 0
+    for (const m of text.matchAll(/^infra_sync_events_finished_total\{status="(applied|skipped|rejected)"\} (\d+)/gm)) n += Number(m[2])
+    return n
+  }
+
+  peakRss(): number {
+    return peakRss(this.server.proc.pid!)
+  }
+
+  async stop(): Promise<void> {
+    await this.server.stop()
+    await this.git.close()
+  }
+}

@@ -1,0 +1,112 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import type { BaselineResult } from './baselines.js'
+import type { BurstResult, IntakeResult, LatencyResult, ScaleResult } from './scenarios.js'
+import { mib, ms } from './stats.js'
+
+export interface Report {
+  quick: boolean
+  started: string
+  finished: string
+  machine: { cores: number; cpu: string; memory: number; node: string; platform: string }
+  latency: LatencyResult
+  concurrentOurs: { n: number; failed: number; seconds: number }
+  intake: IntakeResult[]
+  intakeRss: number
+  burst: BurstResult
+  scale: ScaleResult[]
+  ciSequential: BaselineResult
+  ciConcurrent: BaselineResult
+  floor: BaselineResult
+  oursOnBaselineRepo: LatencyResult
+}
+
+const yes = (ok: boolean) => (ok ? 'met' : '**missed**')
+
+export function baselinesSection(r: Report): string {
+  const scaleSmall = r.scale[0]!
+  const scaleLarge = r.scale[r.scale.length - 1]!
+  const peak = Math.max(r.burst.peakRss, r.intakeRss, ...r.scale.map((s) => s.peakRss))
+  const intake500 = r.intake.find((i) => i.rate === 500)
+  const ours = r.oursOnBaselineRepo.p50
+  const speedup = r.ciSequential.p50 / ours
+  const vsFloor = r.floor.p50 / ours
+  const lines: string[] = []
+  const p = (s = '') => lines.push(s)
+
+  p('# Benchmark results')
+  p()
+  p(`Produced by \`npm run bench${r.quick ? ' -- --quick' : ''}\` on ${r.started.slice(0, 10)} (${r.started} to ${r.finished}).`)
+  p(`Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${mib(r.machine.memory)} RAM, Node ${r.machine.node}, ${r.machine.platform}.`)
+  p('Everything runs on this one machine: the remote is `git http-backend` behind a small Node HTTP server on loopback (with token auth),')
+  p('infra-sync is the real binary (`node dist/cli.js serve`, SQLite store), and the load generator shares the same cores.')
+  if (r.quick) p('\n**Quick mode**: small sizes, for checking that the benchmark still runs; the figures mean little.')
+  p()
+  p('## Targets')
+  p()
+  p('| target | measured | |')
+  p('|---|---|---|')
+  p(`| event → commit p50 ≤ 50 ms (${r.scale.find((s) => s.services === 1000) ? '1,000 services' : `${r.latency.n} events`}) | ${ms(r.latency.p50)} | ${yes(r.latency.p50 <= 50)} |`)
+  p(`| ≥ 10× faster per event than the CI-script baseline | ${speedup.toFixed(1)}× (${ms(r.ciSequential.p50)} vs ${ms(ours)}) | ${yes(speedup >= 10)} |`)
+  p(`| faster than the warm git CLI floor | ${vsFloor.toFixed(1)}× (${ms(r.floor.p50)} vs ${ms(ours)}) | ${yes(vsFloor > 1)} |`)
+  p(`| no failed deploy where ${r.ciConcurrent.n} concurrent CI pushes are rejected | ours: ${r.concurrentOurs.failed} failed of ${r.concurrentOurs.n}; CI script: ${r.ciConcurrent.rejected} rejected pushes, ${r.ciConcurrent.failed} failed deploys | ${yes(r.concurrentOurs.failed === 0)} |`)
+  p(`| ${r.burst.events}-event burst applied in ≤ 5 s, one commit per batch | ${r.burst.seconds.toFixed(2)} s, ${r.burst.commits} commits | ${yes(r.burst.seconds <= 5 && r.burst.commits < r.burst.events / 5)} |`)
+  p(`| zero lost, zero duplicated (from the remote's trailers) | ${r.burst.lost} lost, ${r.burst.duplicated} duplicated, ${r.burst.wrongFinal} services not at their last tag | ${yes(r.burst.lost === 0 && r.burst.duplicated === 0 && r.burst.wrongFinal === 0)} |`)
+  p(`| per-event latency at ${scaleLarge.services.toLocaleString('en')} folders within 1.2× of ${scaleSmall.services} | ${ms(scaleLarge.p50)} vs ${ms(scaleSmall.p50)} (${(scaleLarge.p50 / scaleSmall.p50).toFixed(2)}×) | ${yes(scaleLarge.p50 <= 1.2 * scaleSmall.p50)} |`)
+  p(`| peak RSS ≤ 256 MiB | ${mib(peak)} | ${yes(peak <= 256 * 1024 * 1024)} |`)
+  if (intake500) p(`| intake p99 ≤ 10 ms at 500 req/s | ${ms(intake500.p99)} | ${yes(intake500.p99 <= 10)} |`)
+  p()
+  p('## Event → pushed commit')
+  p()
+  p(`${r.latency.n} events, one at a time, each changing one service of a ${r.scale.find((s) => s.services === 1000)?.files.toLocaleString('en') ?? ''}-file infra repo, warm clone. Measured from sending the POST to the moment the remote's branch moved (git receive-pack done), and from the 202.`)
+  p()
+  p('| | p50 | p99 |')
+  p('|---|---|---|')
+  p(`| POST → commit on the remote | ${ms(r.latency.p50)} | ${ms(r.latency.p99)} |`)
+  p(`| 202 → commit on the remote | ${ms(r.latency.p50From202)} | ${ms(r.latency.p99From202)} |`)
+  p()
+  p('## Intake')
+  p()
+  p('`POST /v1/events` at fixed offered rates (autocannon, 32 connections), each request a new signed event for a real service, so the worker commits while intake is measured. Every 202 is durable (SQLite WAL, synchronous=FULL).')
+  p()
+  p('| offered | achieved | requests | p50 | p99 | errors | non-2xx |')
+  p('|---|---|---|---|---|---|---|')
+  for (const i of r.intake) p(`| ${i.rate}/s | ${i.achievedRate.toFixed(0)}/s | ${i.requests} | ${ms(i.p50, 2)} | ${ms(i.p99, 2)} | ${i.errors} | ${i.non2xx} |`)
+  p()
+  p('## Burst')
+  p()
+  p(`${r.burst.events} events for ${r.burst.services} services, sent at once (64 in flight). Time until every event reached a final status; then every check from the remote's own history.`)
+  p()
+  p('| time | commits | events per commit | applied | superseded in a batch | lost | duplicated | peak RSS |')
+  p('|---|---|---|---|---|---|---|---|')
+  p(`| ${r.burst.seconds.toFixed(2)} s | ${r.burst.commits} | ${(r.burst.events / Math.max(1, r.burst.commits)).toFixed(1)} | ${r.burst.applied} | ${r.burst.superseded} | ${r.burst.lost} | ${r.burst.duplicated} | ${mib(r.burst.peakRss)} |`)
+  p()
+  p('## Scale')
+  p()
+  p('Generated infra repos (4 files per service folder). Cold start: from spawning the process to its first commit on the remote (clone + index + first event).')
+  p()
+  p('| service folders | files | cold start | first event | per-event p50 | per-event p99 | peak RSS |')
+  p('|---|---|---|---|---|---|---|')
+  for (const s of r.scale) p(`| ${s.services.toLocaleString('en')} | ${s.files.toLocaleString('en')} | ${ms(s.coldStart)} | ${ms(s.firstEvent)} | ${ms(s.p50)} | ${ms(s.p99)} | ${mib(s.peakRss)} |`)
+  p()
+  p('## Side by side with what teams do today')
+  p()
+  p(`Same machine, same remote, same ${r.oursOnBaselineRepo.n ? '' : ''}repo (${r.scale.find((s) => s.services === 1000) ? '1,000' : 'the generated'} services). The CI script is what a source pipeline typically runs: \`git clone --depth 1\`, \`sed\` the tag, commit, push, and on rejection \`git pull --rebase\` and push again (3 tries). The floor is the real git CLI in a warm clone: pull, edit one line, commit, push. Ours was measured on the same remote right after.`)
+  p()
+  p('| approach | deploys | p50 | p99 | rejected pushes | failed deploys | wall time |')
+  p('|---|---|---|---|---|---|---|')
+  p(`| CI script, one at a time | ${r.ciSequential.n} | ${ms(r.ciSequential.p50)} | ${ms(r.ciSequential.p99)} | ${r.ciSequential.rejected} | ${r.ciSequential.failed} | ${r.ciSequential.seconds.toFixed(1)} s |`)
+  p(`| CI script, ${r.ciConcurrent.n} at once | ${r.ciConcurrent.n} | ${ms(r.ciConcurrent.p50)} | ${ms(r.ciConcurrent.p99)} | ${r.ciConcurrent.rejected} | ${r.ciConcurrent.failed} | ${r.ciConcurrent.seconds.toFixed(1)} s |`)
+  p(`| warm git CLI (floor) | ${r.floor.n} | ${ms(r.floor.p50)} | ${ms(r.floor.p99)} | 0 | 0 | ${r.floor.seconds.toFixed(1)} s |`)
+  p(`| infra-sync, one at a time | ${r.oursOnBaselineRepo.n} | ${ms(ours)} | ${ms(r.oursOnBaselineRepo.p99)} | | 0 | |`)
+  p(`| infra-sync, ${r.concurrentOurs.n} at once | ${r.concurrentOurs.n} | | | | ${r.concurrentOurs.failed} | ${r.concurrentOurs.seconds.toFixed(1)} s |`)
+  p()
+  p(`Ratios (p50): the CI script takes ${speedup.toFixed(1)}× as long as infra-sync per deploy; the warm git CLI floor ${vsFloor.toFixed(1)}×.`)
+  p()
+  const findings = path.join(import.meta.dirname, 'findings.md')
+  if (fs.existsSync(findings)) {
+    p(fs.readFileSync(findings, 'utf8').trimEnd())
+    p()
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,99 @@
+/**
+ * `npm run bench [-- --quick] [-- --out FILE]`: measures infra-sync side by
+ * side with what teams do today, on this machine, in one run, and writes
+ * bench/results.md. Not a test: nothing here asserts a time.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { baselinesSection, type Report } from './report.js'
+import { ciScript, warmGitFloor } from './baselines.js'
+import { generateInfraRepo } from './generate-repo.js'
+import { Rig, TOKEN } from './harness.js'
+import { burst, concurrentOurs, intake, latency, scale } from './scenarios.js'
+
+const args = process.argv.slice(2)
+const quick = args.includes('--quick')
+const outIndex = args.indexOf('--out')
+const out = outIndex >= 0 ? args[outIndex + 1]! : path.join(import.meta.dirname, 'results.md')
+
+const size = quick
+  ? { main: 100, events: 10, rates: [100], intakeSeconds: 1, burstEvents: 100, burstServices: 20, scales: [10, 100], scaleEvents: 3, ciSeq: 2, ciConc: 4, floor: 3, concurrent: 4 }
+  : { main: 1000, events: 200, rates: [100, 500, 1000], intakeSeconds: 10, burstEvents: 1000, burstServices: 100, scales: [10, 1000, 10000], scaleEvents: 50, ciSeq: 20, ciConc: 20, floor: 20, concurrent: 20 }
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'infra-sync-bench-'))
+const log = (s: string) => process.stderr.write(`[bench] ${s}\n`)
+
+async function main(): Promise<void> {
+  const started = new Date()
+  const report: Partial<Report> = { quick, started: started.toISOString() }
+  report.machine = {
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memory: os.totalmem(),
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+  }
+
+  log(`generating a ${size.main}-service infra repo`)
+  const mainBare = await generateInfraRepo(work, size.main)
+
+  log('event → pushed commit, sequential')
+  let rig = await Rig.start(mainBare, path.join(work, 'latency'))
+  report.latency = await latency(rig, size.main, size.events)
+  log(`  p50 ${report.latency.p50.toFixed(1)} ms`)
+  log('20 events at the same moment (ours)')
+  report.concurrentOurs = await concurrentOurs(rig, size.main, size.concurrent)
+  await rig.stop()
+
+  log('intake at fixed rates')
+  rig = await Rig.start(mainBare, path.join(work, 'intake'))
+  report.intake = []
+  for (const rate of size.rates) {
+    report.intake.push(await intake(rig, size.main, rate, size.intakeSeconds))
+    log(`  ${rate}/s p99 ${report.intake.at(-1)!.p99} ms`)
+    // Let the worker drain before the next rate.
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+  report.intakeRss = rig.peakRss()
+  await rig.stop()
+
+  log(`burst: ${size.burstEvents} events for ${size.burstServices} services`)
+  rig = await Rig.start(mainBare, path.join(work, 'burst'))
+  await latency(rig, size.main, 1)
+  report.burst = await burst(rig, size.burstServices, size.burstEvents)
+  log(`  ${report.burst.seconds.toFixed(2)} s, ${report.burst.commits} commits`)
+  await rig.stop()
+
+  report.scale = []
+  for (const n of size.scales) {
+    log(`scale: ${n} services`)
+    const bare = n === size.main ? await generateInfraRepo(path.join(work, 'scale'), n) : await generateInfraRepo(path.join(work, 'scale'), n)
+    report.scale.push(await scale(bare, path.join(work, `scale-${n}`), n, size.scaleEvents))
+    log(`  cold ${report.scale.at(-1)!.coldStart.toFixed(0)} ms, p50 ${report.scale.at(-1)!.p50.toFixed(1)} ms`)
+  }
+
+  log('baselines on the same remote')
+  const baseBare = await generateInfraRepo(path.join(work, 'baseline'), size.main)
+  rig = await Rig.start(baseBare, path.join(work, 'baseline-rig'))
+  const url = rig.git.url.replace('http://', `http://x-access-token:${TOKEN}@`)
+  report.ciSequential = await ciScript(url, size.main, size.ciSeq, 1)
+  log(`  CI script sequential p50 ${report.ciSequential.p50.toFixed(0)} ms`)
+  report.ciConcurrent = await ciScript(url, size.main, size.ciConc, size.ciConc)
+  log(`  CI script ×${size.ciConc}: ${report.ciConcurrent.rejected} rejected, ${report.ciConcurrent.failed} failed`)
+  report.floor = await warmGitFloor(url, size.main, size.floor)
+  log(`  warm git floor p50 ${report.floor.p50.toFixed(0)} ms`)
+  // Ours again, on this same remote right after the baselines, for a side-by-side figure.
+  report.oursOnBaselineRepo = await latency(rig, size.main, size.floor)
+  await rig.stop()
+
+  report.finished = new Date().toISOString()
+  fs.writeFileSync(out, baselinesSection(report as Report))
+  log(`wrote ${out}`)
+}
+
+try {
+  await main()
+} finally {
+  fs.rmSync(work, { recursive: true, force: true })
+}
