@@ -23,6 +23,7 @@ export function eventBody(service: string, image: string, tag: string, builtAt =
 /** A remote (git http-backend) plus an infra-sync process (node dist/cli.js serve) pointed at it. */
 export class Rig {
   readonly landed: number[] = []
+  watcher: fs.FSWatcher | undefined
   private waiters: ((t: number) => void)[] = []
   private constructor(
     readonly git: GitServer,
@@ -44,14 +45,15 @@ export class Rig {
       ...extraEnv,
     }, nodeArgs)
     const rig = new Rig(git, server, bare, spawnedAt)
-    git.hooks = {
-      after: (req) => {
-        if (req.service !== 'receive-pack') return
-        const t = performance.now()
-        rig.landed.push(t)
-        for (const w of rig.waiters.splice(0)) w(t)
-      },
-    }
+    // "On the remote" is the moment the branch ref is renamed into place by git receive-pack
+    // (inotify on refs/heads), not when the HTTP exchange ends: git goes on with gc --auto after it.
+    const watcher = fs.watch(path.join(bare, 'refs', 'heads'), (_event, name) => {
+      if (name !== 'main' || !fs.existsSync(path.join(bare, 'refs', 'heads', 'main'))) return
+      const t = performance.now()
+      rig.landed.push(t)
+      for (const w of rig.waiters.splice(0)) w(t)
+    })
+    rig.watcher = watcher
     return rig
   }
 
@@ -88,11 +90,25 @@ export class Rig {
     return n
   }
 
+  /** Cumulative bucket counts of the server's own timing of accepted POST /v1/events (from /metrics). */
+  async intakeBuckets(): Promise<Map<number, number>> {
+    const text = await (await fetch(`${this.server.url}/metrics`)).text()
+    const out = new Map<number, number>()
+    for (const m of text.matchAll(/^infra_sync_http_request_duration_seconds_bucket\{([^}]*)\} (\d+)/gm)) {
+      const labels = m[1]!
+      if (!labels.includes('route="/v1/events"') || !labels.includes('status="202"') || !labels.includes('method="POST"')) continue
+      const le = /le="([^"]+)"/.exec(labels)![1]!
+      out.set(le === '+Inf' ? Infinity : Number(le), Number(m[2]))
+    }
+    return out
+  }
+
   peakRss(): number {
     return peakRss(this.server.proc.pid!)
   }
 
   async stop(): Promise<void> {
+    this.watcher?.close()
     await this.server.stop()
     await this.git.close()
   }

@@ -1,10 +1,13 @@
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import autocannon from 'autocannon'
-import { eventBody, Rig, sign } from './harness.js'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { eventBody, Rig, SECRET } from './harness.js'
+
+const execFileP = promisify(execFile)
 import { serviceImage, serviceName } from './generate-repo.js'
-import { median, percentile } from './stats.js'
+import { bucketQuantile, median, percentile } from './stats.js'
 
 let tagSeq = 1
 const nextTag = () => `main-${tagSeq++}`
@@ -48,42 +51,33 @@ export async function latency(rig: Rig, services: number, n: number): Promise<La
 
 export interface IntakeResult {
   readonly rate: number
+  readonly connections: number
   readonly requests: number
   readonly p50: number
   readonly p99: number
   readonly errors: number
   readonly non2xx: number
   readonly achievedRate: number
+  /** The server's own timing, from its histogram. */
+  readonly serverP50: number
+  readonly serverP99: number
 }
 
-/** POST /v1/events at a fixed offered rate with autocannon; every request a new, signed, real event. */
+/**
+ * POST /v1/events at a fixed offered rate with autocannon, run in its own
+ * process; every request a new signed event for a real service. One
+ * connection per 100 req/s, so that each connection can keep its share of the
+ * rate. Alongside, the server's own timing of the same requests (its
+ * /metrics histogram), which no load generator's pacing can colour.
+ */
 export async function intake(rig: Rig, services: number, rate: number, seconds: number): Promise<IntakeResult> {
-  let k = 0
-  const result = await autocannon({
-    url: `${rig.server.url}/v1/events`,
-    method: 'POST',
-    connections: 32,
-    overallRate: rate,
-    duration: seconds,
-    requests: [
-      {
-        setupRequest: (req: autocannon.Request) => {
-          const i = k++ % services
-          const body = eventBody(serviceName(i), serviceImage(i), nextTag(), nextBuiltAt())
-          return { ...req, body, headers: sign(body, `ac-${process.pid}-${k}`) }
-        },
-      },
-    ],
-  })
-  return {
-    rate,
-    requests: result.requests.total,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    achievedRate: result.requests.average,
-  }
+  const connections = Math.max(1, Math.ceil(rate / 100))
+  const before = await rig.intakeBuckets()
+  const { stdout } = await execFileP(process.execPath, [path.join(import.meta.dirname, 'intake-load.mjs'), `${rig.server.url}/v1/events`, String(rate), String(seconds), String(connections), String(services), String(tagSeq), SECRET], { maxBuffer: 1024 * 1024 })
+  const r = JSON.parse(stdout.trim().split('\n').pop()!) as { requests: number; p50: number; p99: number; errors: number; non2xx: number; achievedRate: number; tags: number }
+  tagSeq = r.tags + 1
+  const after = await rig.intakeBuckets()
+  return { rate, connections, requests: r.requests, p50: r.p50, p99: r.p99, errors: r.errors, non2xx: r.non2xx, achievedRate: r.achievedRate, serverP50: bucketQuantile(before, after, 0.5), serverP99: bucketQuantile(before, after, 0.99) }
 }
 
 export interface BurstResult {

@@ -19,6 +19,12 @@ export interface EditResult {
   readonly after: ImageValue
 }
 
+/** A file parsed for one image: what it holds now, and how to set it from that same parse. */
+export interface OpenedImage {
+  readonly current: ImageValue | null
+  set(value: { readonly tag?: string; readonly digest?: string }): EditResult
+}
+
 /**
  * One manifest format. Pure: text in, text out. `set` changes only the bytes
  * of the values it sets and must verify its own output before returning.
@@ -27,6 +33,8 @@ export interface ImageEditor {
   readonly format: string
   /** Whether this editor handles the file by default, judged from its path. */
   detect(path: string): boolean
+  /** Parses `text` once for `image`; read and set are this, for one-off use. */
+  open(text: string, image: string, path?: string): OpenedImage
   read(text: string, image: string, path?: string): ImageValue | null
   set(text: string, change: SetImage, path?: string): EditResult
 }

@@ -1,7 +1,7 @@
 import type { Document, Node, Pair } from 'yaml'
 import { EditVerifyError, ValidationError, YamlError } from '../core/errors.js'
 import { parseImageName, sameImage } from '../core/image-ref.js'
-import type { EditResult, ImageEditor, ImageValue, SetImage } from './editor.js'
+import type { EditResult, ImageEditor, ImageValue, OpenedImage, SetImage } from './editor.js'
 import {
   applySplices,
   columnOf,
@@ -77,10 +77,14 @@ function only(text: string, path: string) {
   return { parsed, doc: docs[0] ?? parsed.docs[0] }
 }
 
-function read(text: string, image: string, path = 'kustomization.yaml'): ImageValue | null {
-  const { doc } = only(text, path)
-  const found = doc ? entries(root(doc, path), image, path) : []
-  return found[0] ? valueOf(found[0]) : null
+/** Parses once: what is there now, and a setter that edits from the same parse. */
+function open(text: string, image: string, path = 'kustomization.yaml'): OpenedImage {
+  parseImageName(image)
+  const { parsed, doc } = only(text, path)
+  const map = doc ? root(doc, path) : null
+  const found = entries(map, image, path)
+  const current = found[0] ? valueOf(found[0]) : null
+  return { current, set: (value) => setIn(text, parsed.eol, doc, map, found, { image, ...value }, current, path) }
 }
 
 function newEntryLines(change: SetImage, baseIndent: number): string[] {
@@ -91,17 +95,11 @@ function newEntryLines(change: SetImage, baseIndent: number): string[] {
   return lines
 }
 
-function set(text: string, change: SetImage, path = 'kustomization.yaml'): EditResult {
+function setIn(text: string, eol: string, doc: Document.Parsed | undefined, map: YAMLMap | null, found: Entry[], change: SetImage, before: ImageValue | null, path: string): EditResult {
   if (change.tag === undefined && change.digest === undefined) {
     throw new ValidationError('nothing to set: give a tag or a digest', { path }, 'INVALID_INPUT')
   }
-  parseImageName(change.image)
-  const { parsed, doc } = only(text, path)
-  const { eol } = parsed
-  const map = doc ? root(doc, path) : null
-  const found = entries(map, change.image, path)
   const splices: Splice[] = []
-  const before = found[0] ? valueOf(found[0]) : null
 
   if (found.length > 0) {
     for (const e of found) {
@@ -165,7 +163,7 @@ function set(text: string, change: SetImage, path = 'kustomization.yaml'): EditR
 function verify(text: string, image: string, want: ImageValue, path: string): void {
   let got: ImageValue | null
   try {
-    got = read(text, image, path)
+    got = open(text, image, path).current
   } catch (e) {
     throw new EditVerifyError(`${path}: the edited file no longer parses`, { path, cause: (e as { code?: string }).code })
   }
@@ -177,6 +175,7 @@ function verify(text: string, image: string, want: ImageValue, path: string): vo
 export const kustomizeImages: ImageEditor = {
   format: 'kustomize',
   detect: (path) => FILE_NAMES.has(path.slice(path.lastIndexOf('/') + 1)),
-  read,
-  set,
+  open,
+  read: (text, image, path) => open(text, image, path).current,
+  set: (text, change, path) => open(text, change.image, path).set(change),
 }

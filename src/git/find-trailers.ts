@@ -1,6 +1,5 @@
-import fs from 'node:fs'
-import git from 'isomorphic-git'
 import { eventIdsIn } from '../plan/commit-message.js'
+import type { ObjectStore } from './object-store.js'
 
 /**
  * Walks history back from `head` until `stopAt` (exclusive), looking for
@@ -8,7 +7,7 @@ import { eventIdsIn } from '../plan/commit-message.js'
  * was never recorded (a crash, a dropped connection) is settled: by what the
  * remote's history says, never by pushing again blindly.
  */
-export async function findEventCommits(gitdir: string, cache: object, head: string | null, stopAt: string | null, ids: ReadonlySet<string>, maxCommits = 5000): Promise<Map<string, string>> {
+export async function findEventCommits(store: ObjectStore, head: string | null, stopAt: string | null, ids: ReadonlySet<string>, maxCommits = 5000): Promise<Map<string, string>> {
   const found = new Map<string, string>()
   if (!head || ids.size === 0) return found
   const queue = [head]
@@ -19,12 +18,12 @@ export async function findEventCommits(gitdir: string, cache: object, head: stri
     seen.add(oid)
     let commit
     try {
-      commit = (await git.readCommit({ fs, gitdir, oid, cache })).commit
+      commit = await store.readCommit(oid)
     } catch {
       continue
     }
     for (const id of eventIdsIn(commit.message)) if (ids.has(id) && !found.has(id)) found.set(id, oid)
-    queue.push(...commit.parent)
+    queue.push(...commit.parents)
   }
   return found
 }

@@ -3,8 +3,9 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import git from 'isomorphic-git'
-import { GitRemoteError, InfraSyncError } from '../core/errors.js'
+import { GitRemoteError, InfraSyncError, PushRejectedError } from '../core/errors.js'
 import { GitHttpClient, redactUrl } from './http-client.js'
+import { gitFs, ObjectStore } from './object-store.js'
 import type { Remote } from './remote.js'
 import { discoverRefs, receivePack, ZERO_OID } from './smart-http.js'
 import type { WrittenCommit } from './write-commit.js'
@@ -17,7 +18,6 @@ export interface HttpRemoteOptions {
   readonly token?: string
   readonly username?: string
   readonly client?: GitHttpClient
-  readonly cache: object
 }
 
 /** Folder name for a clone: readable and unique per URL, without credentials. */
@@ -41,7 +41,7 @@ export class HttpRemote implements Remote {
   private readonly client: GitHttpClient
   private readonly ownsClient: boolean
   private readonly headers: Record<string, string>
-  private readonly cache: object
+  readonly objects: ObjectStore
   private receiveCaps: ReadonlySet<string> | undefined
 
   constructor(opts: HttpRemoteOptions) {
@@ -61,34 +61,25 @@ export class HttpRemote implements Remote {
     this.gitdir = path.join(opts.clonesDir, cloneName(this.url))
     this.ownsClient = !opts.client
     this.client = opts.client ?? new GitHttpClient()
-    this.cache = opts.cache
+    this.objects = new ObjectStore(this.gitdir)
     this.headers = token ? { authorization: `Basic ${Buffer.from(`${username ?? 'x-access-token'}:${token}`).toString('base64')}` } : {}
   }
 
   async prepare(): Promise<void> {
     if (!fs.existsSync(path.join(this.gitdir, 'HEAD'))) {
       await fsp.mkdir(this.gitdir, { recursive: true })
-      await git.init({ fs, gitdir: this.gitdir, bare: true, defaultBranch: this.branch })
-      await git.addRemote({ fs, gitdir: this.gitdir, remote: 'origin', url: this.url, force: true })
-    }
-  }
-
-  private async hasCommit(oid: string): Promise<boolean> {
-    try {
-      await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache })
-      return true
-    } catch {
-      return false
+      await git.init({ fs: gitFs, gitdir: this.gitdir, bare: true, defaultBranch: this.branch })
+      await git.addRemote({ fs: gitFs, gitdir: this.gitdir, remote: 'origin', url: this.url, force: true })
     }
   }
 
   async sync(): Promise<string | null> {
     const { refs } = await discoverRefs(this.client, this.url, this.headers, 'git-upload-pack')
     const head = refs.get(`refs/heads/${this.branch}`) ?? null
-    if (head === null || (await this.hasCommit(head))) return head
+    if (head === null || (await this.objects.has(head))) return head
     try {
       const res = await git.fetch({
-        fs,
+        fs: gitFs,
         http: this.client,
         gitdir: this.gitdir,
         url: this.url,
@@ -97,8 +88,9 @@ export class HttpRemote implements Remote {
         singleBranch: true,
         tags: false,
         headers: this.headers,
-        cache: this.cache,
+        cache: this.objects.gitCache,
       })
+      this.objects.refreshPacks()
       return res.fetchHead ?? head
     } catch (e) {
       if (e instanceof InfraSyncError) throw e
@@ -110,9 +102,18 @@ export class HttpRemote implements Remote {
 
   async push(base: string | null, commit: WrittenCommit): Promise<void> {
     if (!this.receiveCaps) this.receiveCaps = (await discoverRefs(this.client, this.url, this.headers, 'git-receive-pack')).capabilities
-    const { packfile } = await git.packObjects({ fs, gitdir: this.gitdir, oids: [...commit.objects], cache: this.cache })
-    await receivePack(this.client, this.url, this.headers, { ref: `refs/heads/${this.branch}`, oldOid: base ?? ZERO_OID, newOid: commit.oid, pack: packfile! }, this.receiveCaps)
-    await git.writeRef({ fs, gitdir: this.gitdir, ref: `refs/remotes/origin/${this.branch}`, value: commit.oid, force: true })
+    const pack = this.objects.pack(commit.objects)
+    try {
+      await receivePack(this.client, this.url, this.headers, { ref: `refs/heads/${this.branch}`, oldOid: base ?? ZERO_OID, newOid: commit.oid, pack }, this.receiveCaps)
+    } catch (e) {
+      // Rejected: it will never be needed. Unknown outcome: keep it, the remote may have it now.
+      if (e instanceof PushRejectedError) this.objects.discard(commit.objects)
+      else await this.objects.flush(commit.objects)
+      throw e
+    }
+    // After the push, off the path of the deploy: the local clone learns the objects it sent.
+    await this.objects.flush(commit.objects)
+    await git.writeRef({ fs: gitFs, gitdir: this.gitdir, ref: `refs/remotes/origin/${this.branch}`, value: commit.oid, force: true })
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,8 @@
-import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import git from 'isomorphic-git'
 import { ConfigError, GitRemoteError, PushRejectedError } from '../core/errors.js'
+import { gitFs, ObjectStore } from './object-store.js'
 import type { Remote } from './remote.js'
 import type { WrittenCommit } from './write-commit.js'
 
@@ -30,6 +30,7 @@ export async function gitdirOf(repoPath: string): Promise<{ gitdir: string; bare
  */
 export class LocalRemote implements Remote {
   gitdir = ''
+  objects!: ObjectStore
   readonly description: string
 
   constructor(
@@ -46,8 +47,9 @@ export class LocalRemote implements Remote {
   async prepare(): Promise<void> {
     const { gitdir, bare } = await gitdirOf(this.repoPath)
     this.gitdir = gitdir
+    this.objects = new ObjectStore(gitdir)
     if (!bare) {
-      const head = await git.currentBranch({ fs, gitdir, fullname: false }).catch(() => undefined)
+      const head = await git.currentBranch({ fs: gitFs, gitdir, fullname: false }).catch(() => undefined)
       if (head === this.branch) {
         throw new ConfigError(`${this.repoPath} has ${this.branch} checked out; use a bare repository (git clone --bare) so its working tree is never out of step`, {
           repo: this.repoPath,
@@ -58,7 +60,7 @@ export class LocalRemote implements Remote {
 
   async sync(): Promise<string | null> {
     try {
-      return await git.resolveRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${this.branch}` })
+      return await git.resolveRef({ fs: gitFs, gitdir: this.gitdir, ref: `refs/heads/${this.branch}` })
     } catch (e) {
       if ((e as { code?: string }).code === 'NotFoundError') return null
       throw new GitRemoteError(`cannot read ${this.branch} in ${this.description}`, {}, { cause: e })
@@ -66,6 +68,8 @@ export class LocalRemote implements Remote {
   }
 
   async push(base: string | null, commit: WrittenCommit): Promise<void> {
+    // Objects first, then the ref: the branch never points at a commit that is not all there.
+    await this.objects.flush(commit.objects)
     const lock = `${this.refPath}.lock`
     await fsp.mkdir(path.dirname(lock), { recursive: true })
     let fh: fsp.FileHandle

@@ -1,3 +1,4 @@
+import type { ObjectStore } from './object-store.js'
 import type { WrittenCommit } from './write-commit.js'
 
 /**
@@ -10,6 +11,8 @@ export interface Remote {
   readonly description: string
   readonly gitdir: string
   readonly branch: string
+  /** The local object database; set by prepare(). */
+  readonly objects: ObjectStore
   /** Creates the local clone or checks the local repo. */
   prepare(): Promise<void>
   /** Makes the branch head and its objects available locally; returns the head (null for an empty repo). */
@@ -18,6 +21,7 @@ export interface Remote {
    * Moves the branch from `base` to `commit` if and only if it is still at
    * `base`. Throws PushRejectedError when it moved, GitRemoteError when the
    * outcome is unknown or the remote refused for another reason.
+   * The commit's objects are in `objects`, in memory; push writes them to disk.
    */
   push(base: string | null, commit: WrittenCommit): Promise<void>
   close(): Promise<void>

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import git from 'isomorphic-git'
+import { gitFs, ObjectStore } from './object-store.js'
 import { writeCommit, type Person } from './write-commit.js'
 
 export interface SeedSource {
@@ -30,15 +31,17 @@ export async function seedRepo(gitdir: string, branch: string, sources: readonly
   const tmp = `${gitdir}.seeding-${process.pid}`
   await fsp.rm(tmp, { recursive: true, force: true })
   await fsp.mkdir(tmp, { recursive: true })
-  await git.init({ fs, gitdir: tmp, bare: true, defaultBranch: branch })
-  const commit = await writeCommit(tmp, {}, {
+  await git.init({ fs: gitFs, gitdir: tmp, bare: true, defaultBranch: branch })
+  const store = new ObjectStore(tmp)
+  const commit = await writeCommit(store, {
     parent: null,
     files,
     message: `seed: the infra repo, from infra-sync's example services and Argo CD templates\n`,
     author,
     when,
   })
-  await git.writeRef({ fs, gitdir: tmp, ref: `refs/heads/${branch}`, value: commit.oid, force: true })
+  await store.flush()
+  await git.writeRef({ fs: gitFs, gitdir: tmp, ref: `refs/heads/${branch}`, value: commit.oid, force: true })
   // Appears complete or not at all, even if this process dies half-way.
   await fsp.mkdir(path.dirname(gitdir), { recursive: true })
   await fsp.rename(tmp, gitdir)

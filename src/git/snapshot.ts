@@ -1,52 +1,44 @@
-import fs from 'node:fs'
-import git from 'isomorphic-git'
 import { UnsafePathError } from '../core/errors.js'
 import { assertSafeRepoPath } from '../core/repo-path.js'
 import type { TreeEntry, TreeSource } from '../projects/tree-source.js'
+import type { TreeItem } from './object-format.js'
+import type { ObjectStore } from './object-store.js'
 
-const KIND: Record<string, TreeEntry['kind']> = { '040000': 'tree', '100644': 'blob', '100755': 'blob', '120000': 'symlink', '160000': 'submodule' }
-
-export interface RawEntry {
-  readonly mode: string
-  readonly path: string
-  readonly oid: string
-  readonly type: 'blob' | 'tree' | 'commit'
-}
+const KIND: Record<string, TreeEntry['kind']> = { '40000': 'tree', '040000': 'tree', '100644': 'blob', '100755': 'blob', '120000': 'symlink', '160000': 'submodule' }
 
 /** Reads one commit's tree straight from git objects, without a working tree. */
 export class GitSnapshot implements TreeSource {
-  private readonly dirs = new Map<string, Promise<readonly RawEntry[] | null>>()
+  private readonly dirs = new Map<string, Promise<readonly TreeItem[] | null>>()
 
   constructor(
-    private readonly gitdir: string,
+    private readonly store: ObjectStore,
     readonly commit: string,
-    private readonly rootTree: string,
-    private readonly cache: object,
+    readonly rootTree: string,
   ) {}
 
-  static async at(gitdir: string, commit: string, cache: object): Promise<GitSnapshot> {
-    const { commit: c } = await git.readCommit({ fs, gitdir, oid: commit, cache })
-    return new GitSnapshot(gitdir, commit, c.tree, cache)
+  static async at(store: ObjectStore, commit: string): Promise<GitSnapshot> {
+    return new GitSnapshot(store, commit, (await store.readCommit(commit)).tree)
   }
 
   /** Raw entries of a directory (modes included), memoised per snapshot. */
-  entries(path: string): Promise<readonly RawEntry[] | null> {
-    const key = path === '' ? '' : assertSafeRepoPath(path)
-    let p = this.dirs.get(key)
+  entries(path: string): Promise<readonly TreeItem[] | null> {
+    let p = this.dirs.get(path)
     if (!p) {
-      p = this.load(key)
+      const key = path === '' ? '' : assertSafeRepoPath(path)
+      p = this.dirs.get(key) ?? this.load(key)
+      this.dirs.set(path, p)
       this.dirs.set(key, p)
     }
     return p
   }
 
-  private async load(path: string): Promise<readonly RawEntry[] | null> {
-    if (path === '') return (await git.readTree({ fs, gitdir: this.gitdir, oid: this.rootTree, cache: this.cache })).tree
+  private async load(path: string): Promise<readonly TreeItem[] | null> {
+    if (path === '') return this.store.readTree(this.rootTree)
     const slash = path.lastIndexOf('/')
     const parent = await this.entries(slash < 0 ? '' : path.slice(0, slash))
     const e = parent?.find((x) => x.path === path.slice(slash + 1))
     if (!e || e.type !== 'tree') return null
-    return (await git.readTree({ fs, gitdir: this.gitdir, oid: e.oid, cache: this.cache })).tree
+    return this.store.readTree(e.oid)
   }
 
   async list(path: string): Promise<readonly TreeEntry[] | null> {
@@ -54,7 +46,7 @@ export class GitSnapshot implements TreeSource {
     return raw ? raw.map((e) => ({ name: e.path, kind: KIND[e.mode] ?? 'blob', oid: e.oid })) : null
   }
 
-  async entry(path: string): Promise<RawEntry | null> {
+  async entry(path: string): Promise<TreeItem | null> {
     const safe = assertSafeRepoPath(path)
     const slash = safe.lastIndexOf('/')
     const dir = await this.entries(slash < 0 ? '' : safe.slice(0, slash))
@@ -66,6 +58,6 @@ export class GitSnapshot implements TreeSource {
     if (!e) return null
     if (e.mode === '120000') throw new UnsafePathError(`${path} is a symbolic link; infra-sync does not follow links`, { path })
     if (e.type !== 'blob') return null
-    return (await git.readBlob({ fs, gitdir: this.gitdir, oid: e.oid, cache: this.cache })).blob
+    return this.store.readBlob(e.oid)
   }
 }

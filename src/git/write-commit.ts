@@ -1,7 +1,7 @@
-import fs from 'node:fs'
-import git from 'isomorphic-git'
 import { UnsafePathError } from '../core/errors.js'
 import { assertSafeRepoPath } from '../core/repo-path.js'
+import { personLine, type TreeItem } from './object-format.js'
+import type { ObjectStore } from './object-store.js'
 
 export interface Person {
   readonly name: string
@@ -17,7 +17,7 @@ export interface CommitInput {
   readonly when: Date
 }
 
-/** A commit written to the object store, with every object it added (what a push must send). */
+/** A commit made in memory, with every object it added (what a push must send, what a flush writes). */
 export interface WrittenCommit {
   readonly oid: string
   readonly objects: readonly string[]
@@ -29,10 +29,11 @@ interface Node {
 }
 
 /**
- * Writes new blobs, the trees on their paths and a commit, touching only the
+ * Makes new blobs, the trees on their paths and a commit, touching only the
  * trees along changed paths: the cost follows the change, not the repo.
+ * Nothing is written to disk here; see ObjectStore.flush.
  */
-export async function writeCommit(gitdir: string, cache: object, input: CommitInput): Promise<WrittenCommit> {
+export async function writeCommit(store: ObjectStore, input: CommitInput): Promise<WrittenCommit> {
   const objects: string[] = []
   const root: Node = { blobs: new Map(), dirs: new Map() }
   for (const [path, content] of input.files) {
@@ -46,15 +47,15 @@ export async function writeCommit(gitdir: string, cache: object, input: CommitIn
       }
       node = next
     }
-    const oid = await git.writeBlob({ fs, gitdir, blob: content })
+    const oid = store.putBlob(Buffer.from(content))
     objects.push(oid)
     node.blobs.set(parts[parts.length - 1]!, oid)
   }
-  const parentTree = input.parent ? (await git.readCommit({ fs, gitdir, oid: input.parent, cache })).commit.tree : null
+  const parentTree = input.parent ? (await store.readCommit(input.parent)).tree : null
 
   const rewrite = async (treeOid: string | null, node: Node, at: string): Promise<string> => {
-    const entries = treeOid ? [...(await git.readTree({ fs, gitdir, oid: treeOid, cache })).tree] : []
-    const byName = new Map(entries.map((e) => [e.path, e]))
+    const entries = treeOid ? [...(await store.readTree(treeOid))] : []
+    const byName = new Map<string, TreeItem>(entries.map((e) => [e.path, e]))
     for (const [name, oid] of node.blobs) {
       const old = byName.get(name)
       if (old && old.type !== 'blob') throw new UnsafePathError(`${at}${name} is a ${old.type}, not a file`, { path: `${at}${name}` })
@@ -65,20 +66,17 @@ export async function writeCommit(gitdir: string, cache: object, input: CommitIn
       const old = byName.get(name)
       if (old && old.type !== 'tree') throw new UnsafePathError(`${at}${name} is not a folder`, { path: `${at}${name}` })
       const oid = await rewrite(old?.oid ?? null, child, `${at}${name}/`)
-      byName.set(name, { mode: '040000', path: name, oid, type: 'tree' })
+      byName.set(name, { mode: '40000', path: name, oid, type: 'tree' })
     }
-    const oid = await git.writeTree({ fs, gitdir, tree: [...byName.values()] })
+    const oid = store.putTree([...byName.values()])
     objects.push(oid)
     return oid
   }
 
   const tree = await rewrite(parentTree, root, '')
-  const person = { ...input.author, timestamp: Math.floor(input.when.getTime() / 1000), timezoneOffset: 0 }
-  const oid = await git.writeCommit({
-    fs,
-    gitdir,
-    commit: { message: input.message, tree, parent: input.parent ? [input.parent] : [], author: person, committer: person },
-  })
+  const person = personLine(input.author.name, input.author.email, input.when)
+  const oid = store.putCommit({ tree, parents: input.parent ? [input.parent] : [], author: person, committer: person, message: input.message })
   objects.push(oid)
-  return { oid, objects }
+  // Two files with the same content are one blob.
+  return { oid, objects: [...new Set(objects)] }
 }

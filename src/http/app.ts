@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { errorHandler } from './error-handler.js'
 import { eventRoutes, type EventRoutesDeps } from './routes/events.js'
 import { healthRoutes, type HealthRoutesDeps } from './routes/health.js'
@@ -17,8 +17,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     requestIdHeader: false,
+    // One line per request, written below, instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
   })
   app.setErrorHandler(errorHandler)
+  app.addHook('onResponse', async (req, reply) => {
+    // Refusals are worth reading (who sends what); successes are counted in /metrics and logged by the routes.
+    const line = { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }
+    deps.metrics.httpDuration.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    if (reply.statusCode >= 400) req.log.info(line, 'request refused')
+    else req.log.debug(line, 'request')
+  })
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({ code: 'NOT_FOUND', reason: `no route ${req.method} ${req.url.split('?')[0]}` })
   })

@@ -35,7 +35,7 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     const status = STATUS[error.code] ?? 500
     if (status === 503) reply.header('retry-after', '5')
     if (status >= 500) request.log.error({ code: error.code, reason: error.message }, 'request failed')
-    else request.log.info({ code: error.code, reason: error.message }, 'request refused')
+    else request.log.debug({ code: error.code, reason: error.message }, 'refusal reason')
     void reply.status(status).send({ code: error.code, reason: error.message })
     return
   }

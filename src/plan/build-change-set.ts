@@ -38,14 +38,25 @@ const sameValue = (a: ImageValue, b: { tag?: string | undefined; digest?: string
  * Events are taken in order; each decision sees the edits of the events
  * before it, so a batch commits the same result as applying one at a time.
  * An event whose file cannot be read or edited fails as a whole and changes nothing.
+ * Pure; fed one event at a time so a caller can let other work run in between.
  */
-export function buildChangeSet(matched: readonly MatchedEvent[], files: ReadonlyMap<string, FileContent>, history: HistoryLookup, options: PlanOptions): ChangeSet {
-  const texts = new Map<string, { before: string; after: string }>()
-  const applied = new Map<string, Applied>()
-  const perEvent: TargetOutcome[][] = []
-  const failures: (EventOutcome | null)[] = []
+export class BatchPlanner {
+  private readonly texts = new Map<string, { before: string; after: string }>()
+  private readonly applied = new Map<string, Applied>()
+  private readonly perEvent: TargetOutcome[][] = []
+  private readonly failures: (EventOutcome | null)[] = []
+  private readonly matched: MatchedEvent[] = []
 
-  matched.forEach((m, eventIndex) => {
+  constructor(
+    private readonly files: ReadonlyMap<string, FileContent>,
+    private readonly history: HistoryLookup,
+    private readonly options: PlanOptions,
+  ) {}
+
+  add(m: MatchedEvent): void {
+    const { texts, applied, perEvent, failures, files, history, options } = this
+    const eventIndex = this.matched.length
+    this.matched.push(m)
     const { pending } = m
     const { event } = pending
     const build: Build = { ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }), builtAt: event.builtAt ?? pending.receivedAt }
@@ -71,8 +82,8 @@ export function buildChangeSet(matched: readonly MatchedEvent[], files: Readonly
       }
       const state = localTexts.get(file) ?? texts.get(file) ?? { before: content.text, after: content.text }
       try {
-        const editor = editorFor(file)
-        const current = editor.read(state.after, service.config!.imageAsWritten, file)
+        const opened = editorFor(file).open(state.after, service.config!.imageAsWritten, file)
+        const current = opened.current
         const from = formatImageValue(current)
         const at = { ...base, ...(from !== undefined && { from }), to }
         const policy = parsePolicy(target.policy)
@@ -106,7 +117,7 @@ export function buildChangeSet(matched: readonly MatchedEvent[], files: Readonly
           outcomes.push({ ...at, decision: 'skip', code: 'pull-request-unavailable', reason: `${service.name}/${target.environment} is updated by pull request, and no forge is configured` })
           continue
         }
-        const result = editor.set(state.after, { image: service.config!.imageAsWritten, ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }) }, file)
+        const result = opened.set({ ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }) })
         localTexts.set(file, { before: state.before, after: result.text })
         const change: ValueChange = {
           eventId: pending.id,
@@ -146,16 +157,25 @@ export function buildChangeSet(matched: readonly MatchedEvent[], files: Readonly
       }
       applied.set(key, { ...a, change })
     }
-  })
-
-  const edits: FileEdit[] = []
-  for (const [path, state] of texts) {
-    if (state.after === state.before) continue
-    const changes = [...applied.values()].filter((a) => perEvent[a.outcome.eventIndex]![a.outcome.targetIndex]!.file === path).map((a) => a.change)
-    edits.push({ path, before: state.before, after: state.after, changes })
   }
-  const outcomes = matched.map((m, i) => failures[i] ?? summarise(m.pending.id, m.pending.event.image, perEvent[i]!))
-  return { edits, outcomes }
+
+  result(): ChangeSet {
+    const { texts, applied, perEvent, failures } = this
+    const edits: FileEdit[] = []
+    for (const [path, state] of texts) {
+      if (state.after === state.before) continue
+      const changes = [...applied.values()].filter((a) => perEvent[a.outcome.eventIndex]![a.outcome.targetIndex]!.file === path).map((a) => a.change)
+      edits.push({ path, before: state.before, after: state.after, changes })
+    }
+    const outcomes = this.matched.map((m, i) => failures[i] ?? summarise(m.pending.id, m.pending.event.image, perEvent[i]!))
+    return { edits, outcomes }
+  }
+}
+
+export function buildChangeSet(matched: readonly MatchedEvent[], files: ReadonlyMap<string, FileContent>, history: HistoryLookup, options: PlanOptions): ChangeSet {
+  const planner = new BatchPlanner(files, history, options)
+  for (const m of matched) planner.add(m)
+  return planner.result()
 }
 
 function failed(id: string, e: InfraSyncError, targets: TargetOutcome[]): EventOutcome {

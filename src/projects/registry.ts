@@ -28,13 +28,17 @@ export interface Service {
   readonly targets: readonly ServiceTarget[]
 }
 
+type ParsedConfig = { readonly config: ServiceConfig } | { readonly error: { readonly code: string; readonly message: string } }
+
 /** The project list: every services/* folder at one commit, indexed by image. */
 export interface Registry {
   readonly services: ReadonlyMap<string, Service>
   readonly byImage: ReadonlyMap<string, readonly Service[]>
+  /** Parsed infra-sync.yaml by blob id: a folder changes with every deploy, its config rarely. */
+  readonly configs: ReadonlyMap<string, ParsedConfig>
 }
 
-export const EMPTY_REGISTRY: Registry = { services: new Map(), byImage: new Map() }
+export const EMPTY_REGISTRY: Registry = { services: new Map(), byImage: new Map(), configs: new Map() }
 
 async function findFile(source: TreeSource, dir: string, explicit: string | undefined): Promise<{ file: string | null; problem?: string }> {
   if (explicit) return { file: `${dir}/${explicit}` }
@@ -47,18 +51,30 @@ async function findFile(source: TreeSource, dir: string, explicit: string | unde
   return { file: null, problem: `${dir} has no file infra-sync can edit (kustomization.yaml)` }
 }
 
-async function loadService(source: TreeSource, name: string, oid: string): Promise<Service> {
-  const dir = `${SERVICES_DIR}/${name}`
-  const configPath = `${dir}/${SERVICE_CONFIG_FILE}`
-  let config: ServiceConfig
+async function readConfig(source: TreeSource, path: string): Promise<ParsedConfig | null> {
   try {
-    const bytes = await source.read(configPath)
-    if (!bytes) return { name, dir, oid, config: null, error: null, targets: [] }
-    config = parseServiceConfig(decodeUtf8(bytes, configPath), configPath)
+    const bytes = await source.read(path)
+    if (!bytes) return null
+    return { config: parseServiceConfig(decodeUtf8(bytes, path), path) }
   } catch (e) {
-    if (e instanceof InfraSyncError) return { name, dir, oid, config: null, error: { code: e.code, message: e.message }, targets: [] }
+    if (e instanceof InfraSyncError) return { error: { code: e.code, message: e.message } }
     throw e
   }
+}
+
+async function loadService(source: TreeSource, name: string, oid: string, configs: Map<string, ParsedConfig>): Promise<Service> {
+  const dir = `${SERVICES_DIR}/${name}`
+  const configPath = `${dir}/${SERVICE_CONFIG_FILE}`
+  const entry = (await source.list(dir))?.find((e) => e.name === SERVICE_CONFIG_FILE)
+  let parsed = entry && configs.get(entry.oid)
+  if (!parsed) {
+    const read = entry ? await readConfig(source, configPath) : null
+    if (!read) return { name, dir, oid, config: null, error: null, targets: [] }
+    parsed = read
+    configs.set(entry!.oid, parsed)
+  }
+  if ('error' in parsed) return { name, dir, oid, config: null, error: parsed.error, targets: [] }
+  const { config } = parsed
   const envs =
     config.environments ??
     ((await source.list(`${dir}/overlays`)) ?? [])
@@ -88,6 +104,7 @@ async function loadService(source: TreeSource, name: string, oid: string): Promi
 export async function loadRegistry(source: TreeSource, previous: Registry = EMPTY_REGISTRY, concurrency = 16): Promise<Registry> {
   const entries = ((await source.list(SERVICES_DIR)) ?? []).filter((e) => e.kind === 'tree')
   const services = new Map<string, Service>()
+  const configs = new Map(previous.configs)
   const todo: { name: string; oid: string }[] = []
   for (const e of entries) {
     const old = previous.services.get(e.name)
@@ -95,7 +112,7 @@ export async function loadRegistry(source: TreeSource, previous: Registry = EMPT
     else todo.push(e)
   }
   for (let i = 0; i < todo.length; i += concurrency) {
-    const loaded = await Promise.all(todo.slice(i, i + concurrency).map((e) => loadService(source, e.name, e.oid)))
+    const loaded = await Promise.all(todo.slice(i, i + concurrency).map((e) => loadService(source, e.name, e.oid, configs)))
     for (const s of loaded) services.set(s.name, s)
   }
   let byImage = previous.byImage as Map<string, Service[]>
@@ -111,5 +128,10 @@ export async function loadRegistry(source: TreeSource, previous: Registry = EMPT
     // Same folders, same ids: the old index is still right.
     return previous
   }
-  return { services, byImage }
+  if (configs.size > 2 * services.size + 100) {
+    // Forget configs no folder uses any more.
+    const inUse = new Set([...services.values()].map((s) => s.config))
+    for (const [k, v] of configs) if (!('config' in v) || !inUse.has(v.config)) configs.delete(k)
+  }
+  return { services, byImage, configs }
 }

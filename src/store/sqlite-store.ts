@@ -1,11 +1,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { monotonicFactory } from 'ulid'
 import type { BuildEvent } from '../core/build-event.js'
 import type { EventOutcome, EventStatus } from '../core/change-set.js'
 import { StoreUnavailableError } from '../core/errors.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
+import { eventIdFactory } from './event-id.js'
 import { targetKey, type AcceptInput, type AcceptResult, type Deployment, type EventRecord, type Finish, type Store, type TargetKey } from './store.js'
 
 const SCHEMA = `
@@ -97,12 +97,21 @@ function toRecord(r: Row): EventRecord {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite'
   private db!: Database.Database
-  private readonly newId = monotonicFactory()
+  private readonly newId = eventIdFactory()
+  private readonly queue: { input: AcceptInput; resolve: (r: AcceptResult) => void; reject: (e: unknown) => void }[] = []
 
-  constructor(private readonly file: string) {}
+  /**
+   * `intake` is the HTTP thread's connection: it never sleeps waiting for the
+   * write lock (a busy accept is retried from a timer instead, so the event
+   * loop keeps answering) and leaves checkpoints to the worker's connection.
+   */
+  constructor(
+    private readonly file: string,
+    private readonly role: 'intake' | 'worker' = 'worker',
+  ) {}
 
-  static fromUrl(url: string): SqliteStore {
-    return new SqliteStore(url.replace(/^sqlite:(\/\/)?/, ''))
+  static fromUrl(url: string, role: 'intake' | 'worker' = 'worker'): SqliteStore {
+    return new SqliteStore(url.replace(/^sqlite:(\/\/)?/, ''), role)
   }
 
   async init(): Promise<void> {
@@ -110,7 +119,8 @@ export class SqliteStore implements Store {
     this.db = new Database(this.file)
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = FULL')
-    this.db.pragma('busy_timeout = 5000')
+    this.db.pragma(`busy_timeout = ${this.role === 'intake' ? 0 : 5000}`)
+    if (this.role === 'intake') this.db.pragma('wal_autocheckpoint = 0')
     this.db.pragma('foreign_keys = ON')
     this.db.exec(SCHEMA)
   }
@@ -127,20 +137,64 @@ export class SqliteStore implements Store {
     }
   }
 
-  async accept(input: AcceptInput): Promise<AcceptResult> {
-    return this.run(() => {
-      const at = input.receivedAt.toISOString()
-      const id = this.newId(input.receivedAt.getTime())
-      const res = this.db
-        .prepare(
-          `INSERT INTO events (id, source, delivery_id, image, event, received_at, status, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'queued', ?) ON CONFLICT (source, delivery_id) DO NOTHING`,
-        )
-        .run(id, input.source, input.deliveryId, input.event.image, JSON.stringify(input.event), at, at)
-      if (res.changes === 1) return { id, duplicate: false, status: 'queued' as const }
-      const row = this.db.prepare('SELECT id, status FROM events WHERE source = ? AND delivery_id = ?').get(input.source, input.deliveryId) as { id: string; status: EventStatus }
-      return { id: row.id, duplicate: true, status: row.status }
+  /**
+   * Group commit: accepts arriving in the same turn of the event loop share
+   * one transaction and one fsync. Each caller still hears back only after
+   * its row is on disk, so a 202 is never sent for an event that is not.
+   */
+  accept(input: AcceptInput): Promise<AcceptResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, resolve, reject })
+      if (this.queue.length === 1 && !this.retrying) setImmediate(() => this.flushAccepts())
     })
+  }
+
+  private retrying = false
+  private insertEvent: Database.Statement | undefined
+  private existingEvent: Database.Statement | undefined
+  private busySince = 0
+
+  private flushAccepts(): void {
+    this.retrying = false
+    const batch = this.queue.splice(0)
+    if (batch.length === 0) return
+    this.insertEvent ??= this.db.prepare(
+      `INSERT INTO events (id, source, delivery_id, image, event, received_at, status, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'queued', ?) ON CONFLICT (source, delivery_id) DO NOTHING`,
+    )
+    this.existingEvent ??= this.db.prepare('SELECT id, status FROM events WHERE source = ? AND delivery_id = ?')
+    const insert = this.insertEvent
+    const existing = this.existingEvent
+    let results: AcceptResult[]
+    try {
+      results = this.run(() =>
+        this.db.transaction(() =>
+          batch.map(({ input }) => {
+            const at = input.receivedAt.toISOString()
+            const id = this.newId(input.receivedAt.getTime())
+            const res = insert.run(id, input.source, input.deliveryId, input.event.image, JSON.stringify(input.event), at, at)
+            if (res.changes === 1) return { id, duplicate: false, status: 'queued' as const }
+            const row = existing.get(input.source, input.deliveryId) as { id: string; status: EventStatus }
+            return { id: row.id, duplicate: true, status: row.status }
+          }),
+        )(),
+      )
+    } catch (e) {
+      const busy = e instanceof StoreUnavailableError && String((e.cause as { code?: string })?.code).startsWith('SQLITE_BUSY')
+      if (busy && (this.busySince === 0 || Date.now() - this.busySince < 5000)) {
+        // The worker holds the write lock for a moment: try again soon, without blocking the loop.
+        if (this.busySince === 0) this.busySince = Date.now()
+        this.queue.unshift(...batch)
+        this.retrying = true
+        setTimeout(() => this.flushAccepts(), 1)
+        return
+      }
+      this.busySince = 0
+      for (const b of batch) b.reject(e)
+      return
+    }
+    this.busySince = 0
+    batch.forEach((b, i) => b.resolve(results[i]!))
   }
 
   async get(id: string): Promise<EventRecord | null> {
@@ -180,19 +234,20 @@ export class SqliteStore implements Store {
       `INSERT INTO deployments (event_id, service, environment, image, from_value, to_value, tag, digest, built_at, commit_sha, applied_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
+    // Everything is computed before the write lock is taken: the intake waits for as little as possible.
+    const rows = results.map((r) =>
+      r.kind === 'final'
+        ? { stmt: final, args: [r.outcome.status, r.outcome.code ?? null, r.outcome.reason ?? null, r.commit ?? null, JSON.stringify(r.outcome.targets), at, r.outcome.id] }
+        : {
+            stmt: retry,
+            args: [r.kind === 'dead' ? 'dead' : 'failed', r.code, r.reason, r.targets ? JSON.stringify(r.targets) : null, r.kind === 'retry' && !r.countAttempt ? 0 : 1, r.kind === 'retry' ? r.retryAt.toISOString() : null, at, r.id],
+          },
+    )
+    const deps = deployments.map((d) => [d.eventId, d.service, d.environment, d.image, d.from ?? null, d.to, d.tag ?? null, d.digest ?? null, d.builtAt, d.commit, d.appliedAt])
     this.run(() =>
       this.db.transaction(() => {
-        for (const r of results) {
-          if (r.kind === 'final') {
-            const o = r.outcome
-            final.run(o.status, o.code ?? null, o.reason ?? null, r.commit ?? null, JSON.stringify(o.targets), at, o.id)
-          } else {
-            retry.run(r.kind === 'dead' ? 'dead' : 'failed', r.code, r.reason, r.targets ? JSON.stringify(r.targets) : null, r.kind === 'retry' && !r.countAttempt ? 0 : 1, r.kind === 'retry' ? r.retryAt.toISOString() : null, at, r.id)
-          }
-        }
-        for (const d of deployments) {
-          dep.run(d.eventId, d.service, d.environment, d.image, d.from ?? null, d.to, d.tag ?? null, d.digest ?? null, d.builtAt, d.commit, d.appliedAt)
-        }
+        for (const r of rows) r.stmt.run(...r.args)
+        for (const d of deps) dep.run(...d)
       })(),
     )
   }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import type { EventOutcome, PendingEvent } from '../core/change-set.js'
 import { GitRemoteError, InfraSyncError, PushRejectedError, StoreUnavailableError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
@@ -6,8 +7,8 @@ import { findEventCommits } from '../git/find-trailers.js'
 import type { Remote } from '../git/remote.js'
 import { GitSnapshot } from '../git/snapshot.js'
 import { writeCommit, type Person } from '../git/write-commit.js'
-import type { Metrics } from '../observability/metrics.js'
-import { buildChangeSet, type FileContent } from '../plan/build-change-set.js'
+import type { WorkerMetrics } from '../observability/metrics.js'
+import { BatchPlanner, type FileContent } from '../plan/build-change-set.js'
 import { commitMessage } from '../plan/commit-message.js'
 import { filesNeeded, matchEvent } from '../plan/match-events.js'
 import { EMPTY_REGISTRY, loadRegistry, type Registry } from '../projects/registry.js'
@@ -40,13 +41,14 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
 export interface WorkerDeps {
   readonly store: Store
   readonly remote: Remote
-  readonly cache: object
   readonly log: Logger
-  readonly metrics: Metrics
+  readonly metrics: WorkerMetrics
   readonly clock?: () => Date
   readonly random?: () => number
   readonly sleep?: (ms: number) => Promise<void>
   readonly options?: Partial<WorkerOptions>
+  /** Told whenever the known head of the remote changes (readiness shows it). */
+  readonly onHead?: (head: string | null | undefined) => void
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -67,8 +69,25 @@ export class Worker {
   private loop: Promise<void> | undefined
   private wakeUp: (() => void) | undefined
   private woken = false
-  /** Head of the last successful sync; readiness reports it. */
-  lastHead: string | null | undefined
+  private head: string | null | undefined
+  private idleWaiters: (() => void)[] = []
+
+  /** The remote's head as last seen or made by this worker; undefined when it must be asked. */
+  get knownHead(): string | null | undefined {
+    return this.head
+  }
+
+  private set knownHead(head: string | null | undefined) {
+    this.head = head
+    this.deps.onHead?.(head)
+  }
+
+  /** Resolves the next time the worker finds nothing due. */
+  whenIdle(): Promise<void> {
+    const p = new Promise<void>((r) => this.idleWaiters.push(r))
+    this.wake()
+    return p
+  }
   /** Batches in a row that failed for the remote's or the store's sake: the backoff of the whole worker. */
   private remoteFailures = 0
 
@@ -105,6 +124,7 @@ export class Worker {
       } catch (e) {
         this.deps.log.error({ err: e }, 'worker batch failed')
       }
+      if (n === 0) for (const w of this.idleWaiters.splice(0)) w()
       if (n === 0 && this.running) await this.idle()
     }
   }
@@ -128,12 +148,25 @@ export class Worker {
     })
   }
 
+  private lock: Promise<unknown> = Promise.resolve()
+
+  /** Runs `fn` between batches, never during one: the remote and its clone have one user at a time. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn)
+    this.lock = run.catch(() => undefined)
+    return run
+  }
+
   /** Claims and processes one batch; returns how many events it took. */
-  async runOnce(): Promise<number> {
+  runOnce(): Promise<number> {
+    return this.exclusive(() => this.batch())
+  }
+
+  private async batch(): Promise<number> {
     this.woken = false
     const records = await this.deps.store.claim(this.opts.batchSize, this.clock())
     if (records.length === 0) return 0
-    this.deps.metrics.batchSize.observe(records.length)
+    this.deps.metrics.batch(records.length)
     try {
       await this.process(records)
       this.remoteFailures = 0
@@ -143,20 +176,35 @@ export class Worker {
     return records.length
   }
 
+  /** Asks the remote for its head (fetching what is new) and remembers it. */
+  private async sync(): Promise<string | null> {
+    this.knownHead = undefined
+    const head = await this.deps.remote.sync()
+    this.knownHead = head
+    return head
+  }
+
   private async process(records: readonly EventRecord[]): Promise<void> {
-    const { store, remote, cache, log, metrics } = this.deps
+    const { store, remote, log, metrics } = this.deps
     const timer = phaseTimer()
-    let head = await remote.sync()
-    this.lastHead = head
-    timer.mark('sync')
+    // Plan on the head we last saw or made, without asking the remote: the push names that head as
+    // its base, so a stale plan is refused by the remote and re-planned. A batch that changes
+    // nothing has no push to check it, so it asks before its decisions become final (below).
+    let fresh = this.knownHead === undefined
+    let head = fresh ? await this.sync() : this.knownHead!
 
     // Settle pushes whose outcome was never recorded.
     const unsettled = records.filter((r) => r.pushBase !== undefined)
+    if (unsettled.length > 0 && !fresh) {
+      head = await this.sync()
+      fresh = true
+    }
+    timer.mark('sync')
     let remaining = records
     if (unsettled.length > 0) {
       const bases = new Set(unsettled.map((r) => r.pushBase ?? null))
       const stopAt = bases.size === 1 ? [...bases][0]! : null
-      const found = await findEventCommits(remote.gitdir, cache, head, stopAt, new Set(unsettled.map((r) => r.id)))
+      const found = await findEventCommits(remote.objects, head, stopAt, new Set(unsettled.map((r) => r.id)))
       if (found.size > 0) {
         const results: Finish[] = []
         for (const r of unsettled) {
@@ -173,23 +221,41 @@ export class Worker {
 
     const pending = new Map<string, PendingEvent>(remaining.map((r) => [r.id, { id: r.id, event: r.event, receivedAt: r.receivedAt }]))
     for (let attempt = 1; ; attempt++) {
-      const snapshot = head ? await GitSnapshot.at(remote.gitdir, head, cache) : null
+      const snapshot = head ? await GitSnapshot.at(remote.objects, head) : null
       this.registry = snapshot ? await loadRegistry(snapshot, this.registry) : EMPTY_REGISTRY
       const matched = [...pending.values()].map((p) => matchEvent(p, this.registry))
       const files = new Map<string, FileContent>()
       for (const path of filesNeeded(matched)) files.set(path, await readFile(snapshot!, path))
       const keys = matched.flatMap((m) => m.candidates.map((c) => ({ service: c.service.name, environment: c.target.environment, image: c.service.config!.image })))
       const history = await store.lastApplied(keys)
-      const changeSet = buildChangeSet(matched, files, (service, environment, image) => history.get(targetKey({ service, environment, image })), { pullRequests: false })
+      const planner = new BatchPlanner(files, (service, environment, image) => history.get(targetKey({ service, environment, image })), { pullRequests: false })
+      let slice = performance.now()
+      for (const m of matched) {
+        planner.add(m)
+        // Planning a large batch is CPU work; let intake answer in between.
+        if (performance.now() - slice > 4) {
+          await new Promise((r) => setImmediate(r))
+          slice = performance.now()
+        }
+      }
+      const changeSet = planner.result()
       timer.mark('plan')
 
       if (changeSet.edits.length === 0) {
+        if (!fresh) {
+          const latest = await this.sync()
+          fresh = true
+          if (latest !== head) {
+            head = latest
+            continue
+          }
+        }
         await this.settle(records, changeSet.outcomes, undefined, [])
         return
       }
       const now = this.clock()
       const message = commitMessage(changeSet.edits, pending)
-      const written = await writeCommit(remote.gitdir, cache, {
+      const written = await writeCommit(remote.objects, {
         parent: head,
         files: new Map(changeSet.edits.map((e) => [e.path, Buffer.from(e.after, 'utf8')])),
         message,
@@ -205,11 +271,13 @@ export class Worker {
         timer.mark('push')
       } catch (e) {
         if (!(e instanceof PushRejectedError)) {
-          metrics.pushes.inc({ result: 'error' })
+          metrics.push('error')
+          this.knownHead = undefined
           throw e
         }
-        metrics.pushes.inc({ result: 'rejected' })
-        const newHead = await remote.sync()
+        metrics.push('rejected')
+        const newHead = await this.sync()
+        fresh = true
         if (newHead === head) {
           // Not a race: the remote refused the update itself (a hook, branch protection).
           throw new GitRemoteError(`the remote refused the push: ${e.message}`, { reason: e.data.reason }, { retryable: true })
@@ -217,18 +285,17 @@ export class Worker {
         if (attempt >= this.opts.pushRetries) throw new GitRemoteError(`lost the race to push ${attempt} times in a row`, {}, { retryable: true })
         log.info({ attempt, head: newHead }, 'push lost a race; re-planning on the new head')
         head = newHead
-        this.lastHead = head
         await this.sleep(backoffMs(attempt, 20, 1000, this.random))
         timer.mark('race')
         continue
       }
-      metrics.pushes.inc({ result: 'ok' })
-      metrics.commits.inc()
-      this.lastHead = written.oid
+      metrics.push('ok')
+      metrics.commit()
+      this.knownHead = written.oid
       const deployments: Deployment[] = changeSet.edits.flatMap((e) => e.changes.map((c) => ({ ...c, commit: written.oid, appliedAt: now.toISOString() })))
       await this.settle(records, changeSet.outcomes, written.oid, deployments)
       timer.mark('settle')
-      for (const r of records) if (changeSet.outcomes.find((o) => o.id === r.id)?.status === 'applied') metrics.eventToCommit.observe((this.clock().getTime() - Date.parse(r.receivedAt)) / 1000)
+      for (const r of records) if (changeSet.outcomes.find((o) => o.id === r.id)?.status === 'applied') metrics.eventToCommit((this.clock().getTime() - Date.parse(r.receivedAt)) / 1000)
       log.info({ commit: written.oid, events: applied.map((o) => o.id), files: changeSet.edits.map((e) => e.path), ms: timer.result() }, message.split('\n')[0])
       return
     }
@@ -252,7 +319,7 @@ export class Worker {
   }
 
   private count(results: readonly Finish[]): void {
-    for (const r of results) this.deps.metrics.eventsFinished.inc({ status: r.kind === 'final' ? r.outcome.status : r.kind === 'dead' ? 'dead' : 'failed' })
+    for (const r of results) this.deps.metrics.finished(r.kind === 'final' ? r.outcome.status : r.kind === 'dead' ? 'dead' : 'failed')
   }
 
   private async failAll(records: readonly EventRecord[], e: unknown): Promise<void> {

@@ -105,7 +105,7 @@ t.test('a burst is coalesced: every event applied once, in a handful of commits'
     const ev = i % 2 === 0 ? orders(`1.5.${i}`) : { source: 'acme/payments', image: 'ghcr.io/acme/payments-worker', tag: `main-${i}`, ref: 'refs/heads/main', builtAt: new Date(Date.UTC(2026, 10, 25, 12, 0, i)).toISOString() }
     ids.push((await post(ev, i % 2 === 0 ? SECRET_A : SECRET_B)).id)
   }
-  server.worker.start()
+  await server.worker.start()
   const results = await Promise.all(ids.map(settled))
   t.ok(results.every((r) => r.status === 'applied' || (r.status === 'skipped' && r.targets.every((x) => x.code === 'superseded' || x.code === 'pull-request-unavailable'))))
   const log = commits(bare)

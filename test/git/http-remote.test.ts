@@ -16,11 +16,10 @@ async function setup(t: Tap.Test, token: string | undefined = TOKEN) {
   const bare = makeBareRepo(dir, { 'services/a/overlays/dev/kustomization.yaml': 'v1\n', 'README.md': 'x\n' })
   const server = await startGitServer(bare, token ? { token } : {})
   t.teardown(() => server.close())
-  const cache = {}
-  const remote = new HttpRemote({ url: server.url, branch: 'main', clonesDir: path.join(dir, 'clones'), cache, ...(token && { token }) })
+  const remote = new HttpRemote({ url: server.url, branch: 'main', clonesDir: path.join(dir, 'clones'), ...(token && { token }) })
   t.teardown(() => remote.close())
   await remote.prepare()
-  return { dir, bare, server, remote, cache }
+  return { dir, bare, server, remote }
 }
 
 type Tap = typeof t
@@ -29,13 +28,13 @@ declare namespace Tap {
 }
 
 t.test('clones, reads, and pushes exactly the objects it wrote', async (t) => {
-  const { bare, server, remote, cache } = await setup(t)
+  const { bare, server, remote } = await setup(t)
   const head = (await remote.sync())!
   t.equal(head, git(bare, 'rev-parse', 'main').trim())
-  const snap = await GitSnapshot.at(remote.gitdir, head, cache)
+  const snap = await GitSnapshot.at(remote.objects, head)
   t.equal(Buffer.from((await snap.read('services/a/overlays/dev/kustomization.yaml'))!).toString(), 'v1\n')
 
-  const c = await writeCommit(remote.gitdir, cache, { parent: head, files: new Map([['services/a/overlays/dev/kustomization.yaml', Buffer.from('v2\n')]]), message: 'deploy\n', author, when: new Date() })
+  const c = await writeCommit(remote.objects, { parent: head, files: new Map([['services/a/overlays/dev/kustomization.yaml', Buffer.from('v2\n')]]), message: 'deploy\n', author, when: new Date() })
   server.requests.length = 0
   await remote.push(head, c)
   t.same(server.requests.map((r) => `${r.method} ${r.service}`), ['GET info-refs', 'POST receive-pack'])
@@ -47,14 +46,14 @@ t.test('clones, reads, and pushes exactly the objects it wrote', async (t) => {
   server.requests.length = 0
   t.equal(await remote.sync(), c.oid)
   t.same(server.requests.map((r) => `${r.method} ${r.service}`), ['GET info-refs'], 'nothing to fetch after our own push')
-  const c2 = await writeCommit(remote.gitdir, cache, { parent: c.oid, files: new Map([['README.md', Buffer.from('y\n')]]), message: 'm\n', author, when: new Date() })
+  const c2 = await writeCommit(remote.objects, { parent: c.oid, files: new Map([['README.md', Buffer.from('y\n')]]), message: 'm\n', author, when: new Date() })
   server.requests.length = 0
   await remote.push(c.oid, c2)
   t.same(server.requests.map((r) => `${r.method} ${r.service}`), ['POST receive-pack'], 'receive-pack capabilities are remembered')
 })
 
 t.test('someone else pushed first: rejected, never forced; the next sync fetches their commit', async (t) => {
-  const { dir, bare, remote, cache } = await setup(t)
+  const { dir, bare, remote } = await setup(t)
   const head = (await remote.sync())!
   const human = path.join(dir, 'human')
   git(dir, 'clone', '-q', bare, human)
@@ -63,11 +62,11 @@ t.test('someone else pushed first: rejected, never forced; the next sync fetches
   git(human, 'push', '-q', 'origin', 'main')
   const theirs = git(bare, 'rev-parse', 'main').trim()
 
-  const c = await writeCommit(remote.gitdir, cache, { parent: head, files: new Map([['services/a/overlays/dev/kustomization.yaml', Buffer.from('v2\n')]]), message: 'deploy\n', author, when: new Date() })
+  const c = await writeCommit(remote.objects, { parent: head, files: new Map([['services/a/overlays/dev/kustomization.yaml', Buffer.from('v2\n')]]), message: 'deploy\n', author, when: new Date() })
   await t.rejects(remote.push(head, c), { code: 'PUSH_REJECTED' })
   t.equal(git(bare, 'rev-parse', 'main').trim(), theirs, 'the human commit stands')
   t.equal(await remote.sync(), theirs)
-  const snap = await GitSnapshot.at(remote.gitdir, theirs, cache)
+  const snap = await GitSnapshot.at(remote.objects, theirs)
   t.equal(Buffer.from((await snap.read('README.md'))!).toString(), 'human\n')
 })
 
@@ -83,7 +82,7 @@ t.test('remote failures are typed, retryable or not, and never carry the token',
   for (const e of [e1, e2]) t.notMatch(`${e.message} ${JSON.stringify(e.data)}`, TOKEN)
 
   const dir = tmpDir(t)
-  const wrong = new HttpRemote({ url: server.url, branch: 'main', clonesDir: dir, cache: {}, token: 'wrong-token-0123456789' })
+  const wrong = new HttpRemote({ url: server.url, branch: 'main', clonesDir: dir, token: 'wrong-token-0123456789' })
   await wrong.prepare()
   const e3 = await wrong.sync().catch((e) => e)
   t.match(e3, { code: 'GIT_REMOTE', retryable: false, data: { status: 401 } })
@@ -96,7 +95,7 @@ t.test('credentials in the URL are moved out of it', async (t) => {
   const u = new URL(server.url)
   u.username = 'x-access-token'
   u.password = TOKEN
-  const remote = new HttpRemote({ url: u.toString(), branch: 'main', clonesDir: path.join(dir, 'c2'), cache: {} })
+  const remote = new HttpRemote({ url: u.toString(), branch: 'main', clonesDir: path.join(dir, 'c2') })
   await remote.prepare()
   t.notMatch(remote.description, TOKEN)
   t.equal(await remote.sync(), git(bare, 'rev-parse', 'main').trim())
@@ -110,7 +109,7 @@ t.test('an empty remote has no head', async (t) => {
   git(dir, 'init', '-q', '--bare', '-b', 'main', bare)
   const server = await startGitServer(bare)
   t.teardown(() => server.close())
-  const remote = new HttpRemote({ url: server.url, branch: 'main', clonesDir: path.join(dir, 'c'), cache: {} })
+  const remote = new HttpRemote({ url: server.url, branch: 'main', clonesDir: path.join(dir, 'c') })
   await remote.prepare()
   t.equal(await remote.sync(), null)
   await remote.close()

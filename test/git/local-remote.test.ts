@@ -8,7 +8,7 @@ import { tmpDir } from '../helpers/tmp.js'
 
 const author = { name: 'infra-sync', email: 'infra-sync@localhost' }
 const change = (remote: LocalRemote, parent: string, file: string, content: string, msg: string) =>
-  writeCommit(remote.gitdir, {}, { parent, files: new Map([[file, Buffer.from(content)]]), message: `${msg}\n`, author, when: new Date() })
+  writeCommit(remote.objects, { parent, files: new Map([[file, Buffer.from(content)]]), message: `${msg}\n`, author, when: new Date() })
 
 t.test('moves the branch only from the expected base', async (t) => {
   const dir = tmpDir(t)

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { ObjectStore } from '../../src/git/object-store.js'
 import { GitSnapshot } from '../../src/git/snapshot.js'
 import { writeCommit } from '../../src/git/write-commit.js'
 import { git, makeBareRepo } from '../helpers/git-cli.js'
@@ -17,8 +18,8 @@ t.test('reads a commit and writes one that changes only the trees on the changed
     'README.md': 'infra\n',
   })
   const head = git(bare, 'rev-parse', 'main').trim()
-  const cache = {}
-  const snap = await GitSnapshot.at(bare, head, cache)
+  const store = new ObjectStore(bare)
+  const snap = await GitSnapshot.at(store, head)
   t.same((await snap.list('services'))!.map((e) => [e.name, e.kind]), [
     ['a', 'tree'],
     ['b', 'tree'],
@@ -29,7 +30,7 @@ t.test('reads a commit and writes one that changes only the trees on the changed
   await t.rejects(snap.read('../etc/passwd'), { code: 'PATH_UNSAFE' })
   await t.rejects(snap.read('.git/config'), { code: 'PATH_UNSAFE' })
 
-  const written = await writeCommit(bare, cache, {
+  const written = await writeCommit(store, {
     parent: head,
     files: new Map([
       ['services/a/overlays/dev/kustomization.yaml', Buffer.from('a-dev v2\n')],
@@ -39,6 +40,8 @@ t.test('reads a commit and writes one that changes only the trees on the changed
     author,
     when: new Date('2026-11-25T10:00:00Z'),
   })
+  t.throws(() => git(bare, 'cat-file', '-e', written.oid), 'nothing on disk before flush')
+  await store.flush(written.objects)
   git(bare, 'update-ref', 'refs/heads/main', written.oid, head)
   git(bare, 'fsck', '--strict', '--no-dangling')
   t.equal(git(bare, 'show', 'main:services/a/overlays/dev/kustomization.yaml'), 'a-dev v2\n')
@@ -48,6 +51,30 @@ t.test('reads a commit and writes one that changes only the trees on the changed
   // blobs (2) + trees along both paths (dev, overlays, a, dev, overlays, c, services, root) + the commit
   t.equal(written.objects.length, 2 + 8 + 1)
   t.equal(git(bare, 'log', '-1', '--format=%an <%ae> %aI%n%B', 'main'), 'infra-sync <infra-sync@localhost> 2026-11-25T10:00:00+00:00\ndeploy: test\n\nInfra-Sync-Event: E1\n\n')
+})
+
+t.test("trees are written in git's order, with git's modes", async (t) => {
+  const dir = tmpDir(t)
+  // '-' < '.' < '/': a folder sorts as if its name ended in '/'.
+  const bare = makeBareRepo(dir, { 'x/foo-bar': '1\n', 'x/foo.txt': '2\n', 'x/foo/a': '3\n', 'x/foo0': '4\n', 'run.sh': '#!/bin/sh\n' })
+  const head = git(bare, 'rev-parse', 'main').trim()
+  const store = new ObjectStore(bare)
+  const written = await writeCommit(store, {
+    parent: head,
+    files: new Map([
+      ['x/foo/a', Buffer.from('3b\n')],
+      ['x/foo/b', Buffer.from('new\n')],
+      ['x/foo.txt', Buffer.from('2b\n')],
+    ]),
+    message: 'm\n',
+    author,
+    when: new Date(),
+  })
+  await store.flush(written.objects)
+  git(bare, 'update-ref', 'refs/heads/main', written.oid, head)
+  git(bare, 'fsck', '--strict', '--no-dangling')
+  t.equal(git(bare, 'ls-tree', '--name-only', 'main:x'), 'foo-bar\nfoo.txt\nfoo\nfoo0\n')
+  t.match(git(bare, 'cat-file', '-p', 'main^{tree}'), /^040000 tree [0-9a-f]{40}\tx$/m)
 })
 
 t.test('symbolic links are never read or written through', async (t) => {
@@ -61,11 +88,11 @@ t.test('symbolic links are never read or written through', async (t) => {
   git(work, 'commit', '-q', '-m', 'link')
   const gitdir = path.join(work, '.git')
   const head = git(work, 'rev-parse', 'HEAD').trim()
-  const snap = await GitSnapshot.at(gitdir, head, {})
+  const snap = await GitSnapshot.at(new ObjectStore(gitdir), head)
   t.same((await snap.list('services/a/overlays/dev'))!.map((e) => e.kind), ['symlink'])
   await t.rejects(snap.read('services/a/overlays/dev/kustomization.yaml'), { code: 'PATH_UNSAFE' })
   await t.rejects(
-    writeCommit(gitdir, {}, { parent: head, files: new Map([['services/a/overlays/dev/kustomization.yaml', Buffer.from('x')]]), message: 'm\n', author, when: new Date() }),
+    writeCommit(new ObjectStore(gitdir), { parent: head, files: new Map([['services/a/overlays/dev/kustomization.yaml', Buffer.from('x')]]), message: 'm\n', author, when: new Date() }),
     { code: 'PATH_UNSAFE' },
   )
 })

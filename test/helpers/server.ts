@@ -58,7 +58,8 @@ export async function startTestServer(t: TestLike, repo: { location: string; kin
     logLevel: 'debug',
     ...over,
   }
-  const server = await startServer(config, { logger })
+  // The worker thread runs the compiled code (npm test builds first): a thread that transpiles TypeScript takes seconds to start.
+  const server = await startServer(config, { logger, workerThread: { entry: new URL('../../dist/worker/worker-thread.js', import.meta.url), execArgv: [] } })
   t.teardown(() => server.close())
   return Object.assign(server, { logs, config })
 }

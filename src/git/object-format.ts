@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto'
+
+/**
+ * git's object formats, encoded and decoded here so that writing a commit is
+ * a few hashes and buffers rather than a trip through a general library.
+ */
+export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag'
+
+export interface TreeItem {
+  /** As git writes it: `100644`, `100755`, `120000`, `160000`, or `40000` for a tree. */
+  readonly mode: string
+  readonly path: string
+  readonly oid: string
+  readonly type: 'blob' | 'tree' | 'commit'
+}
+
+export interface CommitData {
+  readonly tree: string
+  readonly parents: readonly string[]
+  readonly author: string
+  readonly committer: string
+  readonly message: string
+}
+
+export function hashObject(type: ObjectType, content: Buffer): string {
+  return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex')
+}
+
+const typeOfMode = (mode: string): TreeItem['type'] => (mode === '40000' || mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob')
+
+/** Normalises a mode as read from any source to the form git writes (`40000`, not `040000`). */
+export const normaliseMode = (mode: string) => (mode === '040000' ? '40000' : mode)
+
+export function decodeTree(buf: Buffer): TreeItem[] {
+  const out: TreeItem[] = []
+  let i = 0
+  while (i < buf.length) {
+    const space = buf.indexOf(0x20, i)
+    const nul = buf.indexOf(0, space)
+    if (space < 0 || nul < 0 || nul + 21 > buf.length) throw new Error('malformed tree object')
+    const mode = buf.toString('latin1', i, space)
+    const path = buf.toString('utf8', space + 1, nul)
+    const oid = buf.toString('hex', nul + 1, nul + 21)
+    out.push({ mode, path, oid, type: typeOfMode(mode) })
+    i = nul + 21
+  }
+  return out
+}
+
+/** git orders entries by name, comparing a tree's name as if it ended in `/`. */
+function sortKey(e: TreeItem): Buffer {
+  return Buffer.from(e.type === 'tree' ? `${e.path}/` : e.path, 'utf8')
+}
+
+export function encodeTree(entries: readonly TreeItem[]): Buffer {
+  const sorted = [...entries].map((e) => ({ e, k: sortKey(e) })).sort((a, b) => Buffer.compare(a.k, b.k))
+  const parts: Buffer[] = []
+  for (const { e } of sorted) {
+    parts.push(Buffer.from(`${normaliseMode(e.mode)} ${e.path}\0`, 'utf8'), Buffer.from(e.oid, 'hex'))
+  }
+  return Buffer.concat(parts)
+}
+
+export function encodeCommit(c: CommitData): Buffer {
+  const head = [`tree ${c.tree}`, ...c.parents.map((p) => `parent ${p}`), `author ${c.author}`, `committer ${c.committer}`]
+  return Buffer.from(`${head.join('\n')}\n\n${c.message}`, 'utf8')
+}
+
+export function decodeCommit(buf: Buffer): CommitData {
+  const text = buf.toString('utf8')
+  const split = text.indexOf('\n\n')
+  const header = split < 0 ? text : text.slice(0, split)
+  const message = split < 0 ? '' : text.slice(split + 2)
+  let tree = ''
+  let author = ''
+  let committer = ''
+  const parents: string[] = []
+  for (const line of header.split('\n')) {
+    if (line.startsWith('tree ')) tree = line.slice(5)
+    else if (line.startsWith('parent ')) parents.push(line.slice(7))
+    else if (line.startsWith('author ')) author = line.slice(7)
+    else if (line.startsWith('committer ')) committer = line.slice(10)
+  }
+  return { tree, parents, author, committer, message }
+}
+
+/** `Name <email> <unix seconds> +0000`, as git writes a person line. */
+export function personLine(name: string, email: string, when: Date): string {
+  const clean = (s: string) => s.replace(/[<>\n]/g, '')
+  return `${clean(name)} <${clean(email)}> ${Math.floor(when.getTime() / 1000)} +0000`
+}

@@ -1,0 +1,24 @@
+import { editorFor } from '../editors/registry.js'
+import { decodeUtf8 } from '../editors/yaml-text.js'
+import type { Remote } from '../git/remote.js'
+import { GitSnapshot } from '../git/snapshot.js'
+import { tagVersion } from '../policies/semver.js'
+import { loadRegistry } from '../projects/registry.js'
+
+/** An event that would bump the first service updated by commit: the start-up example's body. */
+export async function exampleEvent(remote: Remote): Promise<Record<string, string> | null> {
+  const head = await remote.sync()
+  if (!head) return null
+  const snapshot = await GitSnapshot.at(remote.objects, head)
+  const registry = await loadRegistry(snapshot)
+  for (const s of registry.services.values()) {
+    const t = s.targets.find((x) => x.update === 'commit' && x.file)
+    if (!s.config || !t) continue
+    const bytes = await snapshot.read(t.file!)
+    const current = bytes ? editorFor(t.file!).read(decodeUtf8(bytes), s.config.imageAsWritten) : null
+    const v = tagVersion(current?.tag)
+    const tag = v ? `${v.major}.${v.minor}.${v.patch + 1}` : `example-${Date.now()}`
+    return { source: s.config.source, image: s.config.image, tag, ref: 'refs/heads/main', commit: '9fceb02d0ae598e95dc970b74767f19372d61af8' }
+  }
+  return null
+}

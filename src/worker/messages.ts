@@ -1,0 +1,23 @@
+import type { RepoConfig } from '../config/config.js'
+import type { Person } from '../git/write-commit.js'
+import type { WorkerOptions } from './worker.js'
+
+/** What the worker thread needs to run: plain, cloneable values. */
+export interface WorkerThreadConfig {
+  readonly repo: RepoConfig
+  readonly dataDir: string
+  readonly databaseUrl: string
+  readonly author: Person
+  readonly worker: Partial<WorkerOptions>
+}
+
+export type ToWorker = { readonly type: 'wake' } | { readonly type: 'stop' } | { readonly type: 'idle'; readonly ticket: number } | { readonly type: 'example'; readonly ticket: number }
+
+export type FromWorker =
+  | { readonly type: 'ready'; readonly head: string | null | undefined }
+  | { readonly type: 'fatal'; readonly error: { readonly code?: string; readonly message: string } }
+  | { readonly type: 'head'; readonly head: string | null | undefined }
+  | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error' | 'debug'; readonly obj: object; readonly msg?: string }
+  | { readonly type: 'metric'; readonly name: 'batch' | 'push' | 'commit' | 'eventToCommit' | 'finished'; readonly arg?: string | number }
+  | { readonly type: 'reply'; readonly ticket: number; readonly value: unknown }
+  | { readonly type: 'stopped' }

@@ -1,0 +1,66 @@
+import { parentPort, workerData } from 'node:worker_threads'
+import { stdSerializers } from 'pino'
+import { InfraSyncError } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
+import { openRemote } from '../git/open-remote.js'
+import type { WorkerMetrics } from '../observability/metrics.js'
+import { SqliteStore } from '../store/sqlite-store.js'
+import { exampleEvent } from './example-event.js'
+import type { FromWorker, ToWorker, WorkerThreadConfig } from './messages.js'
+import { Worker } from './worker.js'
+
+/**
+ * The worker's own thread: planning, editing and pushing never hold up the
+ * HTTP intake on the main thread. It has its own connection to the store;
+ * logs and metrics go to the main thread as messages.
+ */
+const port = parentPort!
+const config = workerData as WorkerThreadConfig
+const post = (m: FromWorker) => port.postMessage(m)
+
+function cloneable(obj: object): object {
+  const out: Record<string, unknown> = { ...obj }
+  if ('err' in out && out.err instanceof Error) out.err = stdSerializers.err(out.err)
+  return out
+}
+
+const log: Logger = {
+  info: (obj, msg) => post({ type: 'log', level: 'info', obj: cloneable(obj), ...(msg !== undefined && { msg }) }),
+  warn: (obj, msg) => post({ type: 'log', level: 'warn', obj: cloneable(obj), ...(msg !== undefined && { msg }) }),
+  error: (obj, msg) => post({ type: 'log', level: 'error', obj: cloneable(obj), ...(msg !== undefined && { msg }) }),
+  debug: (obj, msg) => post({ type: 'log', level: 'debug', obj: cloneable(obj), ...(msg !== undefined && { msg }) }),
+}
+
+const metrics: WorkerMetrics = {
+  batch: (n) => post({ type: 'metric', name: 'batch', arg: n }),
+  push: (result) => post({ type: 'metric', name: 'push', arg: result }),
+  commit: () => post({ type: 'metric', name: 'commit' }),
+  eventToCommit: (s) => post({ type: 'metric', name: 'eventToCommit', arg: s }),
+  finished: (status) => post({ type: 'metric', name: 'finished', arg: status }),
+}
+
+try {
+  const store = SqliteStore.fromUrl(config.databaseUrl)
+  await store.init()
+  const remote = openRemote(config.repo, config.dataDir)
+  await remote.prepare()
+  const worker = new Worker({ store, remote, log, metrics, options: { ...config.worker, author: config.author }, onHead: (head) => post({ type: 'head', head }) })
+  port.on('message', async (m: ToWorker) => {
+    if (m.type === 'wake') worker.wake()
+    else if (m.type === 'idle') worker.whenIdle().then(() => post({ type: 'reply', ticket: m.ticket, value: null }))
+    else if (m.type === 'example') {
+      const value = await worker.exclusive(() => exampleEvent(remote)).catch(() => null)
+      post({ type: 'reply', ticket: m.ticket, value })
+    } else if (m.type === 'stop') {
+      await worker.stop()
+      await store.close()
+      await remote.close()
+      post({ type: 'stopped' })
+      port.close()
+    }
+  })
+  worker.start()
+  post({ type: 'ready', head: worker.knownHead })
+} catch (e) {
+  post({ type: 'fatal', error: { ...(e instanceof InfraSyncError && { code: e.code }), message: (e as Error).message } })
+}

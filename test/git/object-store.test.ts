@@ -1,0 +1,32 @@
+import { execFileSync } from 'node:child_process'
+import t from 'tap'
+import { ObjectStore } from '../../src/git/object-store.js'
+import { git, makeBareRepo } from '../helpers/git-cli.js'
+import { tmpDir } from '../helpers/tmp.js'
+
+t.test('many objects flushed at once land whole, and git reads them', async (t) => {
+  const bare = makeBareRepo(tmpDir(t), { 'a.txt': 'a\n' })
+  const store = new ObjectStore(bare)
+  const oids = Array.from({ length: 600 }, (_, i) => store.putBlob(Buffer.from(`blob ${i}\n`)))
+  oids.push(store.putBlob(Buffer.from('blob 1\n')))
+  t.throws(() => store.pack(['f'.repeat(40)]), 'only objects still in memory can be packed')
+  const pack = store.pack(oids)
+  t.equal(pack.subarray(0, 4).toString(), 'PACK')
+  t.equal(pack.readUInt32BE(8), 600, 'a duplicate is packed once')
+  await store.flush(oids)
+  for (const i of [0, 299, 599]) t.equal(git(bare, 'cat-file', '-p', oids[i]!), `blob ${i}\n`)
+  git(bare, 'fsck', '--strict')
+  t.equal((await store.readBlob(oids[42]!)).toString(), 'blob 42\n', 'read back from disk')
+})
+
+t.test('a pack made here is one git accepts', async (t) => {
+  const bare = makeBareRepo(tmpDir(t), { 'a.txt': 'a\n' })
+  const store = new ObjectStore(bare)
+  const blob = store.putBlob(Buffer.from('x'.repeat(100_000)))
+  const tree = store.putTree([{ mode: '100644', path: 'big.txt', oid: blob, type: 'blob' }])
+  const pack = store.pack([blob, tree])
+  const out = execFileSync('git', ['index-pack', '--stdin', '--strict'], { cwd: bare, input: pack, encoding: 'utf8' })
+  t.match(out, /^pack\t[0-9a-f]{40}\n$/)
+  t.equal(git(bare, 'cat-file', '-s', blob).trim(), '100000')
+  t.equal(git(bare, 'ls-tree', tree).trim(), `100644 blob ${blob}\tbig.txt`)
+})
