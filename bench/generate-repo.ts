@@ -38,12 +38,15 @@ export async function generateInfraRepo(dir: string, count: number): Promise<str
 
 function run(cmd: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    const p = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
-    p.stdout.on('data', (c) => (out += c))
-    p.stderr.on('data', (c) => (err += c))
+    p.stdout!.on('data', (c) => (out += c))
+    p.stderr!.on('data', (c) => (err += c))
     p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: ${err}`))))
-    p.stdin.end(input ?? '')
+    if (input !== undefined) {
+      p.stdin!.on('error', reject)
+      p.stdin!.end(input)
+    }
   })
 }

@@ -1,10 +1,14 @@
+import { execFile } from 'node:child_process'
 import { createHmac } from 'node:crypto'
+import { promisify } from 'node:util'
 import fs from 'node:fs'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { spawnServer, type ChildServer } from '../test/helpers/child-server.js'
 import { startGitServer, type GitServer } from '../test/helpers/git-server.js'
 import { peakRss } from './stats.js'
+
+const execFileP = promisify(execFile)
 
 export const SECRET = 'bench-fallback-secret-0123456789abcdef'
 export const TOKEN = 'bench-token-0123456789abcdef'
@@ -23,6 +27,9 @@ export function eventBody(service: string, image: string, tag: string, builtAt =
 /** A remote (git http-backend) plus an infra-sync process (node dist/cli.js serve) pointed at it. */
 export class Rig {
   readonly landed: number[] = []
+  /** Milliseconds the remote spent on each receive-pack (git http-backend, start to end). */
+  readonly remoteMs: number[] = []
+  readonly pushStarted = new Map<object, number>()
   watcher: fs.FSWatcher | undefined
   private waiters: ((t: number) => void)[] = []
   private constructor(
@@ -45,6 +52,18 @@ export class Rig {
       ...extraEnv,
     }, nodeArgs)
     const rig = new Rig(git, server, bare, spawnedAt)
+    // The remote's own time for each push, from its HTTP front: what any client would wait for.
+    git.hooks = {
+      before: (req) => {
+        if (req.service === 'receive-pack') rig.pushStarted.set(req, performance.now())
+      },
+      after: (req) => {
+        const t0 = rig.pushStarted.get(req)
+        if (t0 !== undefined) rig.remoteMs.push(performance.now() - t0)
+        rig.pushStarted.delete(req)
+        if (req.service === 'receive-pack') rig.maintain()
+      },
+    }
     // "On the remote" is the moment the branch ref is renamed into place by git receive-pack
     // (inotify on refs/heads), not when the HTTP exchange ends: git goes on with gc --auto after it.
     const watcher = fs.watch(path.join(bare, 'refs', 'heads'), (_event, name) => {
@@ -55,6 +74,33 @@ export class Rig {
     })
     rig.watcher = watcher
     return rig
+  }
+
+  private maintaining: Promise<void> | undefined
+  private dirty = false
+  private repacks = 0
+
+  /**
+   * Keeps the remote packed, in the background, the way a hosted git server
+   * does: without it every push leaves loose objects behind and each later
+   * shallow clone (the CI-script baseline) and push gets slower, which says
+   * more about an unmaintained test server than about either client.
+   */
+  maintain(): void {
+    if (this.maintaining) {
+      this.dirty = true
+      return
+    }
+    const full = ++this.repacks % 20 === 0
+    this.maintaining = execFileP('git', ['-C', this.bare, 'repack', '-d', '-q', ...(full ? ['-a'] : [])])
+      .then(() => undefined, () => undefined)
+      .finally(() => {
+        this.maintaining = undefined
+        if (this.dirty) {
+          this.dirty = false
+          this.maintain()
+        }
+      })
   }
 
   /** Resolves at the moment the next push has moved the remote branch. */
@@ -109,6 +155,7 @@ export class Rig {
 
   async stop(): Promise<void> {
     this.watcher?.close()
+    await this.maintaining
     await this.server.stop()
     await this.git.close()
   }

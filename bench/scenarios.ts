@@ -31,6 +31,8 @@ export interface LatencyResult {
   readonly n: number
   readonly p50: number
   readonly p99: number
+  /** The remote's own receive-pack time, p50: the part no client can avoid. */
+  readonly remoteP50: number
   readonly p50From202: number
   readonly p99From202: number
   readonly all: number[]
@@ -39,6 +41,7 @@ export interface LatencyResult {
 /** Sequential events, each changing one service, on a warm clone. */
 export async function latency(rig: Rig, services: number, n: number): Promise<LatencyResult> {
   await oneEvent(rig, 0) // warm: clone, index
+  const remoteFrom = rig.remoteMs.length
   const totals: number[] = []
   const from202: number[] = []
   for (let k = 0; k < n; k++) {
@@ -46,7 +49,7 @@ export async function latency(rig: Rig, services: number, n: number): Promise<La
     totals.push(r.total)
     from202.push(r.from202)
   }
-  return { n, p50: median(totals), p99: percentile(totals, 99), p50From202: median(from202), p99From202: percentile(from202, 99), all: totals }
+  return { n, p50: median(totals), p99: percentile(totals, 99), remoteP50: median(rig.remoteMs.slice(remoteFrom)), p50From202: median(from202), p99From202: percentile(from202, 99), all: totals }
 }
 
 export interface IntakeResult {
@@ -145,6 +148,7 @@ export interface ScaleResult {
   readonly firstEvent: number
   readonly p50: number
   readonly p99: number
+  readonly remoteP50: number
   readonly peakRss: number
 }
 
@@ -155,7 +159,7 @@ export async function scale(bare: string, dataDir: string, services: number, n: 
     const coldStart = rig.landed[rig.landed.length - 1]! - rig.spawnedAt
     const lat = await latency(rig, services, n)
     const files = Number(execFileSync('git', ['-C', bare, 'ls-tree', '-r', '--name-only', 'HEAD~0'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).split('\n').length - 1)
-    return { services, files, coldStart, firstEvent: first.total, p50: lat.p50, p99: lat.p99, peakRss: rig.peakRss() }
+    return { services, files, coldStart, firstEvent: first.total, p50: lat.p50, p99: lat.p99, remoteP50: lat.remoteP50, peakRss: rig.peakRss() }
   } finally {
     await rig.stop()
   }

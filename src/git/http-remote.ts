@@ -3,11 +3,12 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import git from 'isomorphic-git'
-import { GitRemoteError, InfraSyncError, PushRejectedError } from '../core/errors.js'
+import { GitRemoteError, PushRejectedError } from '../core/errors.js'
 import { GitHttpClient, redactUrl } from './http-client.js'
 import { gitFs, ObjectStore } from './object-store.js'
 import type { Remote } from './remote.js'
-import { discoverRefs, receivePack, ZERO_OID } from './smart-http.js'
+import { indexPack } from './pack-indexer.js'
+import { discoverRefs, receivePack, uploadPack, ZERO_OID } from './smart-http.js'
 import type { WrittenCommit } from './write-commit.js'
 
 export interface HttpRemoteOptions {
@@ -30,8 +31,9 @@ export function cloneName(url: string): string {
 
 /**
  * An infra repo behind smart HTTP(S): a bare clone under the data folder,
- * fetched with isomorphic-git only when the remote head is not already known
- * locally, pushed with exactly the objects infra-sync wrote.
+ * fetched only when the remote head is not already known locally (one
+ * upload-pack exchange, the pack indexed here), pushed with exactly the
+ * objects infra-sync wrote. The clone stays a valid git repository.
  */
 export class HttpRemote implements Remote {
   readonly gitdir: string
@@ -74,30 +76,46 @@ export class HttpRemote implements Remote {
   }
 
   async sync(): Promise<string | null> {
-    const { refs } = await discoverRefs(this.client, this.url, this.headers, 'git-upload-pack')
+    const { refs, capabilities } = await discoverRefs(this.client, this.url, this.headers, 'git-upload-pack')
     const head = refs.get(`refs/heads/${this.branch}`) ?? null
     if (head === null || (await this.objects.has(head))) return head
-    try {
-      const res = await git.fetch({
-        fs: gitFs,
-        http: this.client,
-        gitdir: this.gitdir,
-        url: this.url,
-        remote: 'origin',
-        ref: this.branch,
-        singleBranch: true,
-        tags: false,
-        headers: this.headers,
-        cache: this.objects.gitCache,
-      })
+    const have = await this.trackingHead()
+    const pack = await uploadPack(this.client, this.url, this.headers, head, have ? [have] : [], capabilities)
+    if (pack) {
+      const name = createHash('sha1').update(pack.subarray(0, pack.length - 20)).digest('hex')
+      const dir = path.join(this.gitdir, 'objects', 'pack')
+      await fsp.mkdir(dir, { recursive: true })
+      const packPath = path.join(dir, `pack-${name}.pack`)
+      await fsp.writeFile(`${packPath}.tmp`, pack)
+      await fsp.rename(`${packPath}.tmp`, packPath)
+      try {
+        indexPack(packPath)
+      } catch (e) {
+        await fsp.rm(packPath, { force: true })
+        throw new GitRemoteError(`fetch from ${this.description}: the pack did not index (${(e as Error).message})`, {})
+      }
       this.objects.refreshPacks()
-      return res.fetchHead ?? head
-    } catch (e) {
-      if (e instanceof InfraSyncError) throw e
-      const code = (e as { code?: string }).code ?? 'ERROR'
-      const status = (e as { data?: { statusCode?: number } }).data?.statusCode
-      throw new GitRemoteError(`fetch from ${this.description} failed: ${code}${status ? ` (HTTP ${status})` : ''}`, { status }, { retryable: status === undefined || status >= 500 || status === 429 })
     }
+    if (!(await this.objects.has(head))) throw new GitRemoteError(`fetch from ${this.description}: ${head} still missing after the fetch`, {})
+    await this.setTrackingHead(head)
+    return head
+  }
+
+  /** The remote head we last fetched or pushed, as git keeps it (refs/remotes/origin/<branch>): what we tell the server we have. */
+  private async trackingHead(): Promise<string | null> {
+    try {
+      const oid = (await fsp.readFile(path.join(this.gitdir, 'refs', 'remotes', 'origin', ...this.branch.split('/')), 'utf8')).trim()
+      return /^[0-9a-f]{40}$/.test(oid) && (await this.objects.has(oid)) ? oid : null
+    } catch {
+      return null
+    }
+  }
+
+  private async setTrackingHead(oid: string): Promise<void> {
+    const file = path.join(this.gitdir, 'refs', 'remotes', 'origin', ...this.branch.split('/'))
+    await fsp.mkdir(path.dirname(file), { recursive: true })
+    await fsp.writeFile(`${file}.tmp`, `${oid}\n`)
+    await fsp.rename(`${file}.tmp`, file)
   }
 
   async push(base: string | null, commit: WrittenCommit): Promise<void> {
@@ -113,7 +131,7 @@ export class HttpRemote implements Remote {
     }
     // After the push, off the path of the deploy: the local clone learns the objects it sent.
     await this.objects.flush(commit.objects)
-    await git.writeRef({ fs: gitFs, gitdir: this.gitdir, ref: `refs/remotes/origin/${this.branch}`, value: commit.oid, force: true })
+    await this.setTrackingHead(commit.oid)
   }
 
   async close(): Promise<void> {

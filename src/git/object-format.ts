@@ -52,13 +52,25 @@ function sortKey(e: TreeItem): Buffer {
   return Buffer.from(e.type === 'tree' ? `${e.path}/` : e.path, 'utf8')
 }
 
-export function encodeTree(entries: readonly TreeItem[]): Buffer {
-  const sorted = [...entries].map((e) => ({ e, k: sortKey(e) })).sort((a, b) => Buffer.compare(a.k, b.k))
-  const parts: Buffer[] = []
-  for (const { e } of sorted) {
-    parts.push(Buffer.from(`${normaliseMode(e.mode)} ${e.path}\0`, 'utf8'), Buffer.from(e.oid, 'hex'))
+/**
+ * Serialises a tree. `inOrder` says the entries are already in git's order
+ * (a tree read back with only ids changed), which spares the sort: the
+ * services/ tree of a large infra repo has tens of thousands of entries.
+ */
+export function encodeTree(entries: readonly TreeItem[], inOrder = false): Buffer {
+  const list = inOrder ? entries : [...entries].map((e) => ({ e, k: sortKey(e) })).sort((a, b) => Buffer.compare(a.k, b.k)).map((x) => x.e)
+  let size = 0
+  for (const e of list) size += normaliseMode(e.mode).length + 1 + Buffer.byteLength(e.path, 'utf8') + 1 + 20
+  const out = Buffer.allocUnsafe(size)
+  let at = 0
+  for (const e of list) {
+    at += out.write(normaliseMode(e.mode), at, 'latin1')
+    out[at++] = 0x20
+    at += out.write(e.path, at, 'utf8')
+    out[at++] = 0
+    at += out.write(e.oid, at, 'hex')
   }
-  return Buffer.concat(parts)
+  return out
 }
 
 export function encodeCommit(c: CommitData): Buffer {

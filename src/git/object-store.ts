@@ -28,6 +28,18 @@ export const gitFs = {
   symlink: fsp.symlink,
 }
 
+/**
+ * A buffer that owns exactly its bytes. zlib's output and Buffer's small-
+ * allocation pool hand out views into larger blocks; a cached view keeps the
+ * whole block alive (a 300-byte blob pinning 16 KiB showed as hundreds of MiB).
+ */
+function owned(b: Buffer): Buffer {
+  if (b.byteOffset === 0 && b.buffer.byteLength === b.length) return b
+  const copy = Buffer.allocUnsafeSlow(b.length)
+  b.copy(copy)
+  return copy
+}
+
 interface Cached {
   readonly type: ObjectType
   readonly value: Buffer | readonly TreeItem[] | CommitData
@@ -41,15 +53,13 @@ interface Cached {
  * from memory, and written to disk as loose objects by `flush`.
  */
 export class ObjectStore {
-  /** isomorphic-git's own cache (pack indexes), shared with fetch. */
-  readonly gitCache: object = {}
   private readonly cache = new Map<string, Cached>()
   private cacheBytes = 0
   private readonly pending = new Map<string, { type: ObjectType; content: Buffer }>()
 
   constructor(
     readonly gitdir: string,
-    private readonly maxCacheBytes = 64 * 1024 * 1024,
+    private readonly maxCacheBytes = 16 * 1024 * 1024,
   ) {}
 
   private remember(oid: string, entry: Cached): void {
@@ -142,8 +152,9 @@ export class ObjectStore {
     if (hit) return hit
     const { type, content } = await this.read(oid)
     if (type !== want) throw new Error(`object ${oid} is a ${type}, not a ${want}`)
-    const value = type === 'tree' ? decodeTree(content) : type === 'commit' ? decodeCommit(content) : content
-    const entry = { type, value, size: content.length + 64 }
+    const value = type === 'tree' ? decodeTree(content) : type === 'commit' ? decodeCommit(content) : owned(content)
+    // Parsed trees cost about three times their bytes in objects and strings.
+    const entry = { type, value, size: type === 'blob' ? content.length + 64 : content.length * 3 + 64 }
     this.remember(oid, entry)
     return entry
   }
@@ -163,7 +174,7 @@ export class ObjectStore {
   /** Hashes a new object and keeps it in memory until `flush`. */
   put(type: ObjectType, content: Buffer): string {
     const oid = hashObject(type, content)
-    if (!this.pending.has(oid)) this.pending.set(oid, { type, content })
+    if (!this.pending.has(oid)) this.pending.set(oid, { type, content: owned(content) })
     return oid
   }
 
@@ -171,9 +182,9 @@ export class ObjectStore {
     return this.put('blob', content)
   }
 
-  putTree(entries: readonly TreeItem[]): string {
-    const oid = this.put('tree', encodeTree(entries))
-    this.remember(oid, { type: 'tree', value: entries, size: entries.length * 64 })
+  putTree(entries: readonly TreeItem[], inOrder = false): string {
+    const oid = this.put('tree', encodeTree(entries, inOrder))
+    this.remember(oid, { type: 'tree', value: entries, size: entries.length * 150 })
     return oid
   }
 

@@ -97,7 +97,15 @@ export class PackReader {
     let p = 0
     let byte = buf[p++]!
     const type = (byte >> 4) & 7
-    while (byte & 0x80) byte = buf[p++]!
+    let size = byte & 0x0f
+    let shift = 4
+    while (byte & 0x80) {
+      byte = buf[p++]!
+      size += (byte & 0x7f) * 2 ** shift
+      shift += 7
+    }
+    // zlib's output buffer sized to the object, not its 16 KiB default.
+    const inflate = (from: number) => inflateSync(buf.subarray(from), { chunkSize: Math.max(64, size) })
     if (type === OFS_DELTA) {
       byte = buf[p++]!
       let back = byte & 0x7f
@@ -106,17 +114,17 @@ export class PackReader {
         back = ((back + 1) * 128) + (byte & 0x7f)
       }
       const base = this.readAt(offset - back, resolveExternal)
-      return { type: base.type, content: applyDelta(base.content, inflateSync(buf.subarray(p))) }
+      return { type: base.type, content: applyDelta(base.content, inflate(p)) }
     }
     if (type === REF_DELTA) {
       const baseOid = buf.toString('hex', p, p + 20)
       const i = this.find(baseOid)
       const base = i >= 0 ? this.readAt(this.offsets[i]!, resolveExternal) : resolveExternal(baseOid)
-      return { type: base.type, content: applyDelta(base.content, inflateSync(buf.subarray(p + 20))) }
+      return { type: base.type, content: applyDelta(base.content, inflate(p + 20)) }
     }
     const t = TYPES[type]
     if (!t) throw new Error(`${this.packPath}: unknown object type ${type} at ${offset}`)
-    return { type: t, content: inflateSync(buf.subarray(p)) }
+    return { type: t, content: inflate(p) }
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { deflateSync } from 'node:zlib'
+import { constants, deflateSync } from 'node:zlib'
 import type { ObjectType } from './object-format.js'
 
 const TYPE_CODE: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 }
@@ -22,7 +22,8 @@ export function writePack(objects: readonly { type: ObjectType; content: Buffer 
       size >>>= 7
     }
     bytes.push(byte)
-    parts.push(Buffer.from(bytes), deflateSync(o.content))
+    // The fastest level: the pack crosses a network once and the server recompresses as it likes.
+    parts.push(Buffer.from(bytes), deflateSync(o.content, { level: constants.Z_BEST_SPEED }))
   }
   const body = Buffer.concat(parts)
   return Buffer.concat([body, createHash('sha1').update(body).digest()])

@@ -100,3 +100,41 @@ export async function receivePack(client: GitHttpClient, url: string, headers: R
     throw new PushRejectedError(`push to ${input.ref} rejected: ${reason.slice(0, 200)}`, { ref: input.ref, reason: reason.slice(0, 200) })
   }
 }
+
+/**
+ * Fetches the pack that brings `want` (an advertised tip) given that we have
+ * `haves`: one stateless upload-pack exchange (protocol v1). Returns the raw
+ * packfile, or null when the server had nothing to send.
+ */
+export async function uploadPack(client: GitHttpClient, url: string, headers: Record<string, string>, want: string, haves: readonly string[], capabilities: ReadonlySet<string>, signal?: AbortSignal): Promise<Buffer | null> {
+  const caps = ['side-band-64k', 'ofs-delta', 'no-progress'].filter((c) => capabilities.has(c))
+  const lines = [encodePktLine(`want ${want} ${[...caps, 'agent=infra-sync'].join(' ')}\n`), FLUSH_PKT, ...haves.map((h) => encodePktLine(`have ${h}\n`)), encodePktLine('done\n')]
+  const res = await client.simple(
+    serviceUrl(url, 'git-upload-pack'),
+    'POST',
+    { ...headers, 'content-type': 'application/x-git-upload-pack-request', accept: 'application/x-git-upload-pack-result' },
+    Buffer.concat(lines),
+    signal,
+  )
+  if (res.statusCode !== 200) throw statusError(url, res.statusCode, 'fetch from')
+  const body = res.body
+  // Acknowledgements come first as plain pkt-lines (NAK, or ACK <oid>), then the pack.
+  let i = 0
+  for (;;) {
+    if (i + 4 > body.length) throw new GitRemoteError(`fetch from ${redactUrl(url)}: the response ended before the pack`, {})
+    const len = parseInt(body.toString('ascii', i, i + 4), 16)
+    if (Number.isNaN(len) || len < 4) throw new GitRemoteError(`fetch from ${redactUrl(url)}: malformed response`, {})
+    const text = body.toString('utf8', i + 4, i + len)
+    if (!text.startsWith('NAK') && !text.startsWith('ACK ')) break
+    i += len
+  }
+  if (!caps.includes('side-band-64k')) return body.subarray(i)
+  const pack: Buffer[] = []
+  for (const line of decodePktLines(body.subarray(i))) {
+    if (line === FLUSH) continue
+    if (line[0] === 1) pack.push(line.subarray(1))
+    else if (line[0] === 3) throw new GitRemoteError(`fetch from ${redactUrl(url)}: remote error: ${line.subarray(1).toString('utf8').trim().slice(0, 200)}`, {})
+  }
+  const out = Buffer.concat(pack)
+  return out.length === 0 ? null : out
+}

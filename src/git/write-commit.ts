@@ -54,21 +54,33 @@ export async function writeCommit(store: ObjectStore, input: CommitInput): Promi
   const parentTree = input.parent ? (await store.readCommit(input.parent)).tree : null
 
   const rewrite = async (treeOid: string | null, node: Node, at: string): Promise<string> => {
-    const entries = treeOid ? [...(await store.readTree(treeOid))] : []
-    const byName = new Map<string, TreeItem>(entries.map((e) => [e.path, e]))
+    // A copy of the old entries with the changed ones replaced in place: no index of the whole
+    // folder is built, and when nothing is added the old order (git's) still holds.
+    const entries = treeOid ? (await store.readTree(treeOid)).slice() : []
+    let added = false
+    const set = (item: TreeItem, check: (old: TreeItem) => void) => {
+      const i = entries.findIndex((e) => e.path === item.path)
+      if (i < 0) {
+        entries.push(item)
+        added = true
+      } else {
+        check(entries[i]!)
+        entries[i] = { ...item, mode: item.type === 'blob' ? entries[i]!.mode : item.mode }
+      }
+    }
     for (const [name, oid] of node.blobs) {
-      const old = byName.get(name)
-      if (old && old.type !== 'blob') throw new UnsafePathError(`${at}${name} is a ${old.type}, not a file`, { path: `${at}${name}` })
-      if (old?.mode === '120000') throw new UnsafePathError(`${at}${name} is a symbolic link`, { path: `${at}${name}` })
-      byName.set(name, { mode: old?.mode ?? '100644', path: name, oid, type: 'blob' })
+      set({ mode: '100644', path: name, oid, type: 'blob' }, (old) => {
+        if (old.type !== 'blob') throw new UnsafePathError(`${at}${name} is a ${old.type}, not a file`, { path: `${at}${name}` })
+        if (old.mode === '120000') throw new UnsafePathError(`${at}${name} is a symbolic link`, { path: `${at}${name}` })
+      })
     }
     for (const [name, child] of node.dirs) {
-      const old = byName.get(name)
+      const old = entries.find((e) => e.path === name)
       if (old && old.type !== 'tree') throw new UnsafePathError(`${at}${name} is not a folder`, { path: `${at}${name}` })
       const oid = await rewrite(old?.oid ?? null, child, `${at}${name}/`)
-      byName.set(name, { mode: '40000', path: name, oid, type: 'tree' })
+      set({ mode: '40000', path: name, oid, type: 'tree' }, () => undefined)
     }
-    const oid = store.putTree([...byName.values()])
+    const oid = store.putTree(entries, treeOid !== null && !added)
     objects.push(oid)
     return oid
   }

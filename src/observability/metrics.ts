@@ -3,6 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** What the worker reports; it may run on another thread, so it reports through this, not prom-client. */
 export interface WorkerMetrics {
   batch(events: number): void
+  /** The worker thread's own V8 heap, which the main thread's default metrics do not see. */
+  heap(bytes: number): void
   push(result: 'ok' | 'rejected' | 'error'): void
   commit(): void
   eventToCommit(seconds: number): void
@@ -30,6 +32,7 @@ export class Metrics implements WorkerMetrics {
     buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   })
+  readonly workerHeap = new Gauge({ name: 'infra_sync_worker_heap_used_bytes', help: "The worker thread's V8 heap in use, after its last batch", registers: [this.registry] })
   readonly pending = new Gauge({ name: 'infra_sync_events_pending', help: 'Events waiting to be applied (queued or failed)', registers: [this.registry] })
 
   constructor(defaults = true) {
@@ -38,6 +41,10 @@ export class Metrics implements WorkerMetrics {
 
   batch(events: number): void {
     this.batchSize.observe(events)
+  }
+
+  heap(bytes: number): void {
+    this.workerHeap.set(bytes)
   }
 
   push(result: 'ok' | 'rejected' | 'error'): void {

@@ -38,7 +38,8 @@ export interface Registry {
   readonly configs: ReadonlyMap<string, ParsedConfig>
 }
 
-export const EMPTY_REGISTRY: Registry = { services: new Map(), byImage: new Map(), configs: new Map() }
+/** An empty registry with a cache of its own, for a worker's first load. */
+export const emptyRegistry = (): Registry => ({ services: new Map(), byImage: new Map(), configs: new Map() })
 
 async function findFile(source: TreeSource, dir: string, explicit: string | undefined): Promise<{ file: string | null; problem?: string }> {
   if (explicit) return { file: `${dir}/${explicit}` }
@@ -101,10 +102,11 @@ async function loadService(source: TreeSource, name: string, oid: string, config
  * `previous` are reused, so the cost of a new commit is the folders it changed
  * plus one listing, not the size of the repo.
  */
-export async function loadRegistry(source: TreeSource, previous: Registry = EMPTY_REGISTRY, concurrency = 16): Promise<Registry> {
+export async function loadRegistry(source: TreeSource, previous: Registry = emptyRegistry(), concurrency = 16): Promise<Registry> {
   const entries = ((await source.list(SERVICES_DIR)) ?? []).filter((e) => e.kind === 'tree')
   const services = new Map<string, Service>()
-  const configs = new Map(previous.configs)
+  // A cache of immutable facts (config blob id → parse), shared from one registry to the next rather than copied.
+  const configs = previous.configs as Map<string, ParsedConfig>
   const todo: { name: string; oid: string }[] = []
   for (const e of entries) {
     const old = previous.services.get(e.name)

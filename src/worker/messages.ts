@@ -18,6 +18,6 @@ export type FromWorker =
   | { readonly type: 'fatal'; readonly error: { readonly code?: string; readonly message: string } }
   | { readonly type: 'head'; readonly head: string | null | undefined }
   | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error' | 'debug'; readonly obj: object; readonly msg?: string }
-  | { readonly type: 'metric'; readonly name: 'batch' | 'push' | 'commit' | 'eventToCommit' | 'finished'; readonly arg?: string | number }
+  | { readonly type: 'metric'; readonly name: 'batch' | 'heap' | 'push' | 'commit' | 'eventToCommit' | 'finished'; readonly arg?: string | number }
   | { readonly type: 'reply'; readonly ticket: number; readonly value: unknown }
   | { readonly type: 'stopped' }

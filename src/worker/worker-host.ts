@@ -35,7 +35,13 @@ export class WorkerHost {
   /** Starts the thread; resolves once it has opened the store and the repo, rejects if it could not. */
   start(): Promise<void> {
     this.stopping = false
-    const thread = new Thread(this.thread_.entry ?? new URL('./worker-thread.js', import.meta.url), { workerData: this.config, ...(this.thread_.execArgv && { execArgv: this.thread_.execArgv }) })
+    const thread = new Thread(this.thread_.entry ?? new URL('./worker-thread.js', import.meta.url), {
+      workerData: this.config,
+      ...(this.thread_.execArgv && { execArgv: this.thread_.execArgv }),
+      // A small young generation: a batch makes a lot of short-lived garbage (parsed YAML), and a
+      // large nursery only lets the process grow before it is collected.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    })
     this.thread = thread
     let settled = false
     return new Promise<void>((resolve, reject) => {
@@ -81,6 +87,7 @@ export class WorkerHost {
         break
       case 'metric':
         if (m.name === 'batch') this.metrics.batch(m.arg as number)
+        else if (m.name === 'heap') this.metrics.heap(m.arg as number)
         else if (m.name === 'push') this.metrics.push(m.arg as 'ok' | 'rejected' | 'error')
         else if (m.name === 'commit') this.metrics.commit()
         else if (m.name === 'eventToCommit') this.metrics.eventToCommit(m.arg as number)

@@ -33,6 +33,7 @@ const log: Logger = {
 
 const metrics: WorkerMetrics = {
   batch: (n) => post({ type: 'metric', name: 'batch', arg: n }),
+  heap: (bytes) => post({ type: 'metric', name: 'heap', arg: bytes }),
   push: (result) => post({ type: 'metric', name: 'push', arg: result }),
   commit: () => post({ type: 'metric', name: 'commit' }),
   eventToCommit: (s) => post({ type: 'metric', name: 'eventToCommit', arg: s }),

@@ -11,7 +11,7 @@ import type { WorkerMetrics } from '../observability/metrics.js'
 import { BatchPlanner, type FileContent } from '../plan/build-change-set.js'
 import { commitMessage } from '../plan/commit-message.js'
 import { filesNeeded, matchEvent } from '../plan/match-events.js'
-import { EMPTY_REGISTRY, loadRegistry, type Registry } from '../projects/registry.js'
+import { emptyRegistry, loadRegistry, type Registry } from '../projects/registry.js'
 import { targetKey, type Deployment, type EventRecord, type Finish, type Store } from '../store/store.js'
 import { backoffMs } from './backoff.js'
 import { phaseTimer } from './phase-timer.js'
@@ -29,7 +29,8 @@ export interface WorkerOptions {
 }
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
-  batchSize: 500,
+  // Big enough that a burst makes a handful of commits; small enough to keep a batch's memory modest (see bench/findings.md).
+  batchSize: 200,
   maxAttempts: 8,
   pushRetries: 10,
   pollMs: 1000,
@@ -64,7 +65,7 @@ export class Worker {
   private readonly clock: () => Date
   private readonly random: () => number
   private readonly sleep: (ms: number) => Promise<void>
-  private registry: Registry = EMPTY_REGISTRY
+  private registry: Registry = emptyRegistry()
   private running = false
   private loop: Promise<void> | undefined
   private wakeUp: (() => void) | undefined
@@ -173,6 +174,7 @@ export class Worker {
     } catch (e) {
       await this.failAll(records, e)
     }
+    this.deps.metrics.heap(process.memoryUsage().heapUsed)
     return records.length
   }
 
@@ -222,7 +224,8 @@ export class Worker {
     const pending = new Map<string, PendingEvent>(remaining.map((r) => [r.id, { id: r.id, event: r.event, receivedAt: r.receivedAt }]))
     for (let attempt = 1; ; attempt++) {
       const snapshot = head ? await GitSnapshot.at(remote.objects, head) : null
-      this.registry = snapshot ? await loadRegistry(snapshot, this.registry) : EMPTY_REGISTRY
+      this.registry = snapshot ? await loadRegistry(snapshot, this.registry) : emptyRegistry()
+      timer.mark('registry')
       const matched = [...pending.values()].map((p) => matchEvent(p, this.registry))
       const files = new Map<string, FileContent>()
       for (const path of filesNeeded(matched)) files.set(path, await readFile(snapshot!, path))

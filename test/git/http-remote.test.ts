@@ -31,6 +31,7 @@ t.test('clones, reads, and pushes exactly the objects it wrote', async (t) => {
   const { bare, server, remote } = await setup(t)
   const head = (await remote.sync())!
   t.equal(head, git(bare, 'rev-parse', 'main').trim())
+  git(remote.gitdir, 'fsck', '--strict', '--no-dangling')
   const snap = await GitSnapshot.at(remote.objects, head)
   t.equal(Buffer.from((await snap.read('services/a/overlays/dev/kustomization.yaml'))!).toString(), 'v1\n')
 
@@ -53,7 +54,7 @@ t.test('clones, reads, and pushes exactly the objects it wrote', async (t) => {
 })
 
 t.test('someone else pushed first: rejected, never forced; the next sync fetches their commit', async (t) => {
-  const { dir, bare, remote } = await setup(t)
+  const { dir, bare, server, remote } = await setup(t)
   const head = (await remote.sync())!
   const human = path.join(dir, 'human')
   git(dir, 'clone', '-q', bare, human)
@@ -65,9 +66,15 @@ t.test('someone else pushed first: rejected, never forced; the next sync fetches
   const c = await writeCommit(remote.objects, { parent: head, files: new Map([['services/a/overlays/dev/kustomization.yaml', Buffer.from('v2\n')]]), message: 'deploy\n', author, when: new Date() })
   await t.rejects(remote.push(head, c), { code: 'PUSH_REJECTED' })
   t.equal(git(bare, 'rev-parse', 'main').trim(), theirs, 'the human commit stands')
+  server.requests.length = 0
   t.equal(await remote.sync(), theirs)
+  t.same(server.requests.map((r) => `${r.method} ${r.service}`), ['GET info-refs', 'POST upload-pack'])
   const snap = await GitSnapshot.at(remote.objects, theirs)
   t.equal(Buffer.from((await snap.read('README.md'))!).toString(), 'human\n')
+  // The clone is a repository git itself accepts: our index of the fetched pack included.
+  git(remote.gitdir, 'fsck', '--strict', '--no-dangling')
+  for (const idx of fs.readdirSync(path.join(remote.gitdir, 'objects', 'pack')).filter((n) => n.endsWith('.idx'))) git(remote.gitdir, 'verify-pack', path.join(remote.gitdir, 'objects', 'pack', idx))
+  t.equal(git(remote.gitdir, 'rev-parse', 'refs/remotes/origin/main').trim(), theirs)
 })
 
 t.test('remote failures are typed, retryable or not, and never carry the token', async (t) => {
