@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
 import type { Config } from './config/config.js'
-import { seedRepo } from './git/seed-repo.js'
 import { buildApp, REDACT } from './http/app.js'
 import { buildKeys } from './intake/secrets.js'
 import { Metrics } from './observability/metrics.js'
@@ -51,6 +50,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   fs.mkdirSync(config.dataDir, { recursive: true })
 
   if (config.embeddedRepo) {
+    // Loaded only here: the main thread otherwise has no use for the git libraries (the worker thread does the git work).
+    const { seedRepo } = await import('./git/seed-repo.js')
     const seeded = await seedRepo(config.repo.location, config.repo.branch, [
       { from: path.join(PACKAGE_ROOT, 'services'), to: 'services' },
       { from: path.join(PACKAGE_ROOT, 'infra-template', 'argocd'), to: 'argocd' },
