@@ -31,8 +31,10 @@ program
   .argument('<file>', 'the file to edit in place')
   .argument('<image>', 'IMAGE[:TAG][@DIGEST]')
   .option('--dry-run', 'print the edited file to stdout instead of writing it')
-  .option('--format <format>', 'the file format, when it cannot be told from the name (kustomize)')
-  .action(async (file: string, image: string, opts: { dryRun?: boolean; format?: string }) => {
+  .option('--key <path>', 'where in the file the image is, e.g. api.image.tag (Helm values)')
+  .option('--format <format>', 'kustomize, helm, manifests or markers, when the file name and content do not say')
+  .option('--image-policy <namespace:name...>', 'Flux ImagePolicy names whose $imagepolicy markers mean this image')
+  .action(async (file: string, image: string, opts: { dryRun?: boolean; format?: string; key?: string; imagePolicy?: string[] }) => {
     try {
       const { setImageCommand } = await import('./cli/set-image.js')
       setImageCommand(file, image, opts, io)

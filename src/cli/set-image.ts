@@ -1,14 +1,16 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { ValidationError } from '../core/errors.js'
+import { UnsafePathError, ValidationError } from '../core/errors.js'
 import { parseImageRef } from '../core/image-ref.js'
 import { formatImageValue } from '../editors/editor.js'
-import { editorFor } from '../editors/registry.js'
+import { openImage } from '../editors/registry.js'
 import { decodeUtf8 } from '../editors/yaml-text.js'
 
 export interface SetImageOptions {
   readonly dryRun?: boolean
   readonly format?: string
+  readonly key?: string
+  readonly imagePolicy?: readonly string[]
 }
 
 export interface CliIo {
@@ -31,13 +33,19 @@ export function setImageCommand(file: string, imageArg: string, opts: SetImageOp
   const image = splitImageArg(imageArg)
   let bytes: Buffer
   try {
+    // Edit the file named, never what a link points at: a link could lead out of the repository.
+    if (fs.lstatSync(file).isSymbolicLink()) throw new UnsafePathError(`${file} is a symbolic link; edit the file it points to`, { file })
     bytes = fs.readFileSync(file)
   } catch (e) {
+    if (e instanceof UnsafePathError) throw e
     throw new ValidationError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { file }, 'FILE_UNREADABLE')
   }
-  const editor = editorFor(file, opts.format)
   const text = decodeUtf8(bytes, file)
-  const result = editor.set(text, { image: image.name, ...(image.tag && { tag: image.tag }), ...(image.digest && { digest: image.digest }) }, file)
+  const result = openImage(file, text, image.name, {
+    ...(opts.format !== undefined && { format: opts.format }),
+    ...(opts.key !== undefined && { key: opts.key }),
+    ...(opts.imagePolicy && { imagePolicies: opts.imagePolicy }),
+  }).set({ ...(image.tag && { tag: image.tag }), ...(image.digest && { digest: image.digest }) })
   if (opts.dryRun) {
     io.out(result.text)
     return

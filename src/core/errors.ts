@@ -79,6 +79,13 @@ export class EditVerifyError extends InfraSyncError {
   }
 }
 
+/** The file does not set the image (and its format cannot add it), or a `key` names something else. */
+export class ImageNotFoundError extends InfraSyncError {
+  constructor(message: string, data: ErrorData = {}) {
+    super('IMAGE_NOT_FOUND', message, { data })
+  }
+}
+
 /** The remote moved while we were working: re-plan on the new head. */
 export class PushRejectedError extends InfraSyncError {
   constructor(message: string, data: ErrorData = {}) {

@@ -11,6 +11,14 @@ export interface SetImage {
   readonly digest?: string
 }
 
+/** Per-target settings from infra-sync.yaml (or the command line) that say where in a file the image is. */
+export interface EditorOptions {
+  /** A key path such as `api.image.tag` or `workers[0].image` (Helm values). */
+  readonly key?: string
+  /** Flux image policies (`namespace:name`) whose setter markers stand for this image. */
+  readonly imagePolicies?: readonly string[]
+}
+
 export interface EditResult {
   readonly text: string
   readonly changed: boolean
@@ -22,6 +30,8 @@ export interface EditResult {
 /** A file parsed for one image: what it holds now, and how to set it from that same parse. */
 export interface OpenedImage {
   readonly current: ImageValue | null
+  /** Whether `set` can add the image when the file does not mention it (kustomize can; the others cannot). */
+  readonly canAdd: boolean
   set(value: { readonly tag?: string; readonly digest?: string }): EditResult
 }
 
@@ -31,15 +41,25 @@ export interface OpenedImage {
  */
 export interface ImageEditor {
   readonly format: string
-  /** Whether this editor handles the file by default, judged from its path. */
-  detect(path: string): boolean
+  /**
+   * Whether this editor handles the file by default. Without `text` (listing a
+   * folder) it answers whether it might; with it, whether it does.
+   */
+  detect(path: string, text?: string): boolean
   /** Parses `text` once for `image`; read and set are this, for one-off use. */
-  open(text: string, image: string, path?: string): OpenedImage
-  read(text: string, image: string, path?: string): ImageValue | null
-  set(text: string, change: SetImage, path?: string): EditResult
+  open(text: string, image: string, path?: string, options?: EditorOptions): OpenedImage
+  read(text: string, image: string, path?: string, options?: EditorOptions): ImageValue | null
+  set(text: string, change: SetImage, path?: string, options?: EditorOptions): EditResult
 }
 
 export function formatImageValue(v: ImageValue | null | undefined): string | undefined {
   if (!v || (!v.tag && !v.digest)) return undefined
   return v.tag && v.digest ? `${v.tag}@${v.digest}` : (v.tag ?? v.digest)
+}
+
+/** The value after setting `change` over `before`: a new tag without a digest drops a stale digest, which would otherwise keep deploying the old image. */
+export function nextValue(before: ImageValue | null, change: { readonly tag?: string; readonly digest?: string }): ImageValue {
+  const tag = change.tag ?? before?.tag
+  const digest = change.digest ?? (change.tag !== undefined ? undefined : before?.digest)
+  return { ...(tag !== undefined && { tag }), ...(digest !== undefined && { digest }) }
 }

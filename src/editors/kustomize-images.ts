@@ -1,7 +1,7 @@
 import type { Document, Node, Pair } from 'yaml'
 import { EditVerifyError, ValidationError, YamlError } from '../core/errors.js'
 import { parseImageName, sameImage } from '../core/image-ref.js'
-import type { EditResult, ImageEditor, ImageValue, OpenedImage, SetImage } from './editor.js'
+import { nextValue, type EditResult, type ImageEditor, type ImageValue, type OpenedImage, type SetImage } from './editor.js'
 import {
   applySplices,
   columnOf,
@@ -84,7 +84,7 @@ function open(text: string, image: string, path = 'kustomization.yaml'): OpenedI
   const map = doc ? root(doc, path) : null
   const found = entries(map, image, path)
   const current = found[0] ? valueOf(found[0]) : null
-  return { current, set: (value) => setIn(text, parsed.eol, doc, map, found, { image, ...value }, current, path) }
+  return { current, canAdd: true, set: (value) => setIn(text, parsed.eol, doc, map, found, { image, ...value }, current, path) }
 }
 
 function newEntryLines(change: SetImage, baseIndent: number): string[] {
@@ -151,11 +151,7 @@ function setIn(text: string, eol: string, doc: Document.Parsed | undefined, map:
   }
 
   const out = applySplices(text, splices)
-  const after: ImageValue = {
-    ...((change.tag ?? before?.tag) !== undefined && { tag: (change.tag ?? before?.tag)! }),
-    ...(change.digest !== undefined && { digest: change.digest }),
-    ...(change.digest === undefined && change.tag === undefined && before?.digest !== undefined && { digest: before.digest }),
-  }
+  const after = nextValue(before, change)
   verify(out, change.image, after, path)
   return { text: out, changed: out !== text, before, after }
 }

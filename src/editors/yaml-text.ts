@@ -187,7 +187,8 @@ export function insertPairAfter(text: string, eol: string, map: YAMLMap, after: 
   if (map.flow) return { start: afterEnd, end: afterEnd, insert: `, ${rendered}` }
   const firstKey = nodeRange(map.items[0]!.key as Node)!
   const indent = ' '.repeat(columnOf(text, firstKey[0]))
-  const at = lineEndAfter(text, afterEnd)
+  // A nested block collection's range ends after its last newline: insert there, not a line later.
+  const at = text.charCodeAt(afterEnd - 1) === 10 ? afterEnd : lineEndAfter(text, afterEnd)
   if (at === text.length && !text.endsWith('\n')) return { start: at, end: at, insert: `${eol}${indent}${rendered}` }
   return { start: at, end: at, insert: `${indent}${rendered}${eol}` }
 }

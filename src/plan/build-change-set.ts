@@ -1,7 +1,7 @@
 import type { ChangeSet, EventOutcome, FileEdit, TargetOutcome, ValueChange } from '../core/change-set.js'
 import { InfraSyncError } from '../core/errors.js'
 import { formatImageValue, type ImageValue } from '../editors/editor.js'
-import { editorFor } from '../editors/registry.js'
+import { openImage } from '../editors/registry.js'
 import { parsePolicy } from '../policies/registry.js'
 import type { Candidate as Build } from '../policies/policy.js'
 import type { MatchedEvent } from './match-events.js'
@@ -68,74 +68,86 @@ export class BatchPlanner {
     let failure: EventOutcome | null = null
 
     for (const { service, target } of m.candidates) {
-      const file = target.file!
       const image = service.config!.image
-      const base = { service: service.name, environment: target.environment, file, image }
-      const content = files.get(file)
-      if (!content) {
-        outcomes.push({ ...base, decision: 'skip', code: 'target-missing', reason: `${file} does not exist` })
-        continue
-      }
-      if ('error' in content) {
-        failure = failed(pending.id, content.error, outcomes)
-        break
-      }
-      const state = localTexts.get(file) ?? texts.get(file) ?? { before: content.text, after: content.text }
-      try {
-        const opened = editorFor(file).open(state.after, service.config!.imageAsWritten, file)
-        const current = opened.current
-        const from = formatImageValue(current)
-        const at = { ...base, ...(from !== undefined && { from }), to }
-        const policy = parsePolicy(target.policy)
-        const verdict = policy.accepts(build)
-        if (!verdict.ok) {
-          outcomes.push({ ...at, decision: 'skip', code: 'policy-filtered', reason: verdict.reason })
+      const editing = { ...target, imagePolicies: service.config!.imagePolicies }
+      let mentioned = false
+      for (const file of target.files) {
+        const base = { service: service.name, environment: target.environment, file, image }
+        const content = files.get(file)
+        if (!content) {
+          if (target.explicit) outcomes.push({ ...base, decision: 'skip', code: 'target-missing', reason: `${file} does not exist` })
+          mentioned ||= target.explicit
           continue
         }
-        if (current && sameValue(current, build)) {
-          outcomes.push({ ...at, decision: 'skip', code: 'already-current', reason: `already ${from} in ${file}` })
-          continue
+        if ('error' in content) {
+          failure = failed(pending.id, content.error, outcomes)
+          break
         }
-        const key = `${service.name}\u0000${target.environment}\u0000${image}`
-        const last = localApplied.findLast(([k]) => k === key)?.[1].record ?? applied.get(key)?.record ?? history(service.name, target.environment, image)
-        if (current?.tag !== undefined || current?.digest !== undefined) {
-          const knownBuiltAt = last && sameValue(current, last) ? last.builtAt : undefined
-          const cmp = policy.compare(build, { ...current, ...(knownBuiltAt && { builtAt: knownBuiltAt }) })
-          if (cmp !== null && cmp <= 0) {
-            outcomes.push({ ...at, decision: 'skip', code: 'older', reason: `${to} is not newer than ${from} in ${file}` })
+        const state = localTexts.get(file) ?? texts.get(file) ?? { before: content.text, after: content.text }
+        try {
+          const opened = openImage(file, state.after, service.config!.imageAsWritten, editing)
+          const current = opened.current
+          if (current === null && !opened.canAdd) continue
+          mentioned = true
+          const from = formatImageValue(current)
+          const at = { ...base, ...(from !== undefined && { from }), to }
+          const policy = parsePolicy(target.policy)
+          const verdict = policy.accepts(build)
+          if (!verdict.ok) {
+            outcomes.push({ ...at, decision: 'skip', code: 'policy-filtered', reason: verdict.reason })
             continue
           }
-        }
-        if (last) {
-          const cmp = policy.compare(build, last)
-          if (cmp !== null && cmp <= 0) {
-            outcomes.push({ ...at, decision: 'skip', code: 'older', reason: `${to} is not newer than ${formatImageValue(last)}, which infra-sync applied to ${file}` })
+          if (current && sameValue(current, build)) {
+            outcomes.push({ ...at, decision: 'skip', code: 'already-current', reason: `already ${from} in ${file}` })
             continue
           }
+          // In-batch bookkeeping is per file (one environment may set the image in several); history is per environment.
+          const key = `${service.name}\u0000${target.environment}\u0000${image}\u0000${file}`
+          const last = localApplied.findLast(([k]) => k === key)?.[1].record ?? applied.get(key)?.record ?? history(service.name, target.environment, image)
+          if (current?.tag !== undefined || current?.digest !== undefined) {
+            const knownBuiltAt = last && sameValue(current, last) ? last.builtAt : undefined
+            const cmp = policy.compare(build, { ...current, ...(knownBuiltAt && { builtAt: knownBuiltAt }) })
+            if (cmp !== null && cmp <= 0) {
+              outcomes.push({ ...at, decision: 'skip', code: 'older', reason: `${to} is not newer than ${from} in ${file}` })
+              continue
+            }
+          }
+          if (last) {
+            const cmp = policy.compare(build, last)
+            if (cmp !== null && cmp <= 0) {
+              outcomes.push({ ...at, decision: 'skip', code: 'older', reason: `${to} is not newer than ${formatImageValue(last)}, which infra-sync applied to ${file}` })
+              continue
+            }
+          }
+          if (target.update === 'pull-request' && !options.pullRequests) {
+            outcomes.push({ ...at, decision: 'skip', code: 'pull-request-unavailable', reason: `${service.name}/${target.environment} is updated by pull request, and no forge is configured` })
+            continue
+          }
+          const result = opened.set({ ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }) })
+          localTexts.set(file, { before: state.before, after: result.text })
+          const change: ValueChange = {
+            eventId: pending.id,
+            service: service.name,
+            environment: target.environment,
+            image,
+            ...(from !== undefined && { from }),
+            to,
+            ...(event.tag && { tag: event.tag }),
+            ...(event.digest && { digest: event.digest }),
+            builtAt: build.builtAt!,
+          }
+          outcomes.push({ ...at, decision: 'update', code: 'updated', reason: `${from ?? 'unset'} → ${to} in ${file}`, update: target.update })
+          localApplied.push([key, { outcome: { eventIndex, targetIndex: outcomes.length - 1 }, change, record: { ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }), builtAt: build.builtAt!, eventId: pending.id } }])
+        } catch (e) {
+          if (!(e instanceof InfraSyncError)) throw e
+          failure = failed(pending.id, e, outcomes)
+          break
         }
-        if (target.update === 'pull-request' && !options.pullRequests) {
-          outcomes.push({ ...at, decision: 'skip', code: 'pull-request-unavailable', reason: `${service.name}/${target.environment} is updated by pull request, and no forge is configured` })
-          continue
-        }
-        const result = opened.set({ ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }) })
-        localTexts.set(file, { before: state.before, after: result.text })
-        const change: ValueChange = {
-          eventId: pending.id,
-          service: service.name,
-          environment: target.environment,
-          image,
-          ...(from !== undefined && { from }),
-          to,
-          ...(event.tag && { tag: event.tag }),
-          ...(event.digest && { digest: event.digest }),
-          builtAt: build.builtAt!,
-        }
-        outcomes.push({ ...at, decision: 'update', code: 'updated', reason: `${from ?? 'unset'} → ${to} in ${file}`, update: target.update })
-        localApplied.push([key, { outcome: { eventIndex, targetIndex: outcomes.length - 1 }, change, record: { ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }), builtAt: build.builtAt!, eventId: pending.id } }])
-      } catch (e) {
-        if (!(e instanceof InfraSyncError)) throw e
-        failure = failed(pending.id, e, outcomes)
-        break
+      }
+      if (failure) break
+      if (!mentioned) {
+        const where = target.files.length === 1 ? target.files[0]! : `${target.dir} (${target.files.length} files)`
+        outcomes.push({ service: service.name, environment: target.environment, file: target.files[0]!, image, decision: 'skip', code: 'image-not-found', reason: `no ${image} in ${where}` })
       }
     }
 

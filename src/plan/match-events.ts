@@ -14,8 +14,8 @@ export interface MatchedEvent {
   readonly decided: readonly TargetOutcome[]
 }
 
-function outcome(service: Service, environment: string, file: string | null, decision: 'skip' | 'reject', code: string, reason: string): TargetOutcome {
-  return { service: service.name, environment, file, image: service.config!.image, decision, code, reason }
+function outcome(service: Service, environment: string, file: string | null | undefined, decision: 'skip' | 'reject', code: string, reason: string): TargetOutcome {
+  return { service: service.name, environment, file: file ?? null, image: service.config!.image, decision, code, reason }
 }
 
 /** Finds the services that deploy the event's image and authorises the event's source for each. */
@@ -27,7 +27,7 @@ export function matchEvent(pending: PendingEvent, registry: Registry): MatchedEv
     const config = service.config!
     const each = service.targets.length > 0 ? service.targets : [null]
     const all = (decision: 'skip' | 'reject', code: string, reason: string) => {
-      for (const t of each) decided.push(outcome(service, t?.environment ?? '', t?.file ?? null, decision, code, reason))
+      for (const t of each) decided.push(outcome(service, t?.environment ?? '', t?.files[0], decision, code, reason))
     }
     if (config.source !== event.source) {
       all('reject', 'source-mismatch', `${event.source} is not the source of ${service.dir} (its source is ${config.source})`)
@@ -46,7 +46,7 @@ export function matchEvent(pending: PendingEvent, registry: Registry): MatchedEv
       continue
     }
     for (const target of service.targets) {
-      if (!target.file) decided.push(outcome(service, target.environment, null, 'skip', 'target-missing', target.problem ?? `${target.dir} has no file to edit`))
+      if (target.files.length === 0) decided.push(outcome(service, target.environment, null, 'skip', 'target-missing', target.problem ?? `${target.dir} has no file to edit`))
       else candidates.push({ service, target })
     }
   }
@@ -55,5 +55,5 @@ export function matchEvent(pending: PendingEvent, registry: Registry): MatchedEv
 
 /** Every file the planner will read for these events. */
 export function filesNeeded(matched: readonly MatchedEvent[]): string[] {
-  return [...new Set(matched.flatMap((m) => m.candidates.map((c) => c.target.file!)))]
+  return [...new Set(matched.flatMap((m) => m.candidates.flatMap((c) => c.target.files)))]
 }

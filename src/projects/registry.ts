@@ -1,7 +1,8 @@
 import { InfraSyncError } from '../core/errors.js'
-import { EDITORS } from '../editors/registry.js'
+import { kustomizeImages } from '../editors/kustomize-images.js'
+import { EDITORS, editorByFormat } from '../editors/registry.js'
 import { decodeUtf8 } from '../editors/yaml-text.js'
-import { parseServiceConfig, SERVICE_CONFIG_FILE, type ServiceConfig, type UpdateMode } from './service-config.js'
+import { parseServiceConfig, SERVICE_CONFIG_FILE, type EnvironmentConfig, type ServiceConfig, type UpdateMode } from './service-config.js'
 import type { TreeSource } from './tree-source.js'
 
 export const SERVICES_DIR = 'services'
@@ -11,9 +12,17 @@ export interface ServiceTarget {
   readonly environment: string
   /** Repository path of the environment folder. */
   readonly dir: string
-  /** Repository path of the file to edit; null when the folder has none (see `problem`). */
-  readonly file: string | null
+  /**
+   * Repository paths of the files that may set the image: the explicit `file`,
+   * else the folder's kustomization, else every YAML file in it (those that do
+   * not mention the image are passed over). Empty when there is none (see `problem`).
+   */
+  readonly files: readonly string[]
+  /** Whether `files` was named in infra-sync.yaml: then a file without the image is a finding, not noise. */
+  readonly explicit: boolean
   readonly problem?: string
+  readonly format?: string
+  readonly key?: string
   readonly update: UpdateMode
   readonly policy: string
 }
@@ -41,15 +50,21 @@ export interface Registry {
 /** An empty registry with a cache of its own, for a worker's first load. */
 export const emptyRegistry = (): Registry => ({ services: new Map(), byImage: new Map(), configs: new Map() })
 
-async function findFile(source: TreeSource, dir: string, explicit: string | undefined): Promise<{ file: string | null; problem?: string }> {
-  if (explicit) return { file: `${dir}/${explicit}` }
+/** Files beside the manifests that are never a deploy target. */
+const NOT_TARGETS = new Set([SERVICE_CONFIG_FILE, 'Chart.yaml', 'Chart.lock', 'requirements.yaml'])
+
+async function findFiles(source: TreeSource, dir: string, explicit: string | undefined, format: string | undefined): Promise<{ files: string[]; problem?: string }> {
+  if (explicit) return { files: [`${dir}/${explicit}`] }
   const entries = await source.list(dir)
-  if (!entries) return { file: null, problem: `${dir} does not exist` }
-  for (const editor of EDITORS) {
-    const hit = entries.find((e) => e.kind === 'blob' && editor.detect(`${dir}/${e.name}`))
-    if (hit) return { file: `${dir}/${hit.name}` }
-  }
-  return { file: null, problem: `${dir} has no file infra-sync can edit (kustomization.yaml)` }
+  if (!entries) return { files: [], problem: `${dir} does not exist` }
+  const blobs = entries.filter((e) => e.kind === 'blob' && !NOT_TARGETS.has(e.name)).map((e) => `${dir}/${e.name}`)
+  // A kustomization owns its folder: the resources it lists are its inputs, not targets.
+  const kustomization = format === undefined || format === 'kustomize' ? blobs.find((p) => kustomizeImages.detect(p)) : undefined
+  if (kustomization) return { files: [kustomization] }
+  const editors = format === undefined ? EDITORS : [editorByFormat(format)]
+  const files = blobs.filter((p) => editors.some((e) => e.detect(p)))
+  if (files.length > 0) return { files }
+  return { files: [], problem: `${dir} has no file infra-sync can edit (${editors.map((e) => e.format).join(', ')})` }
 }
 
 async function readConfig(source: TreeSource, path: string): Promise<ParsedConfig | null> {
@@ -80,18 +95,27 @@ async function loadService(source: TreeSource, name: string, oid: string, config
     config.environments ??
     ((await source.list(`${dir}/overlays`)) ?? [])
       .filter((e) => e.kind === 'tree')
-      .map((e) => ({ name: e.name, path: `overlays/${e.name}`, update: 'commit' as const }))
+      .map((e): EnvironmentConfig => ({
+        name: e.name,
+        path: `overlays/${e.name}`,
+        update: 'commit',
+        ...(config.format !== undefined && { format: config.format }),
+        ...(config.key !== undefined && { key: config.key }),
+      }))
   const targets: ServiceTarget[] = []
   for (const env of envs) {
-    const envDir = `${dir}/${env.path}`
-    const found = await findFile(source, envDir, 'file' in env ? env.file : undefined)
+    const envDir = env.path === '.' ? dir : `${dir}/${env.path}`
+    const found = await findFiles(source, envDir, env.file, env.format)
     targets.push({
       environment: env.name,
       dir: envDir,
-      file: found.file,
+      files: found.files,
+      explicit: env.file !== undefined,
       ...(found.problem !== undefined && { problem: found.problem }),
       update: env.update,
-      policy: ('policy' in env && env.policy) || config.policy,
+      policy: env.policy ?? config.policy,
+      ...(env.format !== undefined && { format: env.format }),
+      ...(env.key !== undefined && { key: env.key }),
     })
   }
   return { name, dir, oid, config, error: null, targets }

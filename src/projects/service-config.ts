@@ -3,6 +3,8 @@ import { isValidSource, normaliseSource } from '../core/build-event.js'
 import { ConfigError, InfraSyncError } from '../core/errors.js'
 import { parseImageName } from '../core/image-ref.js'
 import { assertSafeRepoPath } from '../core/repo-path.js'
+import { FORMATS } from '../editors/registry.js'
+import { parseKeyPath } from '../editors/helm-values.js'
 import { DEFAULT_POLICY, parsePolicy } from '../policies/registry.js'
 
 export const SERVICE_CONFIG_FILE = 'infra-sync.yaml'
@@ -14,8 +16,12 @@ export interface EnvironmentConfig {
   readonly path: string
   readonly update: UpdateMode
   readonly policy?: string
-  /** A file inside `path` to edit instead of the detected kustomization. */
+  /** A file inside `path` to edit instead of the detected ones. */
   readonly file?: string
+  /** The editor to use instead of detecting one (kustomize, helm, manifests, markers). */
+  readonly format?: string
+  /** Where in the file the image is (Helm values: `api.image.tag`). */
+  readonly key?: string
 }
 
 /** A service folder's infra-sync.yaml, validated. */
@@ -29,10 +35,16 @@ export interface ServiceConfig {
   readonly policy: string
   /** null: one environment per overlays/* folder, update: commit. */
   readonly environments: readonly EnvironmentConfig[] | null
+  /** Defaults for every environment's `format` and `key`. */
+  readonly format?: string
+  readonly key?: string
+  /** Flux ImagePolicies (`namespace:name`) whose `$imagepolicy` setter markers mean this image. */
+  readonly imagePolicies: readonly string[]
 }
 
-const TOP_KEYS = ['source', 'image', 'branches', 'policy', 'environments']
-const ENV_KEYS = ['path', 'update', 'policy', 'file']
+const TOP_KEYS = ['source', 'image', 'branches', 'policy', 'environments', 'format', 'key', 'imagePolicies']
+const ENV_KEYS = ['path', 'update', 'policy', 'file', 'format', 'key']
+const IMAGE_POLICY = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/
 const ENV_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 
 function invalid(file: string, message: string): never {
@@ -58,6 +70,24 @@ function checkPolicy(file: string, field: string, spec: string): string {
     throw e
   }
   return spec
+}
+
+function checkFormat(file: string, field: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined
+  const f = str(file, field, v)
+  if (!FORMATS.includes(f)) invalid(file, `${field} must be one of ${FORMATS.join(', ')}`)
+  return f
+}
+
+function checkKey(file: string, field: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined
+  const k = str(file, field, v)
+  try {
+    parseKeyPath(k)
+  } catch {
+    invalid(file, `${field} must be a key path such as image.tag or api.images[0].tag`)
+  }
+  return k
 }
 
 /** Parses and validates one infra-sync.yaml. `file` is its repository path, for messages. Throws ConfigError. */
@@ -93,6 +123,17 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
   }
   const policy = checkPolicy(file, 'policy', cfg.policy === undefined ? DEFAULT_POLICY : str(file, 'policy', cfg.policy))
 
+  const format = checkFormat(file, 'format', cfg.format)
+  const key = checkKey(file, 'key', cfg.key)
+  let imagePolicies: string[] = []
+  if (cfg.imagePolicies !== undefined) {
+    const list = typeof cfg.imagePolicies === 'string' ? [cfg.imagePolicies] : cfg.imagePolicies
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && IMAGE_POLICY.test(x))) {
+      invalid(file, 'imagePolicies must be a list of Flux ImagePolicy names as namespace:name')
+    }
+    imagePolicies = list as string[]
+  }
+
   let environments: EnvironmentConfig[] | null = null
   if (cfg.environments !== undefined && cfg.environments !== null) {
     const envs = cfg.environments
@@ -105,7 +146,9 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
       checkKeys(file, ` in environments.${name}`, e, ENV_KEYS)
       let path: string
       try {
-        path = assertSafeRepoPath(e.path === undefined ? `overlays/${name}` : str(file, `environments.${name}.path`, e.path))
+        const p = e.path === undefined ? `overlays/${name}` : str(file, `environments.${name}.path`, e.path)
+        // `.`: the service folder itself (a Helm layout with values-<env>.yaml beside infra-sync.yaml).
+        path = p === '.' || p === './' ? '.' : assertSafeRepoPath(p)
       } catch (err) {
         invalid(file, `environments.${name}.path: ${(err as Error).message}`)
       }
@@ -121,9 +164,29 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
           invalid(file, `environments.${name}.file: ${(err as Error).message}`)
         }
       }
-      environments.push({ name, path, update, ...(envPolicy !== undefined && { policy: envPolicy }), ...(envFile !== undefined && { file: envFile }) })
+      const envFormat = checkFormat(file, `environments.${name}.format`, e.format) ?? format
+      const envKey = checkKey(file, `environments.${name}.key`, e.key) ?? key
+      environments.push({
+        name,
+        path,
+        update,
+        ...(envPolicy !== undefined && { policy: envPolicy }),
+        ...(envFile !== undefined && { file: envFile }),
+        ...(envFormat !== undefined && { format: envFormat }),
+        ...(envKey !== undefined && { key: envKey }),
+      })
     }
   }
 
-  return { source: normaliseSource(source), image, imageAsWritten, branches, policy, environments }
+  return {
+    source: normaliseSource(source),
+    image,
+    imageAsWritten,
+    branches,
+    policy,
+    environments,
+    imagePolicies,
+    ...(format !== undefined && { format }),
+    ...(key !== undefined && { key }),
+  }
 }

@@ -1,4 +1,4 @@
-import { editorFor } from '../editors/registry.js'
+import { openImage } from '../editors/registry.js'
 import { decodeUtf8 } from '../editors/yaml-text.js'
 import type { Remote } from '../git/remote.js'
 import { GitSnapshot } from '../git/snapshot.js'
@@ -12,10 +12,11 @@ export async function exampleEvent(remote: Remote): Promise<Record<string, strin
   const snapshot = await GitSnapshot.at(remote.objects, head)
   const registry = await loadRegistry(snapshot)
   for (const s of registry.services.values()) {
-    const t = s.targets.find((x) => x.update === 'commit' && x.file)
+    const t = s.targets.find((x) => x.update === 'commit' && x.files.length === 1)
     if (!s.config || !t) continue
-    const bytes = await snapshot.read(t.file!)
-    const current = bytes ? editorFor(t.file!).read(decodeUtf8(bytes), s.config.imageAsWritten) : null
+    const file = t.files[0]!
+    const bytes = await snapshot.read(file)
+    const current = bytes ? openImage(file, decodeUtf8(bytes), s.config.imageAsWritten, { ...t, imagePolicies: s.config.imagePolicies }).current : null
     const v = tagVersion(current?.tag)
     const tag = v ? `${v.major}.${v.minor}.${v.patch + 1}` : `example-${Date.now()}`
     return { source: s.config.source, image: s.config.image, tag, ref: 'refs/heads/main', commit: '9fceb02d0ae598e95dc970b74767f19372d61af8' }

@@ -47,12 +47,14 @@ t.test('clear errors and a non-zero exit', async (t) => {
   const file = path.join(dir, 'kustomization.yaml')
   fs.writeFileSync(file, K)
   fs.writeFileSync(path.join(dir, 'values.yaml'), 'image: {}\n')
+  fs.writeFileSync(path.join(dir, 'notes.txt'), 'image: nginx:1\n')
   fs.writeFileSync(path.join(dir, 'kustomization.yml'), 'images: [unclosed\n')
   const cases: [string[], number, RegExp][] = [
     [['set-image', file, 'ghcr.io/acme/orders-api'], 1, /\[INVALID_INPUT\]/],
     [['set-image', file, 'Not:A:Ref'], 1, /\[INVALID_IMAGE_REF\]/],
     [['set-image', path.join(dir, 'missing.yaml'), 'nginx:1'], 1, /\[FILE_UNREADABLE\]/],
-    [['set-image', path.join(dir, 'values.yaml'), 'nginx:1'], 1, /\[UNKNOWN_FORMAT\]/],
+    [['set-image', path.join(dir, 'values.yaml'), 'nginx:1'], 1, /\[IMAGE_NOT_FOUND\]/],
+    [['set-image', path.join(dir, 'notes.txt'), 'nginx:1'], 1, /\[UNKNOWN_FORMAT\]/],
     [['set-image', path.join(dir, 'kustomization.yml'), 'nginx:1'], 1, /\[YAML_INVALID\]/],
     [['set-image', file], 2, /missing required argument/],
     [['no-such-command'], 2, /unknown command/],

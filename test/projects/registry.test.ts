@@ -8,7 +8,7 @@ const cfg = (source: string, image: string, extra = '') => `source: ${source}\ni
 
 t.test('three lines are enough; defaults fill the rest', async (t) => {
   const c = parseServiceConfig(cfg('Acme/Orders-API', 'ghcr.io/acme/orders-api'), 'services/orders-api/infra-sync.yaml')
-  t.same(c, { source: 'acme/orders-api', image: 'ghcr.io/acme/orders-api', imageAsWritten: 'ghcr.io/acme/orders-api', branches: ['main'], policy: 'newest-build', environments: null })
+  t.same(c, { source: 'acme/orders-api', image: 'ghcr.io/acme/orders-api', imageAsWritten: 'ghcr.io/acme/orders-api', branches: ['main'], policy: 'newest-build', environments: null, imagePolicies: [] })
 })
 
 t.test('environments, policies and branches', async (t) => {
@@ -74,13 +74,64 @@ t.test('the registry indexes services by image and finds each environment file',
   t.equal(r.services.get('broken')!.error!.code, 'CONFIG_INVALID')
   t.equal(r.services.get('no-config')!.config, null)
   const orders = r.services.get('orders-api')!
-  t.same(orders.targets.map((x) => [x.environment, x.file, x.update]), [
-    ['dev', 'services/orders-api/overlays/dev/kustomization.yaml', 'commit'],
-    ['prod', 'services/orders-api/overlays/prod/kustomization.yaml', 'commit'],
+  t.same(orders.targets.map((x) => [x.environment, x.files, x.update]), [
+    ['dev', ['services/orders-api/overlays/dev/kustomization.yaml'], 'commit'],
+    ['prod', ['services/orders-api/overlays/prod/kustomization.yaml'], 'commit'],
   ])
   const empty = r.services.get('empty-env')!.targets[0]!
-  t.equal(empty.file, null)
+  t.same(empty.files, [])
   t.match(empty.problem, /no file infra-sync can edit/)
+})
+
+t.test('without a kustomization every YAML file of the folder is a candidate; format, key and file narrow it', async (t) => {
+  const tree = new MemoryTree({
+    'services/plain/infra-sync.yaml': cfg('acme/plain', 'ghcr.io/acme/plain'),
+    'services/plain/overlays/dev/deployment.yaml': 'kind: Deployment\n',
+    'services/plain/overlays/dev/service.yml': 'kind: Service\n',
+    'services/plain/overlays/dev/notes.txt': 'not yaml\n',
+    'services/plain/overlays/dev/Chart.yaml': 'name: plain\n',
+    'services/chart/infra-sync.yaml': [
+      'source: acme/chart',
+      'image: ghcr.io/acme/chart',
+      'format: helm',
+      'key: api.image',
+      'imagePolicies: flux-system:chart',
+      'environments:',
+      '  dev: { path: ., file: values-dev.yaml }',
+      '  prod: { path: ., file: values-prod.yaml, key: api.image.tag }',
+      '',
+    ].join('\n'),
+    'services/chart/values-dev.yaml': 'api: {}\n',
+    'services/chart/values-prod.yaml': 'api: {}\n',
+    'services/both/infra-sync.yaml': cfg('acme/both', 'ghcr.io/acme/both'),
+    'services/both/overlays/dev/kustomization.yaml': 'resources: [deployment.yaml]\n',
+    'services/both/overlays/dev/deployment.yaml': 'kind: Deployment\n',
+  })
+  const r = await loadRegistry(tree)
+  t.same(r.services.get('plain')!.targets[0]!.files, ['services/plain/overlays/dev/deployment.yaml', 'services/plain/overlays/dev/service.yml'])
+  t.equal(r.services.get('plain')!.targets[0]!.explicit, false)
+  t.same(r.services.get('both')!.targets[0]!.files, ['services/both/overlays/dev/kustomization.yaml'], 'a kustomization owns its folder')
+  const chart = r.services.get('chart')!
+  t.same(chart.config!.imagePolicies, ['flux-system:chart'])
+  t.same(
+    chart.targets.map((x) => [x.environment, x.files, x.format, x.key, x.explicit]),
+    [
+      ['dev', ['services/chart/values-dev.yaml'], 'helm', 'api.image', true],
+      ['prod', ['services/chart/values-prod.yaml'], 'helm', 'api.image.tag', true],
+    ],
+  )
+})
+
+t.test('format, key and imagePolicies are validated', async (t) => {
+  const bad = [
+    'format: jsonnet\n',
+    'key: "a..b"\n',
+    'imagePolicies: [NotAPolicy]\n',
+    'environments:\n  dev: { format: nope }\n',
+  ]
+  for (const extra of bad) {
+    t.throws(() => parseServiceConfig(cfg('acme/a', 'ghcr.io/acme/a') + extra, 'services/a/infra-sync.yaml'), { code: 'CONFIG_INVALID' }, extra)
+  }
 })
 
 t.test('an unchanged folder is not read again', async (t) => {
