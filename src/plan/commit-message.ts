@@ -12,7 +12,8 @@ function subject(changes: readonly ValueChange[]): string {
   const tos = new Set(changes.map((c) => c.to))
   const froms = new Set(changes.map((c) => c.from ?? 'unset'))
   if (services.length === 1 && tos.size === 1) {
-    const envs = changes.map((c) => c.environment).join(',')
+    // One environment may set the image in several files: name it once.
+    const envs = [...new Set(changes.map((c) => c.environment))].join(',')
     const to = changes[0]!.to
     return froms.size === 1 ? `deploy(${services[0]}/${envs}): ${[...froms][0]} → ${to}` : `deploy(${services[0]}/${envs}): → ${to}`
   }

@@ -66,3 +66,39 @@ t.test('clear errors and a non-zero exit', async (t) => {
   }
   t.equal(fs.readFileSync(file, 'utf8'), K, 'a failed edit writes nothing')
 })
+
+t.test('every format, with --key and --image-policy', async (t) => {
+  const dir = tmpDir(t)
+  const write = (name: string, text: string) => {
+    fs.writeFileSync(path.join(dir, name), text)
+    return path.join(dir, name)
+  }
+  const values = write('values.yaml', 'api:\n  image:\n    tag: "1.0.0" # api\nworker:\n  image:\n    tag: "1.0.0"\n')
+  let r = run(dir, 'set-image', values, 'ghcr.io/acme/api:1.1.0', '--key', 'api.image.tag')
+  t.equal(r.status, 0, r.stderr)
+  t.equal(fs.readFileSync(values, 'utf8'), 'api:\n  image:\n    tag: "1.1.0" # api\nworker:\n  image:\n    tag: "1.0.0"\n')
+
+  const deploy = write('deploy.yaml', 'kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.25 # web\n')
+  r = run(dir, 'set-image', deploy, 'docker.io/library/nginx:1.27')
+  t.equal(r.status, 0, r.stderr)
+  t.match(fs.readFileSync(deploy, 'utf8'), /image: nginx:1\.27 # web\n/)
+
+  const release = write('release.yaml', 'spec:\n  values:\n    tag: 2.0.0 # {"$imagepolicy": "flux-system:app:tag"}\n')
+  r = run(dir, 'set-image', release, 'ghcr.io/acme/app:2.1.0', '--image-policy', 'flux-system:app', '--dry-run')
+  t.equal(r.status, 0, r.stderr)
+  t.equal(r.stdout, 'spec:\n  values:\n    tag: 2.1.0 # {"$imagepolicy": "flux-system:app:tag"}\n')
+  r = run(dir, 'set-image', release, 'ghcr.io/acme/app:2.1.0')
+  t.equal(r.status, 1, 'without the mapping the Flux marker names nothing')
+  t.match(r.stderr, /\[IMAGE_NOT_FOUND\]/)
+})
+
+t.test('a symbolic link is refused, not followed', async (t) => {
+  const dir = tmpDir(t)
+  const outside = tmpDir(t)
+  fs.writeFileSync(path.join(outside, 'kustomization.yaml'), K)
+  fs.symlinkSync(path.join(outside, 'kustomization.yaml'), path.join(dir, 'kustomization.yaml'))
+  const r = run(dir, 'set-image', path.join(dir, 'kustomization.yaml'), 'ghcr.io/acme/orders-api:9.9.9')
+  t.equal(r.status, 1)
+  t.match(r.stderr, /\[PATH_UNSAFE\]/)
+  t.equal(fs.readFileSync(path.join(outside, 'kustomization.yaml'), 'utf8'), K)
+})

@@ -142,3 +142,27 @@ t.test('missing environment folder or file', async (t) => {
   t.same(cs.outcomes[0]!.targets.map((x) => [x.environment, x.code]), [['qa', 'target-missing']])
   t.equal(cs.outcomes[0]!.status, 'skipped')
 })
+
+t.test('a folder of manifests: every file that deploys the image is edited, the others are passed over', async (t) => {
+  const dep = (tag: string) => `kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: ${IMG}:${tag}\n`
+  const f: Record<string, string> = {
+    'services/orders-api/infra-sync.yaml': `source: acme/orders-api\nimage: ${IMG}\npolicy: semver\n`,
+    'services/orders-api/overlays/dev/api.yaml': dep('1.4.1'),
+    'services/orders-api/overlays/dev/worker.yaml': dep('1.4.0'),
+    'services/orders-api/overlays/dev/service.yaml': 'kind: Service\nspec: {}\n',
+    'services/orders-api/overlays/prod/service.yaml': 'kind: Service\nspec: {}\n',
+  }
+  const cs = await plan([pending({ tag: '1.4.2' }), pending({ tag: '1.4.3' })], { files: f })
+  t.same(cs.edits.map((e) => e.path).sort(), ['services/orders-api/overlays/dev/api.yaml', 'services/orders-api/overlays/dev/worker.yaml'])
+  for (const e of cs.edits) t.equal(e.after, e.before.replace(/:1\.4\.[01]\n/, ':1.4.3\n'))
+  t.same(cs.edits.find((e) => e.path.endsWith('worker.yaml'))!.changes.map((c) => [c.from, c.to]), [['1.4.0', '1.4.3']], 'the first value of the batch is the from')
+  t.same(
+    cs.outcomes[1]!.targets.map((x) => [x.environment, x.file, x.code]),
+    [
+      ['dev', 'services/orders-api/overlays/dev/api.yaml', 'updated'],
+      ['dev', 'services/orders-api/overlays/dev/worker.yaml', 'updated'],
+      ['prod', 'services/orders-api/overlays/prod/service.yaml', 'image-not-found'],
+    ],
+  )
+  t.equal(cs.outcomes[0]!.targets.filter((x) => x.code === 'superseded').length, 2)
+})

@@ -31,6 +31,8 @@ t.test('subjects for several changes', async (t) => {
   t.equal(same.split('\n')[0], 'deploy(orders-api/dev,staging): 1.4.1 → 1.4.2')
   const mixedFrom = commitMessage([edit('a', change('E1', 'orders-api', 'dev', '1.4.1', '1.4.2')), edit('b', change('E1', 'orders-api', 'staging', undefined, '1.4.2'))], events)
   t.equal(mixedFrom.split('\n')[0], 'deploy(orders-api/dev,staging): → 1.4.2')
+  const twoFiles = commitMessage([edit('api.yaml', change('E1', 'orders-api', 'dev', '1.4.1', '1.4.2')), edit('worker.yaml', change('E1', 'orders-api', 'dev', '1.4.1', '1.4.2'))], events)
+  t.equal(twoFiles.split('\n')[0], 'deploy(orders-api/dev): 1.4.1 → 1.4.2', 'one environment in two files is named once')
   const many = commitMessage([edit('a', change('E1', 'orders-api', 'dev', '1.4.1', '1.4.2')), edit('b', change('E2', 'web', 'dev', '2.0.0', '2.1.0'))], events)
   t.equal(many.split('\n')[0], 'deploy: 2 updates to 2 services')
   const trailers = execFileSync('git', ['interpret-trailers', '--parse'], { input: many, encoding: 'utf8' })
