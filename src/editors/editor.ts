@@ -32,6 +32,8 @@ export interface OpenedImage {
   readonly current: ImageValue | null
   /** Whether `set` can add the image when the file does not mention it (kustomize can; the others cannot). */
   readonly canAdd: boolean
+  /** Whether a line holding the image's value ends with `# infra-sync: pin`: events leave it alone. */
+  readonly pinned: boolean
   set(value: { readonly tag?: string; readonly digest?: string }): EditResult
 }
 

@@ -2,7 +2,7 @@ import { isAlias, isMap, isScalar, isSeq, type Node, type Pair, type Scalar, typ
 import { EditVerifyError, ImageNotFoundError, ValidationError, YamlError } from '../core/errors.js'
 import { parseImageRef } from '../core/image-ref.js'
 import { nextValue, type EditResult, type ImageValue, type OpenedImage } from './editor.js'
-import { applySplices, insertPairAfter, plainIsSafe, renderScalar, replaceValue, scalarString, type ParsedYaml, type Splice } from './yaml-text.js'
+import { applySplices, insertPairAfter, pinnedAt, plainIsSafe, renderScalar, replaceValue, scalarString, type ParsedYaml, type Splice } from './yaml-text.js'
 
 /**
  * Where one occurrence of an image lives in a YAML file, for the formats that
@@ -86,6 +86,11 @@ function siteSplices(text: string, eol: string, site: ImageSite, want: ImageValu
   return out
 }
 
+function sitePositions(site: ImageSite): number[] {
+  if (site.kind === 'ref') return [site.node.range![0]]
+  return [site.tag, site.digest, site.anchor].flatMap((p) => (p ? [(p.value?.range ?? p.key.range)![0]] : []))
+}
+
 /** Nodes are found once per parse; the same scalar reached twice (say by shape and by key) is one site. */
 function dedupe(sites: readonly ImageSite[]): ImageSite[] {
   const seen = new Set<unknown>()
@@ -109,6 +114,7 @@ export function openSites(parsed: ParsedYaml, found: readonly ImageSite[], path:
   return {
     current,
     canAdd: false,
+    pinned: sites.some((s) => sitePositions(s).some((pos) => pinnedAt(parsed.text, pos))),
     set(change): EditResult {
       if (change.tag === undefined && change.digest === undefined) throw new ValidationError('nothing to set: give a tag or a digest', { path }, 'INVALID_INPUT')
       if (sites.length === 0) throw new ImageNotFoundError(`${path}: does not set the image`, { path })

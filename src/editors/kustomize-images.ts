@@ -11,6 +11,7 @@ import {
   isSeq,
   pairOf,
   parseYamlDocs,
+  pinnedAt,
   removePair,
   renderScalar,
   replaceValue,
@@ -84,7 +85,8 @@ function open(text: string, image: string, path = 'kustomization.yaml'): OpenedI
   const map = doc ? root(doc, path) : null
   const found = entries(map, image, path)
   const current = found[0] ? valueOf(found[0]) : null
-  return { current, canAdd: true, set: (value) => setIn(text, parsed.eol, doc, map, found, { image, ...value }, current, path) }
+  const pinned = found.some((e) => [e.name, e.newName, e.newTag, e.digest].some((p) => p && pinnedAt(text, (p.value?.range ?? p.key.range)![0])))
+  return { current, canAdd: true, pinned, set: (value) => setIn(text, parsed.eol, doc, map, found, { image, ...value }, current, path) }
 }
 
 function newEntryLines(change: SetImage, baseIndent: number): string[] {

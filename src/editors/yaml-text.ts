@@ -156,6 +156,15 @@ function lineEndAfter(text: string, pos: number): number {
   return nl < 0 ? text.length : nl + 1
 }
 
+const PIN = /#\s*infra-sync:\s*pin\s*$/
+
+/** Whether the line holding `pos` ends with a `# infra-sync: pin` comment: a human pinned that value. */
+export function pinnedAt(text: string, pos: number): boolean {
+  const start = lineStart(text, pos)
+  const nl = text.indexOf('\n', pos)
+  return PIN.test(text.slice(start, nl < 0 ? text.length : nl).replace(/\r$/, ''))
+}
+
 export function columnOf(text: string, pos: number): number {
   return pos - lineStart(text, pos)
 }

@@ -91,6 +91,16 @@ export class BatchPlanner {
           mentioned = true
           const from = formatImageValue(current)
           const at = { ...base, ...(from !== undefined && { from }), to }
+          // A pin is a human's decision: it outranks every build, so it is checked first.
+          if (target.pin !== undefined) {
+            const held = target.pin === true ? '' : ` at ${target.pin}`
+            outcomes.push({ ...at, decision: 'skip', code: 'pinned', reason: `${service.name}/${target.environment} is pinned${held} (pin in ${service.dir}/infra-sync.yaml)` })
+            continue
+          }
+          if (opened.pinned) {
+            outcomes.push({ ...at, decision: 'skip', code: 'pinned', reason: `${from ?? 'the value'} is pinned by "# infra-sync: pin" in ${file}` })
+            continue
+          }
           const policy = parsePolicy(target.policy)
           const verdict = policy.accepts(build)
           if (!verdict.ok) {
@@ -104,6 +114,11 @@ export class BatchPlanner {
           // In-batch bookkeeping is per file (one environment may set the image in several); history is per environment.
           const key = `${service.name}\u0000${target.environment}\u0000${image}\u0000${file}`
           const last = localApplied.findLast(([k]) => k === key)?.[1].record ?? applied.get(key)?.record ?? history(service.name, target.environment, image)
+          const fit = current && policy.compatible ? policy.compatible(build, current) : { ok: true as const }
+          if (!fit.ok) {
+            outcomes.push({ ...at, decision: 'skip', code: 'incompatible', reason: `${fit.reason} in ${file}` })
+            continue
+          }
           if (current?.tag !== undefined || current?.digest !== undefined) {
             const knownBuiltAt = last && sameValue(current, last) ? last.builtAt : undefined
             const cmp = policy.compare(build, { ...current, ...(knownBuiltAt && { builtAt: knownBuiltAt }) })

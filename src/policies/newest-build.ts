@@ -1,4 +1,5 @@
 import { ConfigError } from '../core/errors.js'
+import { compareBuildTimes } from './build-time.js'
 import type { PolicyFactory } from './policy.js'
 
 /**
@@ -13,10 +14,7 @@ export const newestBuild: PolicyFactory = {
     return {
       spec,
       accepts: () => ({ ok: true }),
-      compare(a, b) {
-        if (!a.builtAt || !b.builtAt) return null
-        return Math.sign(Date.parse(a.builtAt) - Date.parse(b.builtAt))
-      },
+      compare: compareBuildTimes,
     }
   },
 }

@@ -9,13 +9,20 @@ export interface Candidate {
 export type Verdict = { readonly ok: true } | { readonly ok: false; readonly reason: string }
 
 /**
- * A tag policy decides whether a build may be deployed at all, and orders two
- * builds. Pure; one file each, registered in policies/registry.ts.
+ * A tag policy decides whether a build may be deployed at all, whether it may
+ * replace a given value, and orders two builds. Pure; one file each,
+ * registered in policies/registry.ts.
  */
 export interface Policy {
   /** The spec as written (`semver:^1.4`). */
   readonly spec: string
   accepts(build: Candidate): Verdict
+  /**
+   * Whether `build` may replace `current` at all (same variant, same followed
+   * tag). Absent: always. Asked before ordering, so an incompatible pair is
+   * a skip with this reason, never an update.
+   */
+  compatible?(build: Candidate, current: Candidate): Verdict
   /** >0 when `a` is newer than `b`, <0 when older, 0 when equal, null when the two cannot be ordered. */
   compare(a: Candidate, b: Candidate): number | null
 }

@@ -1,10 +1,12 @@
 import { ConfigError } from '../core/errors.js'
+import { digestPolicy } from './digest.js'
 import { newestBuild } from './newest-build.js'
-import { semverPolicy } from './semver.js'
 import type { Policy, PolicyFactory } from './policy.js'
+import { regexPolicy } from './regex.js'
+import { semverPolicy } from './semver.js'
 
 /** Every tag policy. A new policy is one file and one line here. */
-export const POLICIES: readonly PolicyFactory[] = [newestBuild, semverPolicy]
+export const POLICIES: readonly PolicyFactory[] = [newestBuild, semverPolicy, regexPolicy, digestPolicy]
 
 export const DEFAULT_POLICY = 'newest-build'
 

@@ -23,6 +23,7 @@ export interface ServiceTarget {
   readonly problem?: string
   readonly format?: string
   readonly key?: string
+  readonly pin?: true | string
   readonly update: UpdateMode
   readonly policy: string
 }
@@ -116,6 +117,7 @@ async function loadService(source: TreeSource, name: string, oid: string, config
       policy: env.policy ?? config.policy,
       ...(env.format !== undefined && { format: env.format }),
       ...(env.key !== undefined && { key: env.key }),
+      ...(env.pin !== undefined && { pin: env.pin }),
     })
   }
   return { name, dir, oid, config, error: null, targets }

@@ -1,7 +1,7 @@
 import { load } from 'js-yaml'
 import { isValidSource, normaliseSource } from '../core/build-event.js'
 import { ConfigError, InfraSyncError } from '../core/errors.js'
-import { parseImageName } from '../core/image-ref.js'
+import { isValidTag, parseImageName } from '../core/image-ref.js'
 import { assertSafeRepoPath } from '../core/repo-path.js'
 import { FORMATS } from '../editors/registry.js'
 import { parseKeyPath } from '../editors/helm-values.js'
@@ -22,6 +22,8 @@ export interface EnvironmentConfig {
   readonly format?: string
   /** Where in the file the image is (Helm values: `api.image.tag`). */
   readonly key?: string
+  /** `pin: true` or `pin: <tag>`: events never change this environment (a human holds it). */
+  readonly pin?: true | string
 }
 
 /** A service folder's infra-sync.yaml, validated. */
@@ -43,7 +45,7 @@ export interface ServiceConfig {
 }
 
 const TOP_KEYS = ['source', 'image', 'branches', 'policy', 'environments', 'format', 'key', 'imagePolicies']
-const ENV_KEYS = ['path', 'update', 'policy', 'file', 'format', 'key']
+const ENV_KEYS = ['path', 'update', 'policy', 'file', 'format', 'key', 'pin']
 const IMAGE_POLICY = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/
 const ENV_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 
@@ -166,6 +168,13 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
       }
       const envFormat = checkFormat(file, `environments.${name}.format`, e.format) ?? format
       const envKey = checkKey(file, `environments.${name}.key`, e.key) ?? key
+      let pin: true | string | undefined
+      if (e.pin === true) pin = true
+      else if (typeof e.pin === 'number') invalid(file, `environments.${name}.pin: write the tag in quotes ("${e.pin}"); YAML reads a bare 1.10 as the number 1.1`)
+      else if (typeof e.pin === 'string') {
+        pin = String(e.pin).trim()
+        if (!isValidTag(pin)) invalid(file, `environments.${name}.pin must be true or a tag`)
+      } else if (e.pin !== undefined && e.pin !== false && e.pin !== null) invalid(file, `environments.${name}.pin must be true or a tag`)
       environments.push({
         name,
         path,
@@ -174,6 +183,7 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
         ...(envFile !== undefined && { file: envFile }),
         ...(envFormat !== undefined && { format: envFormat }),
         ...(envKey !== undefined && { key: envKey }),
+        ...(pin !== undefined && { pin }),
       })
     }
   }

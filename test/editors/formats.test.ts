@@ -112,3 +112,17 @@ t.test('the read-back check refuses an edit that does not read back', async (t) 
   const opened = openSites(parsed, [{ kind: 'ref', node: node as never }], 'values.yaml', () => [])
   t.throws(() => opened.set({ tag: '2' }), { code: 'EDIT_VERIFY_FAILED' })
 })
+
+t.test('a value pinned on its line reads as pinned in every format', async (t) => {
+  const cases: [string, string, string][] = [
+    ['kustomize', 'kustomization.yaml', `images:\n- name: ${I}\n  newTag: 1.0.0 # infra-sync: pin\n`],
+    ['helm', 'values.yaml', `image:\n  repository: ${I}\n  tag: 1.0.0   #infra-sync: pin\r\n`],
+    ['manifests', 'd.yaml', `kind: Pod\nspec:\n  containers:\n  - image: ${I}:1.0.0 # infra-sync: pin\n`],
+  ]
+  for (const [format, file, text] of cases) {
+    t.equal(openImage(file, text, I, { format }).pinned, true, format)
+    t.equal(openImage(file, text.replace(/ *# ?infra-sync: pin/, ''), I, { format }).pinned, false, `${format} without the comment`)
+  }
+  t.equal(openImage('values.yaml', `image:\n  repository: ${I} # infra-sync: pin the repo, not the tag\n  tag: 1\n`, I).pinned, false, 'only the exact comment pins')
+  t.equal(openImage('values.yaml', `image:\n  repository: ${I} # infra-sync: pin\n  tag: 1\n`, I).pinned, true, 'the repository line pins too')
+})

@@ -166,3 +166,39 @@ t.test('a folder of manifests: every file that deploys the image is edited, the 
   )
   t.equal(cs.outcomes[0]!.targets.filter((x) => x.code === 'superseded').length, 2)
 })
+
+t.test('pins: in infra-sync.yaml or on the value line, a human decision no build overrides', async (t) => {
+  const cfg = `source: acme/orders-api\nimage: ${IMG}\npolicy: semver\nenvironments:\n  dev: {}\n  staging: { pin: true }\n  prod: { pin: 1.4.0 }\n`
+  const f: Record<string, string> = {
+    ...serviceFiles('orders-api', cfg, { dev: '1.4.1', staging: '1.4.1', prod: '1.4.0' }, IMG),
+  }
+  f['services/orders-api/overlays/dev/kustomization.yaml'] = `images:\n- name: ${IMG}\n  newTag: 1.4.1 # infra-sync: pin\n`
+  const cs = await plan([pending({ tag: '1.5.0' })], { files: f })
+  t.equal(cs.edits.length, 0)
+  t.same(cs.outcomes[0]!.targets.map((x) => [x.environment, x.code]), [
+    ['dev', 'pinned'],
+    ['staging', 'pinned'],
+    ['prod', 'pinned'],
+  ])
+  t.equal(cs.outcomes[0]!.status, 'skipped')
+  t.equal(cs.outcomes[0]!.code, 'pinned')
+})
+
+t.test('a rollback by a human is not overridden by a late or repeated build', async (t) => {
+  // infra-sync applied 1.4.2; a human reverted dev to 1.4.1 in git.
+  const history = { [`orders-api/dev/${IMG}`]: { tag: '1.4.2', builtAt: '2026-11-25T09:00:00.000Z', eventId: 'E000' } }
+  const cs = await plan([pending({ tag: '1.4.2' }), pending({ tag: '1.4.1' })], { history })
+  t.equal(cs.edits.length, 0)
+  t.same(cs.outcomes.map((o) => o.targets.find((x) => x.environment === 'dev')!.code), ['older', 'already-current'])
+  const newer = await plan([pending({ tag: '1.4.3' })], { history })
+  t.match(newer.edits[0]!.after, /newTag: 1\.4\.3/, 'a newer build still deploys')
+})
+
+t.test('a variant is replaced only by the same variant', async (t) => {
+  const f: Record<string, string> = {
+    ...serviceFiles('orders-api', `source: acme/orders-api\nimage: ${IMG}\npolicy: semver\nenvironments:\n  dev: {}\n`, { dev: '1.2.3-alpine' }, IMG),
+  }
+  const cs = await plan([pending({ tag: '1.2.4' }), pending({ tag: '1.2.4-alpine' })], { files: f })
+  t.same(cs.outcomes.map((o) => o.targets[0]!.code), ['incompatible', 'updated'])
+  t.match(cs.edits[0]!.after, /newTag: 1\.2\.4-alpine/)
+})

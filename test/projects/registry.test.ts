@@ -128,7 +128,12 @@ t.test('format, key and imagePolicies are validated', async (t) => {
     'key: "a..b"\n',
     'imagePolicies: [NotAPolicy]\n',
     'environments:\n  dev: { format: nope }\n',
+    'environments:\n  dev: { pin: [1] }\n',
+    'environments:\n  dev: { pin: 1.10 }\n',
+    'environments:\n  dev: { pin: "not a tag!" }\n',
   ]
+  const pins = parseServiceConfig(cfg('acme/a', 'ghcr.io/acme/a') + 'environments:\n  a: { pin: true }\n  b: { pin: 1.4.0 }\n  c: { pin: false }\n', 'x')
+  t.same(pins.environments!.map((e) => e.pin), [true, '1.4.0', undefined])
   for (const extra of bad) {
     t.throws(() => parseServiceConfig(cfg('acme/a', 'ghcr.io/acme/a') + extra, 'services/a/infra-sync.yaml'), { code: 'CONFIG_INVALID' }, extra)
   }
