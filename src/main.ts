@@ -5,6 +5,9 @@ import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
 import type { Config } from './config/config.js'
 import { buildApp, REDACT } from './http/app.js'
+import { failpoint } from './failpoints.js'
+import { GithubSignature } from './intake/github-signature.js'
+import { RateLimiter } from './intake/rate-limit.js'
 import { buildKeys } from './intake/secrets.js'
 import { Metrics } from './observability/metrics.js'
 import { redactUrl } from './git/http-client.js'
@@ -75,30 +78,45 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     throw e
   }
   const keys = buildKeys(config.secrets.bySource, config.secrets.fallback)
-  const app = await buildApp({
-    logger: log,
-    store,
-    keys: () => keys,
-    clock,
-    metrics,
-    onAccepted: () => worker.wake(),
-    readiness: async () => {
-      const checks: Record<string, string> = {}
-      let ready = true
-      try {
-        await store.ping()
-        checks.store = 'ok'
-      } catch {
-        checks.store = 'unavailable'
-        ready = false
-      }
-      // The remote does not gate readiness: events are accepted and wait while it is down.
-      checks.repo = worker.knownHead === undefined ? 'not synced yet' : 'ok'
-      const counts = await store.counts().catch(() => ({}) as Record<string, number>)
-      metrics.pending.set((counts.queued ?? 0) + (counts.failed ?? 0))
-      return { ready, checks }
-    },
-  })
+  let app: FastifyInstance
+  try {
+    app = await buildApp({
+      logger: log,
+      store,
+      keys: () => keys,
+      clock,
+      metrics,
+      limiter: new RateLimiter(config.rateLimit, () => clock().getTime()),
+      github: new GithubSignature(config.secrets.github),
+      infraRepo: { location: config.repo.location, branch: config.repo.branch },
+      onInfraPush: () => worker.refresh(),
+      adminToken: config.adminToken,
+      failpoint,
+      timeouts: { headersMs: config.http.headersTimeoutMs, requestMs: config.http.requestTimeoutMs },
+      onAccepted: () => worker.wake(),
+      readiness: async () => {
+        const checks: Record<string, string> = {}
+        let ready = true
+        try {
+          await store.ping()
+          checks.store = 'ok'
+        } catch {
+          checks.store = 'unavailable'
+          ready = false
+        }
+        // The remote does not gate readiness: events are accepted and wait while it is down.
+        checks.repo = worker.knownHead === undefined ? 'not synced yet' : 'ok'
+        const counts = await store.counts().catch(() => ({}) as Record<string, number>)
+        metrics.pending.set((counts.queued ?? 0) + (counts.failed ?? 0))
+        return { ready, checks }
+      },
+    })
+  } catch (e) {
+    // A server that cannot start must not leave its worker thread running.
+    await worker.stop()
+    await store.close()
+    throw e
+  }
 
   if (config.secrets.generatedFallbackFile) {
     log.warn({ file: config.secrets.generatedFallbackFile }, 'no webhook secret configured: using a generated development secret (set INFRA_SYNC_SECRET or per-source secrets for anything real)')

@@ -26,6 +26,11 @@ export interface Config {
     readonly generatedFallbackFile?: string
     readonly github: readonly string[]
   }
+  /** INFRA_SYNC_ADMIN_TOKEN: for listing and retrying events from another machine. */
+  readonly adminToken?: string
+  /** Events per second per source, and the burst allowed above it; perSecond 0 turns the limit off. */
+  readonly rateLimit: { readonly perSecond: number; readonly burst: number }
+  readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number }
   readonly author: Person
   readonly worker: Partial<WorkerOptions>
   readonly logLevel: string

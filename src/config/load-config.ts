@@ -10,7 +10,7 @@ import { MIN_SECRET_BYTES, type Config, type RepoConfig } from './config.js'
 export const DEFAULT_CONFIG_FILE = 'infra-sync.config.yaml'
 export const DEV_SECRET_FILE = 'webhook-secret'
 
-const FILE_KEYS = ['port', 'host', 'data', 'repo', 'branch', 'gitToken', 'gitUsername', 'databaseUrl', 'secret', 'githubSecret', 'sources', 'author', 'worker', 'logLevel']
+const FILE_KEYS = ['port', 'host', 'data', 'repo', 'branch', 'gitToken', 'gitUsername', 'databaseUrl', 'secret', 'githubSecret', 'adminToken', 'sources', 'author', 'worker', 'logLevel', 'rateLimit', 'http']
 const WORKER_KEYS = ['batchSize', 'maxAttempts', 'pushRetries', 'pollMs', 'retryBaseMs', 'retryCapMs']
 
 type Env = Record<string, string | undefined>
@@ -82,6 +82,13 @@ function sources(raw: unknown, env: Env): Map<string, string[]> {
   return out
 }
 
+function number(where: string, v: unknown, dflt: number, min: number): number {
+  if (v === undefined || v === null || v === '') return dflt
+  const n = Number(v)
+  if (!Number.isFinite(n) || n < min) fail(`${where} must be a number of at least ${min}`)
+  return n
+}
+
 function port(where: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt
   const n = Number(v)
@@ -142,6 +149,20 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     fallback.push(devSecret(generatedFallbackFile))
   }
 
+  const adminToken = env.INFRA_SYNC_ADMIN_TOKEN ?? str('adminToken', f.adminToken)
+  if (adminToken !== undefined) checkSecret('INFRA_SYNC_ADMIN_TOKEN', adminToken)
+
+  const limits = (f.rateLimit ?? {}) as Record<string, unknown>
+  const [envRate, envBurst] = (env.INFRA_SYNC_RATE_LIMIT ?? '').split('/')
+  const perSecond = number('rateLimit.perSecond', envRate || limits.perSecond, 50, 0)
+  const rateLimit = { perSecond, burst: number('rateLimit.burst', envBurst || limits.burst, Math.max(500, perSecond * 10), 1) }
+  const httpFile = (f.http ?? {}) as Record<string, unknown>
+  const http = {
+    headersTimeoutMs: number('http.headersTimeoutMs', httpFile.headersTimeoutMs, 10_000, 100),
+    requestTimeoutMs: number('http.requestTimeoutMs', httpFile.requestTimeoutMs, 30_000, 100),
+  }
+  if (http.headersTimeoutMs > http.requestTimeoutMs) fail('http.headersTimeoutMs must not be longer than http.requestTimeoutMs')
+
   const author = (f.author ?? {}) as Record<string, unknown>
   const worker = (f.worker ?? {}) as Record<string, unknown>
   for (const k of Object.keys(worker)) if (!WORKER_KEYS.includes(k)) fail(`worker: unknown key ${JSON.stringify(k)}; known: ${WORKER_KEYS.join(', ')}`)
@@ -155,6 +176,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     embeddedRepo,
     databaseUrl,
     secrets: { bySource, fallback, ...(generatedFallbackFile && { generatedFallbackFile }), github },
+    ...(adminToken !== undefined && { adminToken }),
+    rateLimit,
+    http,
     author: {
       name: env.INFRA_SYNC_AUTHOR_NAME ?? str('author.name', author.name) ?? 'infra-sync',
       email: env.INFRA_SYNC_AUTHOR_EMAIL ?? str('author.email', author.email) ?? 'infra-sync@localhost',

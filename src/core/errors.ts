@@ -47,8 +47,8 @@ export class ForbiddenSourceError extends InfraSyncError {
 }
 
 export class NotFoundError extends InfraSyncError {
-  constructor(message: string, data: ErrorData = {}) {
-    super('NOT_FOUND', message, { data })
+  constructor(message: string, data: ErrorData = {}, code = 'NOT_FOUND') {
+    super(code, message, { data })
   }
 }
 
@@ -107,3 +107,24 @@ export class StoreUnavailableError extends InfraSyncError {
 }
 
 export const isInfraSyncError = (e: unknown): e is InfraSyncError => e instanceof InfraSyncError
+
+/** A source sent more than its share: try again after `retryAfterSeconds`. */
+export class RateLimitedError extends InfraSyncError {
+  constructor(message: string, data: { readonly retryAfterSeconds: number; readonly source: string }) {
+    super('RATE_LIMITED', message, { retryable: true, data })
+  }
+}
+
+/** The operator endpoints need the admin token (or, without one configured, a loopback caller). */
+export class AdminAuthError extends InfraSyncError {
+  constructor(code: 'ADMIN_UNAUTHORIZED' | 'ADMIN_TOKEN_REQUIRED', message: string) {
+    super(code, message)
+  }
+}
+
+/** The request is valid but the resource is not in a state that allows it. */
+export class ConflictError extends InfraSyncError {
+  constructor(code: string, message: string, data: ErrorData = {}) {
+    super(code, message, { data })
+  }
+}

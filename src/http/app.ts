@@ -1,11 +1,21 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { errorHandler } from './error-handler.js'
 import { eventRoutes, type EventRoutesDeps } from './routes/events.js'
+import { githubRoutes, type GithubRoutesDeps } from './routes/github.js'
 import { healthRoutes, type HealthRoutesDeps } from './routes/health.js'
 
-export interface AppDeps extends EventRoutesDeps, HealthRoutesDeps {
+export interface AppDeps extends EventRoutesDeps, GithubRoutesDeps, HealthRoutesDeps {
   readonly logger?: FastifyBaseLogger | false
+  readonly timeouts?: HttpTimeouts
 }
+
+/** Slow or stalled clients are cut off: a request's headers, and the whole request, each have a deadline. */
+export interface HttpTimeouts {
+  readonly headersMs: number
+  readonly requestMs: number
+}
+
+export const DEFAULT_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000 }
 
 /** Redacted wherever a request is logged: signatures and credentials. */
 export const REDACT = ['req.headers.authorization', 'req.headers["webhook-signature"]', 'req.headers["x-hub-signature-256"]', 'req.headers["x-hub-signature"]', 'req.headers.cookie']
@@ -17,9 +27,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     requestIdHeader: false,
+    requestTimeout: (deps.timeouts ?? DEFAULT_TIMEOUTS).requestMs,
+    connectionTimeout: (deps.timeouts ?? DEFAULT_TIMEOUTS).requestMs,
     // One line per request, written below, instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
   })
+  app.server.headersTimeout = (deps.timeouts ?? DEFAULT_TIMEOUTS).headersMs
   app.setErrorHandler(errorHandler)
   app.addHook('onResponse', async (req, reply) => {
     // Refusals are worth reading (who sends what); successes are counted in /metrics and logged by the routes.
@@ -32,6 +45,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     void reply.status(404).send({ code: 'NOT_FOUND', reason: `no route ${req.method} ${req.url.split('?')[0]}` })
   })
   await app.register(eventRoutes, deps)
+  await app.register(githubRoutes, deps)
   await app.register(healthRoutes, deps)
   return app
 }

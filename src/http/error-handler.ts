@@ -7,7 +7,12 @@ const STATUS: Record<string, number> = {
   SIGNATURE_INVALID: 401,
   TIMESTAMP_OUT_OF_RANGE: 401,
   SOURCE_FORBIDDEN: 403,
+  ADMIN_UNAUTHORIZED: 401,
+  ADMIN_TOKEN_REQUIRED: 403,
   NOT_FOUND: 404,
+  GITHUB_NOT_CONFIGURED: 404,
+  EVENT_NOT_RETRYABLE: 409,
+  RATE_LIMITED: 429,
   INVALID_JSON: 400,
   INVALID_EVENT: 400,
   INVALID_IMAGE_REF: 400,
@@ -34,6 +39,7 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   if (error instanceof InfraSyncError) {
     const status = STATUS[error.code] ?? 500
     if (status === 503) reply.header('retry-after', '5')
+    if (status === 429) reply.header('retry-after', String(error.data.retryAfterSeconds ?? 1))
     if (status >= 500) request.log.error({ code: error.code, reason: error.message }, 'request failed')
     else request.log.debug({ code: error.code, reason: error.message }, 'refusal reason')
     void reply.status(status).send({ code: error.code, reason: error.message })

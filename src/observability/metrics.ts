@@ -9,6 +9,8 @@ export interface WorkerMetrics {
   commit(): void
   eventToCommit(seconds: number): void
   finished(status: string): void
+  /** The remote circuit opened (true) or closed (false). */
+  circuit(open: boolean): void
 }
 
 /** Every Prometheus metric infra-sync exposes on /metrics, in one registry per process. */
@@ -33,6 +35,7 @@ export class Metrics implements WorkerMetrics {
     registers: [this.registry],
   })
   readonly workerHeap = new Gauge({ name: 'infra_sync_worker_heap_used_bytes', help: "The worker thread's V8 heap in use, after its last batch", registers: [this.registry] })
+  readonly circuitOpen = new Gauge({ name: 'infra_sync_remote_circuit_open', help: '1 while the infra repo remote keeps failing and the worker waits before trying it again', registers: [this.registry] })
   readonly pending = new Gauge({ name: 'infra_sync_events_pending', help: 'Events waiting to be applied (queued or failed)', registers: [this.registry] })
 
   constructor(defaults = true) {
@@ -61,5 +64,9 @@ export class Metrics implements WorkerMetrics {
 
   finished(status: string): void {
     this.eventsFinished.inc({ status })
+  }
+
+  circuit(open: boolean): void {
+    this.circuitOpen.set(open ? 1 : 0)
   }
 }

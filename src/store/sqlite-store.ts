@@ -6,7 +6,7 @@ import type { EventOutcome, EventStatus } from '../core/change-set.js'
 import { StoreUnavailableError } from '../core/errors.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
 import { eventIdFactory } from './event-id.js'
-import { targetKey, type AcceptInput, type AcceptResult, type Deployment, type EventRecord, type Finish, type Store, type TargetKey } from './store.js'
+import { eventMeaning, targetKey, type AcceptInput, type AcceptResult, type Deployment, type EventRecord, type Finish, type Store, type TargetKey } from './store.js'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS events (
   updated_at TEXT NOT NULL,
   UNIQUE (source, delivery_id)
 );
+CREATE INDEX IF NOT EXISTS events_status ON events (status, id);
 CREATE INDEX IF NOT EXISTS events_due ON events (status, next_attempt_at) WHERE status IN ('queued', 'failed');
 CREATE TABLE IF NOT EXISTS deployments (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -123,6 +124,10 @@ export class SqliteStore implements Store {
     if (this.role === 'intake') this.db.pragma('wal_autocheckpoint = 0')
     this.db.pragma('foreign_keys = ON')
     this.db.exec(SCHEMA)
+    // Stores made by earlier versions gain the column; every event they hold keeps a null meaning.
+    const columns = (this.db.prepare('PRAGMA table_info(events)').all() as { name: string }[]).map((c) => c.name)
+    if (!columns.includes('meaning')) this.db.exec('ALTER TABLE events ADD COLUMN meaning TEXT')
+    this.db.exec('CREATE INDEX IF NOT EXISTS events_meaning ON events (meaning)')
   }
 
   private run<T>(fn: () => T): T {
@@ -152,6 +157,7 @@ export class SqliteStore implements Store {
   private retrying = false
   private insertEvent: Database.Statement | undefined
   private existingEvent: Database.Statement | undefined
+  private sameMeaning: Database.Statement | undefined
   private busySince = 0
 
   private flushAccepts(): void {
@@ -159,23 +165,28 @@ export class SqliteStore implements Store {
     const batch = this.queue.splice(0)
     if (batch.length === 0) return
     this.insertEvent ??= this.db.prepare(
-      `INSERT INTO events (id, source, delivery_id, image, event, received_at, status, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'queued', ?) ON CONFLICT (source, delivery_id) DO NOTHING`,
+      `INSERT INTO events (id, source, delivery_id, image, event, received_at, status, updated_at, meaning)
+       VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?) ON CONFLICT (source, delivery_id) DO NOTHING`,
     )
     this.existingEvent ??= this.db.prepare('SELECT id, status FROM events WHERE source = ? AND delivery_id = ?')
+    this.sameMeaning ??= this.db.prepare('SELECT id, status FROM events WHERE meaning = ? ORDER BY id LIMIT 1')
     const insert = this.insertEvent
     const existing = this.existingEvent
+    const sameMeaning = this.sameMeaning
     let results: AcceptResult[]
     try {
       results = this.run(() =>
         this.db.transaction(() =>
           batch.map(({ input }) => {
             const at = input.receivedAt.toISOString()
+            const prior = existing.get(input.source, input.deliveryId) as { id: string; status: EventStatus } | undefined
+            if (prior) return { id: prior.id, duplicate: 'delivery' as const, status: prior.status }
+            const meaning = eventMeaning(input.source, input.event)
+            const same = sameMeaning.get(meaning) as { id: string; status: EventStatus } | undefined
+            if (same) return { id: same.id, duplicate: 'meaning' as const, status: same.status }
             const id = this.newId(input.receivedAt.getTime())
-            const res = insert.run(id, input.source, input.deliveryId, input.event.image, JSON.stringify(input.event), at, at)
-            if (res.changes === 1) return { id, duplicate: false, status: 'queued' as const }
-            const row = existing.get(input.source, input.deliveryId) as { id: string; status: EventStatus }
-            return { id: row.id, duplicate: true, status: row.status }
+            insert.run(id, input.source, input.deliveryId, input.event.image, JSON.stringify(input.event), at, at, meaning)
+            return { id, duplicate: false as const, status: 'queued' as const }
           }),
         )(),
       )
@@ -264,6 +275,24 @@ export class SqliteStore implements Store {
       }
     })
     return out
+  }
+
+  async list(status: EventStatus, limit: number): Promise<EventRecord[]> {
+    const rows = this.run(() => this.db.prepare('SELECT * FROM events WHERE status = ? ORDER BY id DESC LIMIT ?').all(status, limit) as Row[])
+    return rows.map(toRecord)
+  }
+
+  async retry(id: string, now: Date): Promise<EventRecord | null> {
+    const at = now.toISOString()
+    this.run(() =>
+      this.db
+        .prepare(
+          `UPDATE events SET status = 'queued', attempts = 0, next_attempt_at = NULL, code = NULL, reason = NULL, updated_at = ?
+           WHERE id = ? AND status IN ('dead', 'failed')`,
+        )
+        .run(at, id),
+    )
+    return this.get(id)
   }
 
   async counts(): Promise<Record<string, number>> {

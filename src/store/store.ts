@@ -12,8 +12,18 @@ export interface AcceptInput {
 
 export interface AcceptResult {
   readonly id: string
-  readonly duplicate: boolean
+  /** `delivery`: the same webhook-id again; `meaning`: the same build under a new delivery id (a re-run CI job). */
+  readonly duplicate: false | 'delivery' | 'meaning'
   readonly status: EventStatus
+}
+
+/**
+ * What makes two events the same build: source, image, ref and the digest
+ * (else the tag). The ref is part of it so that a digest first pushed by a
+ * branch build (skipped) still deploys when main pushes the same digest.
+ */
+export function eventMeaning(source: string, e: BuildEvent): string {
+  return [source, e.image, e.ref ?? '', e.digest ?? `tag:${e.tag ?? ''}`].join('\u0000')
 }
 
 export interface EventRecord {
@@ -80,6 +90,13 @@ export interface Store {
   /** Records a batch's results, with its deployments, in one transaction. */
   finish(results: readonly Finish[], deployments: readonly Deployment[], now: Date): Promise<void>
   lastApplied(keys: readonly TargetKey[]): Promise<Map<string, AppliedRecord>>
+  /** Events with this status, newest first. */
+  list(status: EventStatus, limit: number): Promise<EventRecord[]>
+  /**
+   * Puts a dead or failed event back in the queue with its attempts reset.
+   * Returns null when there is no such event, the record unchanged when it is in another status.
+   */
+  retry(id: string, now: Date): Promise<EventRecord | null>
   /** Counts by status, for readiness and metrics. */
   counts(): Promise<Record<string, number>>
   ping(): Promise<void>

@@ -11,13 +11,13 @@ export interface WorkerThreadConfig {
   readonly worker: Partial<WorkerOptions>
 }
 
-export type ToWorker = { readonly type: 'wake' } | { readonly type: 'stop' } | { readonly type: 'idle'; readonly ticket: number } | { readonly type: 'example'; readonly ticket: number }
+export type ToWorker = { readonly type: 'wake' } | { readonly type: 'refresh' } | { readonly type: 'stop' } | { readonly type: 'idle'; readonly ticket: number } | { readonly type: 'example'; readonly ticket: number }
 
 export type FromWorker =
   | { readonly type: 'ready'; readonly head: string | null | undefined }
   | { readonly type: 'fatal'; readonly error: { readonly code?: string; readonly message: string } }
   | { readonly type: 'head'; readonly head: string | null | undefined }
   | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error' | 'debug'; readonly obj: object; readonly msg?: string }
-  | { readonly type: 'metric'; readonly name: 'batch' | 'heap' | 'push' | 'commit' | 'eventToCommit' | 'finished'; readonly arg?: string | number }
+  | { readonly type: 'metric'; readonly name: 'batch' | 'heap' | 'push' | 'commit' | 'eventToCommit' | 'finished' | 'circuit'; readonly arg?: string | number }
   | { readonly type: 'reply'; readonly ticket: number; readonly value: unknown }
   | { readonly type: 'stopped' }

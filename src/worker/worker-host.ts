@@ -91,6 +91,7 @@ export class WorkerHost {
         else if (m.name === 'push') this.metrics.push(m.arg as 'ok' | 'rejected' | 'error')
         else if (m.name === 'commit') this.metrics.commit()
         else if (m.name === 'eventToCommit') this.metrics.eventToCommit(m.arg as number)
+        else if (m.name === 'circuit') this.metrics.circuit(m.arg === 1)
         else this.metrics.finished(m.arg as string)
         break
       case 'reply':
@@ -118,6 +119,11 @@ export class WorkerHost {
   /** New work is in the store. */
   wake(): void {
     this.send({ type: 'wake' })
+  }
+
+  /** The infra repo's branch moved (a GitHub push webhook): fetch it now. */
+  refresh(): void {
+    this.send({ type: 'refresh' })
   }
 
   /** Resolves the next time the worker finds nothing due. */

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { stdSerializers } from 'pino'
 import { InfraSyncError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
+import { failpoint } from '../failpoints.js'
 import { openRemote } from '../git/open-remote.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
 import { SqliteStore } from '../store/sqlite-store.js'
@@ -38,6 +39,7 @@ const metrics: WorkerMetrics = {
   commit: () => post({ type: 'metric', name: 'commit' }),
   eventToCommit: (s) => post({ type: 'metric', name: 'eventToCommit', arg: s }),
   finished: (status) => post({ type: 'metric', name: 'finished', arg: status }),
+  circuit: (open) => post({ type: 'metric', name: 'circuit', arg: open ? 1 : 0 }),
 }
 
 try {
@@ -45,9 +47,10 @@ try {
   await store.init()
   const remote = openRemote(config.repo, config.dataDir)
   await remote.prepare()
-  const worker = new Worker({ store, remote, log, metrics, options: { ...config.worker, author: config.author }, onHead: (head) => post({ type: 'head', head }) })
+  const worker = new Worker({ store, remote, log, metrics, failpoint, options: { ...config.worker, author: config.author }, onHead: (head) => post({ type: 'head', head }) })
   port.on('message', async (m: ToWorker) => {
     if (m.type === 'wake') worker.wake()
+    else if (m.type === 'refresh') void worker.refresh()
     else if (m.type === 'idle') worker.whenIdle().then(() => post({ type: 'reply', ticket: m.ticket, value: null }))
     else if (m.type === 'example') {
       const value = await worker.exclusive(() => exampleEvent(remote)).catch(() => null)

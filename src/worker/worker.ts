@@ -25,6 +25,8 @@ export interface WorkerOptions {
   readonly pollMs: number
   readonly retryBaseMs: number
   readonly retryCapMs: number
+  /** Batches failing in a row for the remote's sake before the circuit opens. */
+  readonly circuitThreshold: number
   readonly author: Person
 }
 
@@ -36,6 +38,7 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   pollMs: 1000,
   retryBaseMs: 1000,
   retryCapMs: 5 * 60_000,
+  circuitThreshold: 3,
   author: { name: 'infra-sync', email: 'infra-sync@localhost' },
 }
 
@@ -50,6 +53,8 @@ export interface WorkerDeps {
   readonly options?: Partial<WorkerOptions>
   /** Told whenever the known head of the remote changes (readiness shows it). */
   readonly onHead?: (head: string | null | undefined) => void
+  /** Crash tests: kills the process at a named point (see failpoints.ts). */
+  readonly failpoint?: (name: string) => void
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -130,6 +135,11 @@ export class Worker {
     }
   }
 
+  /** Wakes the loop after `ms` (the circuit's wait), whatever the poll interval. */
+  private schedule(ms: number): void {
+    setTimeout(() => this.wake(), ms).unref?.()
+  }
+
   private idle(): Promise<void> {
     if (this.woken) {
       this.woken = false
@@ -163,16 +173,45 @@ export class Worker {
     return this.exclusive(() => this.batch())
   }
 
+  /** The infra repo's branch moved: fetch it now, between batches, so the next plan starts from it. */
+  refresh(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.circuitOpenUntil > this.clock().getTime()) return
+      await this.sync().catch((e) => this.deps.log.warn({ code: (e as InfraSyncError).code }, 'refresh after a push webhook failed; the next batch fetches'))
+    })
+  }
+
+  /**
+   * While the remote keeps failing, the circuit is open: no batch is claimed
+   * (events wait in the store, intake keeps accepting) until a backoff has
+   * passed; then one batch tries, and success closes it.
+   */
+  private circuitOpenUntil = 0
+
   private async batch(): Promise<number> {
     this.woken = false
+    const now = this.clock().getTime()
+    if (this.circuitOpenUntil > now) return 0
     const records = await this.deps.store.claim(this.opts.batchSize, this.clock())
     if (records.length === 0) return 0
     this.deps.metrics.batch(records.length)
     try {
       await this.process(records)
+      if (this.remoteFailures >= this.opts.circuitThreshold) {
+        this.deps.log.info({ failures: this.remoteFailures }, 'the remote answers again: circuit closed')
+        this.deps.metrics.circuit(false)
+      }
       this.remoteFailures = 0
+      this.circuitOpenUntil = 0
     } catch (e) {
       await this.failAll(records, e)
+      if (this.remoteFailures >= this.opts.circuitThreshold) {
+        const wait = backoffMs(this.remoteFailures - this.opts.circuitThreshold + 1, this.opts.retryBaseMs, this.opts.retryCapMs, this.random)
+        if (this.circuitOpenUntil === 0) this.deps.metrics.circuit(true)
+        this.circuitOpenUntil = this.clock().getTime() + wait
+        this.deps.log.warn({ failures: this.remoteFailures, retryInMs: wait }, 'the remote keeps failing: circuit open')
+        this.schedule(wait)
+      }
     }
     this.deps.metrics.heap(process.memoryUsage().heapUsed)
     return records.length
@@ -269,8 +308,10 @@ export class Worker {
       timer.mark('write')
       await store.markPushing(head, applied)
       timer.mark('record')
+      this.deps.failpoint?.('after-commit')
       try {
         await remote.push(head, written)
+        this.deps.failpoint?.('after-push')
         timer.mark('push')
       } catch (e) {
         if (!(e instanceof PushRejectedError)) {

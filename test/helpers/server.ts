@@ -54,6 +54,8 @@ export async function startTestServer(t: TestLike, repo: { location: string; kin
     databaseUrl: `sqlite:${path.join(dir, 'infra-sync.db')}`,
     secrets: { bySource: new Map([['acme/orders-api', [SECRET_A]], ['acme/payments', [SECRET_B]]]), fallback: [FALLBACK], github: [] },
     author: { name: 'infra-sync', email: 'infra-sync@localhost' },
+    rateLimit: { perSecond: 0, burst: 1 },
+    http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
     worker: { pollMs: 50, retryBaseMs: 50, retryCapMs: 500 },
     logLevel: 'debug',
     ...over,

@@ -46,7 +46,7 @@ t.test('a redelivery (same webhook-id) answers 200 with the same id and makes no
   await eventually(async () => ((await server.store.get(first.json().id))!.status === 'applied' ? true : undefined))
   const again = await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, body, { id: 'delivery-1' }), payload: body })
   t.equal(again.statusCode, 200)
-  t.same(again.json(), { id: first.json().id, status: 'applied' })
+  t.same(again.json(), { id: first.json().id, status: 'applied', duplicate: 'delivery' })
   await server.worker.whenIdle()
   t.equal(commits(bare).length, 2, 'seed + one deploy')
   t.equal(await total(server), 1)

@@ -1,24 +1,23 @@
-import type { FastifyInstance } from 'fastify'
-import { NotFoundError } from '../../core/errors.js'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { AdminAuthError, ConflictError, NotFoundError } from '../../core/errors.js'
+import type { EventStatus } from '../../core/change-set.js'
 import { intakeGenericEvent } from '../../intake/generic-event.js'
 import type { SourceKeys } from '../../intake/secrets.js'
-import type { Metrics } from '../../observability/metrics.js'
-import type { Store } from '../../store/store.js'
+import type { EventRecord } from '../../store/store.js'
+import { acceptEvent, type AcceptDeps } from '../accept-event.js'
 import { errorBodySchema } from '../error-handler.js'
+import { rawJsonBody } from '../raw-json-body.js'
 
-export interface EventRoutesDeps {
-  readonly store: Store
+export interface EventRoutesDeps extends AcceptDeps {
   readonly keys: () => SourceKeys
-  readonly clock: () => Date
-  readonly metrics: Metrics
-  /** Called after an event is durably stored. */
-  readonly onAccepted: (id: string) => void
+  /** INFRA_SYNC_ADMIN_TOKEN: required by the operator endpoints when set; without it they answer loopback callers only. */
+  readonly adminToken?: string | undefined
 }
 
-const accepted = {
+export const accepted = {
   type: 'object',
   required: ['id', 'status'],
-  properties: { id: { type: 'string' }, status: { type: 'string' } },
+  properties: { id: { type: 'string' }, status: { type: 'string' }, duplicate: { type: 'string' } },
 } as const
 
 const target = {
@@ -61,10 +60,42 @@ const eventStatus = {
 
 export const EVENT_BODY_LIMIT = 1024 * 1024
 
+function view(r: EventRecord) {
+  return {
+    id: r.id,
+    status: r.status,
+    ...(r.code !== undefined && { code: r.code }),
+    ...(r.reason !== undefined && { reason: r.reason }),
+    ...(r.commit !== undefined && { commit: r.commit }),
+    ...(r.pullRequest !== undefined && { pullRequest: r.pullRequest }),
+    source: r.source,
+    image: r.event.image,
+    ...(r.event.tag !== undefined && { tag: r.event.tag }),
+    ...(r.event.digest !== undefined && { digest: r.event.digest }),
+    receivedAt: r.receivedAt,
+    updatedAt: r.updatedAt,
+    attempts: r.attempts,
+    ...(r.nextAttemptAt !== undefined && r.status === 'failed' && { nextAttemptAt: r.nextAttemptAt }),
+    targets: r.targets,
+  }
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1'])
+
+/** The operator endpoints: the admin token when one is configured, else only callers on this machine. */
+function checkAdmin(req: FastifyRequest, token: string | undefined): void {
+  if (token) {
+    const given = req.headers.authorization
+    if (given !== `Bearer ${token}`) throw new AdminAuthError('ADMIN_UNAUTHORIZED', 'this endpoint needs Authorization: Bearer <INFRA_SYNC_ADMIN_TOKEN>')
+    return
+  }
+  if (!LOOPBACK.has(req.ip)) throw new AdminAuthError('ADMIN_TOKEN_REQUIRED', 'set INFRA_SYNC_ADMIN_TOKEN to use this endpoint from another machine')
+}
+
+const STATUSES = ['queued', 'applied', 'skipped', 'rejected', 'failed', 'dead'] as const
+
 export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): Promise<void> {
-  // Signatures are over the exact bytes sent, so the body reaches the handler unparsed; JSON is the only type taken (else 415).
-  app.removeAllContentTypeParsers()
-  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: EVENT_BODY_LIMIT }, (_req, body, done) => done(null, body))
+  rawJsonBody(app, EVENT_BODY_LIMIT)
 
   app.post<{ Body: Buffer }>(
     '/v1/events',
@@ -92,11 +123,8 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
         deps.metrics.eventsReceived.inc({ result: 'refused' })
         throw e
       }
-      const res = await deps.store.accept({ source: intake.event.source, deliveryId: intake.deliveryId, event: intake.event, receivedAt: deps.clock() })
-      deps.metrics.eventsReceived.inc({ result: res.duplicate ? 'duplicate' : 'accepted' })
-      if (res.duplicate) return reply.status(200).send({ id: res.id, status: res.status })
-      deps.onAccepted(res.id)
-      req.log.info({ event: res.id, source: intake.event.source, image: intake.event.image, tag: intake.event.tag }, 'event accepted')
+      const res = await acceptEvent(deps, req, intake.deliveryId, intake.event)
+      if (res.duplicate) return reply.status(200).send({ id: res.id, status: res.status, duplicate: res.duplicate })
       return reply.status(202).header('location', `/v1/events/${res.id}`).send({ id: res.id, status: 'queued' })
     },
   )
@@ -112,23 +140,45 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
     async (req) => {
       const r = await deps.store.get(req.params.id)
       if (!r) throw new NotFoundError(`no event ${req.params.id}`, { id: req.params.id })
-      return {
-        id: r.id,
-        status: r.status,
-        ...(r.code !== undefined && { code: r.code }),
-        ...(r.reason !== undefined && { reason: r.reason }),
-        ...(r.commit !== undefined && { commit: r.commit }),
-        ...(r.pullRequest !== undefined && { pullRequest: r.pullRequest }),
-        source: r.source,
-        image: r.event.image,
-        ...(r.event.tag !== undefined && { tag: r.event.tag }),
-        ...(r.event.digest !== undefined && { digest: r.event.digest }),
-        receivedAt: r.receivedAt,
-        updatedAt: r.updatedAt,
-        attempts: r.attempts,
-        ...(r.nextAttemptAt !== undefined && r.status === 'failed' && { nextAttemptAt: r.nextAttemptAt }),
-        targets: r.targets,
-      }
+      return view(r)
+    },
+  )
+
+  app.get<{ Querystring: { status: EventStatus; limit: number } }>(
+    '/v1/events',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['status'],
+          additionalProperties: false,
+          properties: { status: { type: 'string', enum: STATUSES }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        },
+        response: { 200: { type: 'object', required: ['events'], properties: { events: { type: 'array', items: eventStatus } } }, '4xx': errorBodySchema },
+      },
+    },
+    async (req) => {
+      checkAdmin(req, deps.adminToken)
+      return { events: (await deps.store.list(req.query.status, req.query.limit)).map(view) }
+    },
+  )
+
+  app.post<{ Params: { id: string } }>(
+    '/v1/events/:id/retry',
+    {
+      schema: {
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9A-HJKMNP-TV-Z]{26}$' } } },
+        response: { 200: eventStatus, '4xx': errorBodySchema },
+      },
+    },
+    async (req) => {
+      checkAdmin(req, deps.adminToken)
+      const r = await deps.store.retry(req.params.id, deps.clock())
+      if (!r) throw new NotFoundError(`no event ${req.params.id}`, { id: req.params.id })
+      if (r.status !== 'queued') throw new ConflictError('EVENT_NOT_RETRYABLE', `event ${r.id} is ${r.status}; only dead or failed events are retried`, { status: r.status })
+      deps.onAccepted(r.id)
+      req.log.info({ event: r.id }, 'event retried by hand')
+      return view(r)
     },
   )
 }

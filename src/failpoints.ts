@@ -1,0 +1,16 @@
+/**
+ * Failpoints for crash tests: `INFRA_SYNC_FAILPOINT=<name>` makes the process
+ * kill itself (SIGKILL, no cleanup) when it reaches that point, as a power
+ * cut would. Read once at start; unset, every call is a no-op.
+ *
+ * - `after-accept`: the event is durable, the 202 has not been sent;
+ * - `after-commit`: the commit is written and the push recorded as pending, not pushed;
+ * - `after-push`: the remote has the commit, the store does not know yet.
+ */
+const armed = process.env.INFRA_SYNC_FAILPOINT
+
+export function failpoint(name: string): void {
+  if (armed !== name) return
+  process.stderr.write(`infra-sync: failpoint ${name} reached, killing the process\n`)
+  process.kill(process.pid, 'SIGKILL')
+}

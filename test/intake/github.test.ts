@@ -1,0 +1,103 @@
+import { createHmac } from 'node:crypto'
+import t from 'tap'
+import { githubDecision, repoKey } from '../../src/intake/github.js'
+import { GithubSignature } from '../../src/intake/github-signature.js'
+
+const INFRA = { location: 'https://github.com/acme/infra.git', branch: 'main' }
+const DIGEST = `sha256:${'a'.repeat(64)}`
+
+export function registryPackage(over: { tag?: string; tags?: string[]; type?: string; action?: string; repository?: object | null; commitish?: string } = {}) {
+  return {
+    action: over.action ?? 'published',
+    registry_package: {
+      name: 'orders-api',
+      namespace: 'acme',
+      package_type: over.type ?? 'CONTAINER',
+      owner: { login: 'acme' },
+      registry: { url: 'https://ghcr.io/acme/orders-api' },
+      package_version: {
+        version: DIGEST,
+        created_at: '2026-11-25T10:00:00Z',
+        html_url: 'https://github.com/acme/orders-api/pkgs/container/orders-api/1',
+        ...(over.commitish && { target_commitish: over.commitish }),
+        container_metadata: { tag: { name: over.tag ?? '1.4.2', digest: DIGEST }, labels: { 'org.opencontainers.image.revision': 'c0ffee'.padEnd(40, '0') } },
+        ...(over.tags && { docker_metadata: [{ tags: over.tags }] }),
+      },
+    },
+    ...(over.repository !== null && { repository: over.repository ?? { full_name: 'Acme/Orders-API', default_branch: 'main' } }),
+  }
+}
+
+t.test('a published container version becomes one build event per tag, from its repository', async (t) => {
+  const d = githubDecision('registry_package', 'd-1', registryPackage(), INFRA)
+  t.equal(d.kind, 'events')
+  if (d.kind !== 'events') return
+  t.same(d.events, [
+    {
+      deliveryId: 'd-1',
+      event: {
+        source: 'acme/orders-api',
+        image: 'ghcr.io/acme/orders-api',
+        tag: '1.4.2',
+        digest: DIGEST,
+        commit: 'c0ffee'.padEnd(40, '0'),
+        ref: 'refs/heads/main',
+        builtAt: '2026-11-25T10:00:00.000Z',
+        buildUrl: 'https://github.com/acme/orders-api/pkgs/container/orders-api/1',
+      },
+    },
+  ])
+  const { registry_package: pkg, ...rest } = registryPackage({ tags: ['1.4.2', 'latest'], type: 'container' })
+  const many = githubDecision('package', 'd-2', { ...rest, package: pkg }, INFRA)
+  t.same(many.kind === 'events' && many.events.map((e) => [e.deliveryId, e.event.tag]), [
+    ['d-2#1.4.2', '1.4.2'],
+    ['d-2#latest', 'latest'],
+  ])
+  const branch = githubDecision('registry_package', 'd-3', registryPackage({ commitish: 'release/2' }), INFRA)
+  t.equal(branch.kind === 'events' && branch.events[0]!.event.ref, 'refs/heads/release/2')
+})
+
+t.test('everything else is acknowledged and ignored, with the reason', async (t) => {
+  const cases: [string, unknown][] = [
+    ['ping', { zen: 'hi' }],
+    ['registry_package', registryPackage({ action: 'updated' })],
+    ['registry_package', registryPackage({ type: 'npm' })],
+    ['registry_package', registryPackage({ tag: '' })],
+    ['registry_package', registryPackage({ repository: null })],
+    ['issues', { action: 'opened' }],
+    ['push', { ref: 'refs/heads/main', repository: { clone_url: 'https://github.com/acme/other.git' } }],
+    ['push', { ref: 'refs/heads/dev', repository: { clone_url: 'https://github.com/acme/infra.git' } }],
+    ['push', 'not an object'],
+  ]
+  for (const [name, body] of cases) t.equal(githubDecision(name, 'd', body, INFRA).kind, 'ignored', `${name} ${JSON.stringify(body).slice(0, 60)}`)
+  t.equal(githubDecision('push', 'd', { ref: 'refs/heads/main', repository: { clone_url: 'https://github.com/Acme/Infra.git', html_url: 'https://github.com/Acme/Infra' } }, INFRA).kind, 'refresh')
+  t.equal(repoKey('https://user:pw@GitHub.com/acme/infra.git/'), 'github.com/acme/infra')
+})
+
+t.test('a bad tag in a signed GitHub payload is a 400-class error, not a crash', async (t) => {
+  t.throws(() => githubDecision('registry_package', 'd', registryPackage({ tag: 'not a tag!' }), INFRA), { code: 'INVALID_IMAGE_REF' })
+})
+
+t.test('X-Hub-Signature-256 through @octokit/webhooks: the published vector, rotation, and what must fail', async (t) => {
+  // GitHub's documented example: https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries
+  const vector = new GithubSignature(["It's a Secret to Everybody"])
+  await t.resolves(vector.verify(Buffer.from('Hello, World!'), 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17'))
+
+  const oldSecret = 'old-github-secret-0123456789abcdef'
+  const newSecret = 'new-github-secret-0123456789abcdef'
+  const both = new GithubSignature([newSecret, oldSecret])
+  const body = Buffer.from(JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1 }))
+  const sig = (secret: string, b: Buffer = body) => `sha256=${createHmac('sha256', secret).update(b).digest('hex')}`
+  await t.resolves(both.verify(body, sig(oldSecret)), 'the old secret during a rotation')
+  await t.resolves(both.verify(body, sig(newSecret)), 'the new one')
+  const failing: [string, Buffer, string | undefined, string][] = [
+    ['no signature', body, undefined, 'SIGNATURE_MISSING'],
+    ['another secret', body, sig('another-secret-0123456789abcdefgh'), 'SIGNATURE_INVALID'],
+    ['a flipped byte', Buffer.from(body.toString().replace('awesome', 'awesomE')), sig(newSecret), 'SIGNATURE_INVALID'],
+    ['re-serialised JSON', Buffer.from(JSON.stringify(JSON.parse(body.toString()), null, 2)), sig(newSecret), 'SIGNATURE_INVALID'],
+    ['the sha1= form', body, `sha1=${createHmac('sha1', newSecret).update(body).digest('hex')}`, 'SIGNATURE_INVALID'],
+    ['upper-case hex', body, sig(newSecret).toUpperCase().replace('SHA256', 'sha256'), 'SIGNATURE_INVALID'],
+    ['invalid UTF-8', Buffer.from([0x7b, 0xff, 0x7d]), sig(newSecret, Buffer.from([0x7b, 0xff, 0x7d])), 'SIGNATURE_INVALID'],
+  ]
+  for (const [name, b, s, code] of failing) await t.rejects(both.verify(b, s), { code }, name)
+})
