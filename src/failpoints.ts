@@ -1,3 +1,5 @@
+import { writeSync } from 'node:fs'
+
 /**
  * Failpoints for crash tests: `INFRA_SYNC_FAILPOINT=<name>` makes the process
  * kill itself (SIGKILL, no cleanup) when it reaches that point, as a power
@@ -11,6 +13,7 @@ const armed = process.env.INFRA_SYNC_FAILPOINT
 
 export function failpoint(name: string): void {
   if (armed !== name) return
-  process.stderr.write(`infra-sync: failpoint ${name} reached, killing the process\n`)
+  // Straight to fd 2: a worker thread's process.stderr is relayed by the main thread, which is about to die.
+  writeSync(2, `infra-sync: failpoint ${name} reached, killing the process\n`)
   process.kill(process.pid, 'SIGKILL')
 }

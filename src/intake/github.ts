@@ -33,7 +33,8 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/
 /** host/owner/name of a repository URL, lower-case, without credentials, scheme or `.git`. */
 export function repoKey(location: string): string | undefined {
   try {
-    const u = new URL(location)
+    // A local infra repo (tests, a mirror on the same machine) compares as its file:// URL.
+    const u = new URL(location.startsWith('/') ? `file://${location}` : location)
     return `${u.host}${u.pathname}`.toLowerCase().replace(/\/+$/, '').replace(/\.git$/, '')
   } catch {
     return undefined

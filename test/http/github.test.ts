@@ -1,0 +1,106 @@
+import { createHmac } from 'node:crypto'
+import t from 'tap'
+import { commits, git, makeBareRepo } from '../helpers/git-cli.js'
+import { exampleInfraFiles, startTestServer } from '../helpers/server.js'
+import { eventually, tmpDir } from '../helpers/tmp.js'
+import { registryPackage } from '../intake/github.test.js'
+
+/** POST /v1/webhooks/github through the app, against a real local infra repo. */
+const SECRET = 'github-hook-secret-0123456789abcdef'
+const OLD = 'github-hook-old-secret-0123456789ab'
+
+async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], github = [SECRET, OLD]) {
+  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
+  const server = await startTestServer(t, { location: bare, kind: 'local' })
+  // The config is read at start: a second server for the GitHub secrets.
+  const gh = github.length === 0 ? server : await startTestServer(t, { location: bare, kind: 'local' }, { secrets: { ...server.config.secrets, github } })
+  const send = (name: string, body: unknown, opts: { secret?: string; delivery?: string; raw?: string } = {}) => {
+    const payload = opts.raw ?? JSON.stringify(body)
+    return gh.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks/github',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': name,
+        'x-github-delivery': opts.delivery ?? `d-${Math.random().toString(36).slice(2)}`,
+        'x-hub-signature-256': `sha256=${createHmac('sha256', opts.secret ?? SECRET).update(payload).digest('hex')}`,
+      },
+      payload,
+    })
+  }
+  return { bare, server: gh, send }
+}
+
+t.test('a GHCR publish deploys; a redelivery and a re-run do not deploy twice', async (t) => {
+  const { bare, server, send } = await setup(t)
+  const res = await send('registry_package', registryPackage(), { delivery: 'delivery-1' })
+  t.equal(res.statusCode, 202)
+  const [id] = res.json().ids as string[]
+  const r = await eventually(async () => {
+    const e = await server.store.get(id!)
+    return e && e.status !== 'queued' ? e : undefined
+  })
+  t.equal(r.status, 'applied')
+  t.equal(r.source, 'acme/orders-api', 'the source is the repository the package belongs to')
+  t.equal(commits(bare)[0]!.subject, `deploy(orders-api/dev): 1.4.1 → 1.4.2@sha256:${'a'.repeat(64)}`, 'tag and digest from the package version')
+  const again = await send('registry_package', registryPackage(), { delivery: 'delivery-1' })
+  t.equal(again.statusCode, 200)
+  t.same(again.json(), { status: 'duplicate', ids: [id] })
+  const rerun = await send('registry_package', registryPackage(), { delivery: 'delivery-2', secret: OLD })
+  t.equal(rerun.statusCode, 200, 'the same build under a new delivery id, signed with the old secret of a rotation')
+  t.same(rerun.json().ids, [id])
+  await server.worker.whenIdle()
+  t.equal(commits(bare).length, 2, 'seed + one deploy')
+})
+
+t.test('other events are acknowledged and ignored; bad signatures are 401; GitHub off is 404', async (t) => {
+  const { server, send } = await setup(t)
+  const ping = await send('ping', { zen: 'Design for failure.' })
+  t.equal(ping.statusCode, 200)
+  t.equal(ping.json().status, 'ignored')
+  const other = await send('registry_package', registryPackage({ type: 'npm' }))
+  t.equal(other.json().status, 'ignored')
+  t.equal((await send('ping', { zen: 1 }, { secret: 'not-the-secret-0123456789abcdefgh' })).json().code, 'SIGNATURE_INVALID')
+  const unsigned = await server.app.inject({ method: 'POST', url: '/v1/webhooks/github', headers: { 'content-type': 'application/json', 'x-github-event': 'ping' }, payload: '{}' })
+  t.equal(unsigned.statusCode, 401)
+  t.equal(unsigned.json().code, 'SIGNATURE_MISSING')
+  const noDelivery = await server.app.inject({
+    method: 'POST',
+    url: '/v1/webhooks/github',
+    headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update('{}').digest('hex')}` },
+    payload: '{}',
+  })
+  t.equal(noDelivery.statusCode, 400)
+  const bad = await send('registry_package', registryPackage({ tag: 'no spaces allowed' }))
+  t.equal(bad.statusCode, 400)
+  t.equal(bad.json().code, 'INVALID_IMAGE_REF')
+  t.equal(Object.values(await server.store.counts()).reduce((a, b) => a + b, 0), 0, 'nothing stored')
+
+  const off = await setup(t, [])
+  const res = await off.send('ping', {})
+  t.equal(res.statusCode, 404)
+  t.equal(res.json().code, 'GITHUB_NOT_CONFIGURED')
+})
+
+t.test('a push to the infra branch makes the worker fetch at once', async (t) => {
+  const dir = tmpDir(t)
+  const bare = makeBareRepo(dir, exampleInfraFiles())
+  const server = await startTestServer(t, { location: bare, kind: 'local' }, { secrets: { bySource: new Map(), fallback: [], github: [SECRET] }, worker: { pollMs: 60_000 } })
+  // With no events and a long poll, nothing but the webhook makes the worker fetch.
+  // A human pushes to the infra repo.
+  git(dir, 'clone', '-q', bare, `${dir}/human`)
+  git(`${dir}/human`, '-c', 'user.name=h', '-c', 'user.email=h@x', 'commit', '-q', '--allow-empty', '-m', 'human')
+  git(`${dir}/human`, 'push', '-q', 'origin', 'main')
+  const head = git(bare, 'rev-parse', 'main').trim()
+  t.not(server.worker.knownHead, head)
+  const payload = JSON.stringify({ ref: 'refs/heads/main', repository: { clone_url: `file://${bare}`, html_url: `file://${bare}` } })
+  // A local path is compared as a file:// URL.
+  const res = await server.app.inject({
+    method: 'POST',
+    url: '/v1/webhooks/github',
+    headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'p1', 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(payload).digest('hex')}` },
+    payload,
+  })
+  t.equal(res.json().status, 'refreshing')
+  await eventually(() => (server.worker.knownHead === head ? true : undefined), 10_000, 'the worker to fetch the pushed head')
+})
