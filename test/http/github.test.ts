@@ -53,6 +53,21 @@ t.test('a GHCR publish deploys; a redelivery and a re-run do not deploy twice', 
   t.equal(commits(bare).length, 2, 'seed + one deploy')
 })
 
+t.test('a package from another repository cannot deploy a service it does not own', async (t) => {
+  const { bare, server, send } = await setup(t)
+  // acme/evil publishes an image named like orders-api's: the source is the repository GitHub signed for, not the name.
+  const res = await send('registry_package', registryPackage({ repository: { full_name: 'acme/evil', default_branch: 'main' } }))
+  t.equal(res.statusCode, 202)
+  const [id] = res.json().ids as string[]
+  const r = await eventually(async () => {
+    const e = await server.store.get(id!)
+    return e && e.status !== 'queued' ? e : undefined
+  })
+  t.equal(r.status, 'rejected')
+  t.equal(r.code, 'source-mismatch')
+  t.equal(commits(bare).length, 1, 'nothing committed')
+})
+
 t.test('other events are acknowledged and ignored; bad signatures are 401; GitHub off is 404', async (t) => {
   const { server, send } = await setup(t)
   const ping = await send('ping', { zen: 'Design for failure.' })
