@@ -43,6 +43,18 @@ t.test('a config file, with env winning', async (t) => {
   t.same(c.worker, { batchSize: 50 })
 })
 
+t.test('intake limits and the admin token', async (t) => {
+  const dir = tmpDir(t)
+  const dflt = loadConfig({ INFRA_SYNC_SECRET: LONG }, dir)
+  t.same(dflt.rateLimit, { perSecond: 50, burst: 500 })
+  t.same(dflt.http, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 })
+  t.equal(dflt.adminToken, undefined)
+  const set = loadConfig({ INFRA_SYNC_SECRET: LONG, INFRA_SYNC_RATE_LIMIT: '5/20', INFRA_SYNC_ADMIN_TOKEN: LONG }, dir)
+  t.same(set.rateLimit, { perSecond: 5, burst: 20 })
+  t.equal(set.adminToken, LONG)
+  t.same(loadConfig({ INFRA_SYNC_SECRET: LONG, INFRA_SYNC_RATE_LIMIT: '0' }, dir).rateLimit.perSecond, 0, '0 turns it off')
+})
+
 t.test('INFRA_SYNC_CONFIG names the file', async (t) => {
   const dir = tmpDir(t)
   fs.writeFileSync(path.join(dir, 'other.yaml'), 'port: 7000\n')
@@ -66,6 +78,11 @@ t.test('bad configuration is refused with CONFIG_INVALID, and never echoes a sec
     [{}, 'sources:\n  acme/a:\n    secretEnv: NOT_SET\n'],
     [{}, 'sources:\n  acme/a: {}\n'],
     [{}, 'worker: { batchSize: -1 }\n'],
+    [{ INFRA_SYNC_ADMIN_TOKEN: 'short-secret' }, undefined],
+    [{ INFRA_SYNC_RATE_LIMIT: 'fast' }, undefined],
+    [{ INFRA_SYNC_RATE_LIMIT: '-1/10' }, undefined],
+    [{}, 'http: { headersTimeoutMs: 5000, requestTimeoutMs: 1000 }\n'],
+    [{}, 'rateLimit: { perSecond: 10, burst: 0 }\n'],
     [{}, ': : :\n'],
   ]
   for (const [env, file] of cases) {
