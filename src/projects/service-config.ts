@@ -92,6 +92,13 @@ function checkKey(file: string, field: string, v: unknown): string | undefined {
   return k
 }
 
+/** A key is a place in a Helm values file: it implies format helm, and no other format takes one. */
+function keyFormat(file: string, where: string, format: string | undefined, key: string | undefined): string | undefined {
+  if (key === undefined) return format
+  if (format !== undefined && format !== 'helm') invalid(file, `${where}key is for Helm values; format ${format} does not take one`)
+  return 'helm'
+}
+
 /** Parses and validates one infra-sync.yaml. `file` is its repository path, for messages. Throws ConfigError. */
 export function parseServiceConfig(text: string, file: string): ServiceConfig {
   let raw: unknown
@@ -125,8 +132,8 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
   }
   const policy = checkPolicy(file, 'policy', cfg.policy === undefined ? DEFAULT_POLICY : str(file, 'policy', cfg.policy))
 
-  const format = checkFormat(file, 'format', cfg.format)
   const key = checkKey(file, 'key', cfg.key)
+  const format = keyFormat(file, '', checkFormat(file, 'format', cfg.format), key)
   let imagePolicies: string[] = []
   if (cfg.imagePolicies !== undefined) {
     const list = typeof cfg.imagePolicies === 'string' ? [cfg.imagePolicies] : cfg.imagePolicies
@@ -166,8 +173,8 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
           invalid(file, `environments.${name}.file: ${(err as Error).message}`)
         }
       }
-      const envFormat = checkFormat(file, `environments.${name}.format`, e.format) ?? format
       const envKey = checkKey(file, `environments.${name}.key`, e.key) ?? key
+      const envFormat = keyFormat(file, `environments.${name}.`, checkFormat(file, `environments.${name}.format`, e.format) ?? format, envKey)
       let pin: true | string | undefined
       if (e.pin === true) pin = true
       else if (typeof e.pin === 'number') invalid(file, `environments.${name}.pin: write the tag in quotes ("${e.pin}"); YAML reads a bare 1.10 as the number 1.1`)

@@ -129,9 +129,13 @@ t.test('format, key and imagePolicies are validated', async (t) => {
     'imagePolicies: [NotAPolicy]\n',
     'environments:\n  dev: { format: nope }\n',
     'environments:\n  dev: { pin: [1] }\n',
+    'format: kustomize\nkey: image.tag\n',
+    'key: image.tag\nenvironments:\n  dev: { format: manifests }\n',
     'environments:\n  dev: { pin: 1.10 }\n',
     'environments:\n  dev: { pin: "not a tag!" }\n',
   ]
+  const implied = parseServiceConfig(cfg('acme/a', 'ghcr.io/acme/a') + 'environments:\n  dev: { key: api.image }\n', 'x')
+  t.equal(implied.environments![0]!.format, 'helm', 'a key implies Helm values')
   const pins = parseServiceConfig(cfg('acme/a', 'ghcr.io/acme/a') + 'environments:\n  a: { pin: true }\n  b: { pin: 1.4.0 }\n  c: { pin: false }\n', 'x')
   t.same(pins.environments!.map((e) => e.pin), [true, '1.4.0', undefined])
   for (const extra of bad) {
