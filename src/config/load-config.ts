@@ -82,6 +82,11 @@ function sources(raw: unknown, env: Env): Map<string, string[]> {
   return out
 }
 
+function notEmpty(where: string, v: string | undefined): string | undefined {
+  if (v !== undefined && v.trim() === '') fail(`${where} is set but empty`)
+  return v
+}
+
 function number(where: string, v: unknown, dflt: number, min: number): number {
   if (v === undefined || v === null || v === '') return dflt
   const n = Number(v)
@@ -137,9 +142,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   }
 
   const bySource = sources(f.sources, env)
-  const fallbackRaw = env.INFRA_SYNC_SECRET ?? str('secret', f.secret)
+  // Set but empty is a mistake (a missing secret reference), never "unset": refused, not replaced by a generated one.
+  const fallbackRaw = notEmpty('INFRA_SYNC_SECRET', env.INFRA_SYNC_SECRET ?? str('secret', f.secret))
   const fallback = fallbackRaw ? [checkSecret('INFRA_SYNC_SECRET', fallbackRaw)] : []
-  const githubRaw = env.INFRA_SYNC_GITHUB_SECRET ?? str('githubSecret', f.githubSecret)
+  const githubRaw = notEmpty('INFRA_SYNC_GITHUB_SECRET', env.INFRA_SYNC_GITHUB_SECRET ?? str('githubSecret', f.githubSecret))
   const github = githubRaw ? githubRaw.split(/\s+/).filter(Boolean).map((s, i) => checkSecret(`INFRA_SYNC_GITHUB_SECRET[${i}]`, s)) : []
 
   let generatedFallbackFile: string | undefined
@@ -149,7 +155,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     fallback.push(devSecret(generatedFallbackFile))
   }
 
-  const adminToken = env.INFRA_SYNC_ADMIN_TOKEN ?? str('adminToken', f.adminToken)
+  const adminToken = notEmpty('INFRA_SYNC_ADMIN_TOKEN', env.INFRA_SYNC_ADMIN_TOKEN ?? str('adminToken', f.adminToken))
   if (adminToken !== undefined) checkSecret('INFRA_SYNC_ADMIN_TOKEN', adminToken)
 
   const limits = (f.rateLimit ?? {}) as Record<string, unknown>
