@@ -11,7 +11,7 @@ export const DEFAULT_CONFIG_FILE = 'infra-sync.config.yaml'
 export const DEV_SECRET_FILE = 'webhook-secret'
 
 const FILE_KEYS = ['port', 'host', 'data', 'repo', 'branch', 'gitToken', 'gitUsername', 'databaseUrl', 'secret', 'githubSecret', 'adminToken', 'sources', 'author', 'worker', 'logLevel', 'rateLimit', 'http']
-const WORKER_KEYS = ['batchSize', 'maxAttempts', 'pushRetries', 'pollMs', 'retryBaseMs', 'retryCapMs']
+const WORKER_KEYS = ['batchSize', 'maxAttempts', 'pushRetries', 'pollMs', 'retryBaseMs', 'retryCapMs', 'retentionDays']
 
 type Env = Record<string, string | undefined>
 
@@ -173,6 +173,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const worker = (f.worker ?? {}) as Record<string, unknown>
   for (const k of Object.keys(worker)) if (!WORKER_KEYS.includes(k)) fail(`worker: unknown key ${JSON.stringify(k)}; known: ${WORKER_KEYS.join(', ')}`)
   for (const [k, v] of Object.entries(worker)) if (typeof v !== 'number' || !(v > 0)) fail(`worker.${k} must be a positive number`)
+  // Senders may redeliver for up to three days: their delivery ids must outlive that.
+  if (worker.retentionDays !== undefined && (worker.retentionDays as number) < 3) fail('worker.retentionDays must be at least 3')
 
   const config: Config = {
     port: port('PORT', env.PORT ?? str('port', f.port), 8080),

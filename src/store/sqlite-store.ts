@@ -295,6 +295,13 @@ export class SqliteStore implements Store {
     return this.get(id)
   }
 
+  async prune(before: Date): Promise<number> {
+    const res = this.run(() =>
+      this.db.prepare(`DELETE FROM events WHERE status IN ('applied', 'skipped', 'rejected') AND received_at < ?`).run(before.toISOString()),
+    )
+    return res.changes
+  }
+
   async counts(): Promise<Record<string, number>> {
     const rows = this.run(() => this.db.prepare('SELECT status, COUNT(*) AS n FROM events GROUP BY status').all() as { status: string; n: number }[])
     return Object.fromEntries(rows.map((r) => [r.status, r.n]))

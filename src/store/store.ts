@@ -97,6 +97,12 @@ export interface Store {
    * Returns null when there is no such event, the record unchanged when it is in another status.
    */
   retry(id: string, now: Date): Promise<EventRecord | null>
+  /**
+   * Forgets events that reached a final status (applied, skipped, rejected)
+   * before `before`; queued, failed and dead ones are kept, and so is the
+   * deployment history. Returns how many were removed.
+   */
+  prune(before: Date): Promise<number>
   /** Counts by status, for readiness and metrics. */
   counts(): Promise<Record<string, number>>
   ping(): Promise<void>

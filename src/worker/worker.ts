@@ -27,6 +27,8 @@ export interface WorkerOptions {
   readonly retryCapMs: number
   /** Batches failing in a row for the remote's sake before the circuit opens. */
   readonly circuitThreshold: number
+  /** Finished events older than this are forgotten (their delivery ids with them); at least 3 days. */
+  readonly retentionDays: number
   readonly author: Person
 }
 
@@ -39,6 +41,7 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   retryBaseMs: 1000,
   retryCapMs: 5 * 60_000,
   circuitThreshold: 3,
+  retentionDays: 30,
   author: { name: 'infra-sync', email: 'infra-sync@localhost' },
 }
 
@@ -130,8 +133,25 @@ export class Worker {
       } catch (e) {
         this.deps.log.error({ err: e }, 'worker batch failed')
       }
+      if (n === 0) await this.pruneNow()
       if (n === 0) for (const w of this.idleWaiters.splice(0)) w()
       if (n === 0 && this.running) await this.idle()
+    }
+  }
+
+  private lastPrune = 0
+
+  /** Once an hour, when idle: the store keeps what is unfinished and the deployment history, and forgets old finished events. */
+  private async pruneNow(): Promise<void> {
+    const now = this.clock().getTime()
+    if (now - this.lastPrune < 3_600_000) return
+    this.lastPrune = now
+    const days = Math.max(3, this.opts.retentionDays)
+    try {
+      const removed = await this.deps.store.prune(new Date(now - days * 86_400_000))
+      if (removed > 0) this.deps.log.info({ removed, olderThanDays: days }, 'forgot old finished events')
+    } catch (e) {
+      this.deps.log.warn({ code: (e as InfraSyncError).code }, 'pruning old events failed; will try again later')
     }
   }
 

@@ -78,6 +78,7 @@ t.test('bad configuration is refused with CONFIG_INVALID, and never echoes a sec
     [{}, 'sources:\n  acme/a:\n    secretEnv: NOT_SET\n'],
     [{}, 'sources:\n  acme/a: {}\n'],
     [{}, 'worker: { batchSize: -1 }\n'],
+    [{}, 'worker: { retentionDays: 1 }\n'],
     [{ INFRA_SYNC_ADMIN_TOKEN: 'short-secret' }, undefined],
     [{ INFRA_SYNC_SECRET: '' }, undefined],
     [{ INFRA_SYNC_GITHUB_SECRET: '  ' }, undefined],
