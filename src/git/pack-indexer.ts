@@ -1,12 +1,9 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import { crc32, inflateSync } from 'node:zlib'
-import { applyDelta } from './pack-reader.js'
 import type { ObjectType } from './object-format.js'
+import { applyDelta, OFS_DELTA, readEntryHeader, REF_DELTA, TYPES } from './pack-reader.js'
 
-const TYPES: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' }
-const OFS_DELTA = 6
-const REF_DELTA = 7
 const BASE_CACHE_BYTES = 32 * 1024 * 1024
 
 interface Entry {
@@ -57,28 +54,8 @@ export function indexPack(packPath: string): string[] {
   let p = 12
   for (let i = 0; i < count; i++) {
     const offset = p
-    let byte = pack[p++]!
-    const kind = (byte >> 4) & 7
-    let size = byte & 0x0f
-    let shift = 4
-    while (byte & 0x80) {
-      byte = pack[p++]!
-      size += (byte & 0x7f) * 2 ** shift
-      shift += 7
-    }
-    let base: number | string | undefined
-    if (kind === OFS_DELTA) {
-      byte = pack[p++]!
-      let back = byte & 0x7f
-      while (byte & 0x80) {
-        byte = pack[p++]!
-        back = (back + 1) * 128 + (byte & 0x7f)
-      }
-      base = offset - back
-    } else if (kind === REF_DELTA) {
-      base = pack.toString('hex', p, p + 20)
-      p += 20
-    }
+    const { kind, size, base, dataStart } = readEntryHeader(pack, p, offset)
+    p = dataStart
     const { buffer, engine } = inflate(p, size)
     const e: Entry = { offset, end: p + engine.bytesWritten, kind, dataStart: p, ...(base !== undefined && { base }) }
     p = e.end

@@ -2,9 +2,44 @@ import fs from 'node:fs'
 import { inflateSync } from 'node:zlib'
 import type { ObjectType } from './object-format.js'
 
-const TYPES: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' }
-const OFS_DELTA = 6
-const REF_DELTA = 7
+export const TYPES: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' }
+export const OFS_DELTA = 6
+export const REF_DELTA = 7
+
+export interface EntryHeader {
+  readonly kind: number
+  /** Size of the inflated data: sizes zlib's output buffer (its 16 KiB default costs an allocation per object). */
+  readonly size: number
+  /** OFS_DELTA: the base's offset in the pack; REF_DELTA: the base's id. */
+  readonly base?: number | string
+  /** Where the deflated data starts in `buf`. */
+  readonly dataStart: number
+}
+
+/** Reads the header of the pack entry at `at` in `buf`, which lies at `offset` in the pack. */
+export function readEntryHeader(buf: Buffer, at: number, offset: number): EntryHeader {
+  let p = at
+  let byte = buf[p++]!
+  const kind = (byte >> 4) & 7
+  let size = byte & 0x0f
+  let shift = 4
+  while (byte & 0x80) {
+    byte = buf[p++]!
+    size += (byte & 0x7f) * 2 ** shift
+    shift += 7
+  }
+  if (kind === OFS_DELTA) {
+    byte = buf[p++]!
+    let back = byte & 0x7f
+    while (byte & 0x80) {
+      byte = buf[p++]!
+      back = (back + 1) * 128 + (byte & 0x7f)
+    }
+    return { kind, size, base: offset - back, dataStart: p }
+  }
+  if (kind === REF_DELTA) return { kind, size, base: buf.toString('hex', p, p + 20), dataStart: p + 20 }
+  return { kind, size, dataStart: p }
+}
 
 /**
  * Reads objects from one packfile through its version-2 index: a binary
@@ -94,37 +129,21 @@ export class PackReader {
     const length = this.end(offset) - offset
     const buf = Buffer.allocUnsafe(length)
     fs.readSync(this.fd, buf, 0, length, offset)
-    let p = 0
-    let byte = buf[p++]!
-    const type = (byte >> 4) & 7
-    let size = byte & 0x0f
-    let shift = 4
-    while (byte & 0x80) {
-      byte = buf[p++]!
-      size += (byte & 0x7f) * 2 ** shift
-      shift += 7
+    const h = readEntryHeader(buf, 0, offset)
+    const inflate = () => inflateSync(buf.subarray(h.dataStart), { chunkSize: Math.max(64, h.size) })
+    if (h.kind === OFS_DELTA) {
+      const base = this.readAt(h.base as number, resolveExternal)
+      return { type: base.type, content: applyDelta(base.content, inflate()) }
     }
-    // zlib's output buffer sized to the object, not its 16 KiB default.
-    const inflate = (from: number) => inflateSync(buf.subarray(from), { chunkSize: Math.max(64, size) })
-    if (type === OFS_DELTA) {
-      byte = buf[p++]!
-      let back = byte & 0x7f
-      while (byte & 0x80) {
-        byte = buf[p++]!
-        back = ((back + 1) * 128) + (byte & 0x7f)
-      }
-      const base = this.readAt(offset - back, resolveExternal)
-      return { type: base.type, content: applyDelta(base.content, inflate(p)) }
-    }
-    if (type === REF_DELTA) {
-      const baseOid = buf.toString('hex', p, p + 20)
+    if (h.kind === REF_DELTA) {
+      const baseOid = h.base as string
       const i = this.find(baseOid)
       const base = i >= 0 ? this.readAt(this.offsets[i]!, resolveExternal) : resolveExternal(baseOid)
-      return { type: base.type, content: applyDelta(base.content, inflate(p + 20)) }
+      return { type: base.type, content: applyDelta(base.content, inflate()) }
     }
-    const t = TYPES[type]
-    if (!t) throw new Error(`${this.packPath}: unknown object type ${type} at ${offset}`)
-    return { type: t, content: inflate(p) }
+    const t = TYPES[h.kind]
+    if (!t) throw new Error(`${this.packPath}: unknown object type ${h.kind} at ${offset}`)
+    return { type: t, content: inflate() }
   }
 
   close(): void {
