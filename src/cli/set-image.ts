@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { UnsafePathError, ValidationError } from '../core/errors.js'
-import { parseImageRef } from '../core/image-ref.js'
 import { formatImageValue } from '../editors/editor.js'
+import { splitRef } from '../editors/image-sites.js'
 import { openImage } from '../editors/registry.js'
 import { decodeUtf8 } from '../editors/yaml-text.js'
 
@@ -20,12 +20,9 @@ export interface CliIo {
 
 /** Splits `IMAGE[:TAG][@DIGEST]` into the name as written and the values to set. */
 export function splitImageArg(arg: string): { name: string; tag?: string; digest?: string } {
-  const ref = parseImageRef(arg)
-  let name = arg
-  if (ref.digest) name = name.slice(0, name.length - ref.digest.length - 1)
-  if (ref.tag) name = name.slice(0, name.length - ref.tag.length - 1)
-  if (!ref.tag && !ref.digest) throw new ValidationError(`${arg}: give a tag (IMAGE:TAG), a digest (IMAGE@sha256:…) or both`, {}, 'INVALID_INPUT')
-  return { name, ...(ref.tag && { tag: ref.tag }), ...(ref.digest && { digest: ref.digest }) }
+  const { name, value } = splitRef(arg)
+  if (!value.tag && !value.digest) throw new ValidationError(`${arg}: give a tag (IMAGE:TAG), a digest (IMAGE@sha256:…) or both`, {}, 'INVALID_INPUT')
+  return { name, ...value }
 }
 
 /** `infra-sync set-image FILE IMAGE[:TAG][@DIGEST]`: the service's own editors, on one file, in place. */

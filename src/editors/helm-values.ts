@@ -101,10 +101,7 @@ function byKey(parsed: ParsedYaml, image: string, key: string, path: string): Im
       sites.push(splitSite(node))
     } else if ((lastSeg === 'tag' || lastSeg === 'digest') && parent) {
       check(mapImage(parent))
-      const tag = pairOf(parent, 'tag')
-      const digest = pairOf(parent, 'digest')
-      const anchor = (pairOf(parent, 'repository') ?? parent.items[parent.items.length - 1]) as AnyPair | undefined
-      sites.push({ kind: 'split', map: parent, ...(tag && { tag }), ...(digest && { digest }), ...(anchor && { anchor }) })
+      sites.push(splitSite(parent))
     } else if (isInlineScalar(node)) {
       const v = scalarString(node)
       if (!v || !sameImage(v, image)) notFound(path, key, v ? `holds ${v}, not ${image}` : 'is empty; give the image as repo:tag there first')

@@ -2,7 +2,7 @@ import { isAlias, isMap, isScalar, isSeq, type Node, type Pair, type Scalar, typ
 import { EditVerifyError, ImageNotFoundError, ValidationError, YamlError } from '../core/errors.js'
 import { parseImageRef } from '../core/image-ref.js'
 import { nextValue, type EditResult, type ImageValue, type OpenedImage } from './editor.js'
-import { applySplices, insertPairAfter, pinnedAt, plainIsSafe, renderScalar, replaceValue, scalarString, type ParsedYaml, type Splice } from './yaml-text.js'
+import { applySplices, insertPairAfter, pinnedAt, replaceScalar, replaceValue, scalarString, type ParsedYaml, type Splice } from './yaml-text.js'
 
 /**
  * Where one occurrence of an image lives in a YAML file, for the formats that
@@ -45,16 +45,10 @@ export function readSite(site: ImageSite): ImageValue {
   return { ...(tag !== undefined && { tag }), ...(digest !== undefined && { digest }) }
 }
 
-function replaceScalar(text: string, node: Scalar, value: string): Splice | null {
-  const r = node.range!
-  if (scalarString(node) === value && (typeof node.value === 'string' || plainIsSafe(value))) return null
-  return { start: r[0], end: r[1], insert: renderScalar(value, node.type) }
-}
-
 function siteSplices(text: string, eol: string, site: ImageSite, want: ImageValue, path: string): Splice[] {
   if (site.kind === 'ref') {
     const { name } = splitRef(scalarString(site.node) ?? '')
-    const s = replaceScalar(text, site.node, `${name}${want.tag !== undefined ? `:${want.tag}` : ''}${want.digest !== undefined ? `@${want.digest}` : ''}`)
+    const s = replaceScalar(site.node, `${name}${want.tag !== undefined ? `:${want.tag}` : ''}${want.digest !== undefined ? `@${want.digest}` : ''}`)
     return s ? [s] : []
   }
   const out: Splice[] = []

@@ -184,9 +184,14 @@ export function replaceValue(text: string, pair: Pair<Node, Node | null>, value:
     const colon = text.indexOf(':', kr[1])
     return { start: colon + 1, end: colon + 1, insert: ` ${renderScalar(value, undefined)}` }
   }
-  if (!isScalar(v)) throw new YamlError('YAML_UNSUPPORTED', 'expected a scalar value', {})
-  if (scalarString(v) === value && (typeof v.value === 'string' || plainIsSafe(value))) return null
-  return { start: vr[0], end: vr[1], insert: renderScalar(value, v.type) }
+  return replaceScalar(v, value)
+}
+
+/** Replace a scalar's text, keeping its quoting style; null when it already reads as `value` (a bare 1.10 does not). */
+export function replaceScalar(node: Scalar, value: string): Splice | null {
+  if (scalarString(node) === value && (typeof node.value === 'string' || plainIsSafe(value))) return null
+  const r = node.range!
+  return { start: r[0], end: r[1], insert: renderScalar(value, node.type) }
 }
 
 /** Insert `key: value` into a map right after `after` (a pair of the same map). */

@@ -1,4 +1,5 @@
 import { parseBuildEvent, type BuildEvent } from '../core/build-event.js'
+import { isValidDigest } from '../core/image-ref.js'
 
 /**
  * GitHub webhooks as build events, after @octokit/webhooks has verified
@@ -28,7 +29,6 @@ type Obj = Record<string, unknown>
 const obj = (v: unknown): Obj | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined)
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
 const SHA = /^[0-9a-f]{40}$/
-const DIGEST = /^sha256:[0-9a-f]{64}$/
 
 /** host/owner/name of a repository URL, lower-case, without credentials, scheme or `.git`. */
 export function repoKey(location: string): string | undefined {
@@ -54,8 +54,8 @@ function tagsOf(version: Obj): string[] {
 
 function digestOf(version: Obj): string | undefined {
   const fromTag = str(obj(obj(version.container_metadata)?.tag)?.digest)
-  if (fromTag && DIGEST.test(fromTag)) return fromTag
-  for (const v of [version.version, version.name]) if (typeof v === 'string' && DIGEST.test(v)) return v
+  if (fromTag && isValidDigest(fromTag)) return fromTag
+  for (const v of [version.version, version.name]) if (typeof v === 'string' && isValidDigest(v)) return v
   return undefined
 }
 

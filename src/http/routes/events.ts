@@ -60,6 +60,9 @@ const eventStatus = {
 
 export const EVENT_BODY_LIMIT = 1024 * 1024
 
+/** An event id is a ULID: anything else is a 400, not a lookup. */
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9A-HJKMNP-TV-Z]{26}$' } } } as const
+
 function view(r: EventRecord) {
   return {
     id: r.id,
@@ -133,7 +136,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
     '/v1/events/:id',
     {
       schema: {
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9A-HJKMNP-TV-Z]{26}$' } } },
+        params: idParams,
         response: { 200: eventStatus, '4xx': errorBodySchema },
       },
     },
@@ -167,7 +170,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
     '/v1/events/:id/retry',
     {
       schema: {
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9A-HJKMNP-TV-Z]{26}$' } } },
+        params: idParams,
         response: { 200: eventStatus, '4xx': errorBodySchema },
       },
     },
