@@ -24,7 +24,10 @@ export interface Config {
     readonly fallback: readonly string[]
     /** The fallback secret was generated into the data folder for development. */
     readonly generatedFallbackFile?: string
+    /** INFRA_SYNC_GITHUB_SECRET: the infra repo's own hook, or a GitHub App's; verifies deliveries for any repository. */
     readonly github: readonly string[]
+    /** Per source repository, the secret of that repository's own GitHub hook: speaks only for it. */
+    readonly githubBySource: ReadonlyMap<string, readonly string[]>
   }
   /** INFRA_SYNC_ADMIN_TOKEN: for listing and retrying events from another machine. */
   readonly adminToken?: string

@@ -183,7 +183,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     repo: resolvedRepo,
     embeddedRepo,
     databaseUrl,
-    secrets: { bySource, fallback, ...(generatedFallbackFile && { generatedFallbackFile }), github },
+    secrets: { bySource, fallback, ...(generatedFallbackFile && { generatedFallbackFile }), github, githubBySource: new Map() },
     ...(adminToken !== undefined && { adminToken }),
     rateLimit,
     http,
