@@ -86,6 +86,13 @@ export class ImageNotFoundError extends InfraSyncError {
   }
 }
 
+/** The place a file (or a key, or a marker) says holds the image names another repository: refused, never overwritten. */
+export class ImageMismatchError extends InfraSyncError {
+  constructor(message: string, data: { readonly path: string; readonly image: string; readonly found: string } & ErrorData) {
+    super('IMAGE_MISMATCH', message, { data })
+  }
+}
+
 /** The remote moved while we were working: re-plan on the new head. */
 export class PushRejectedError extends InfraSyncError {
   constructor(message: string, data: ErrorData = {}) {
