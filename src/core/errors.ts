@@ -46,6 +46,13 @@ export class ForbiddenSourceError extends InfraSyncError {
   }
 }
 
+/** No secret can verify the request: no source named and no fallback (SOURCE_REQUIRED), or a named source with no secret here (SOURCE_UNKNOWN). */
+export class SourceSecretError extends InfraSyncError {
+  constructor(code: 'SOURCE_REQUIRED' | 'SOURCE_UNKNOWN', message: string, data: ErrorData = {}) {
+    super(code, message, { data })
+  }
+}
+
 export class NotFoundError extends InfraSyncError {
   constructor(message: string, data: ErrorData = {}, code = 'NOT_FOUND') {
     super(code, message, { data })
