@@ -9,10 +9,23 @@ export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag'
 export interface TreeItem {
   /** As git writes it: `100644`, `100755`, `120000`, `160000`, or `40000` for a tree. */
   readonly mode: string
+  /** The name as text; for a name that is not UTF-8, only a label (see `raw`). */
   readonly path: string
   readonly oid: string
   readonly type: 'blob' | 'tree' | 'commit'
+  /**
+   * The name's bytes, present only when they are not the UTF-8 of `path`
+   * (git names are bytes; a human's `notes-\351.txt` must be written back as
+   * it was). Such an entry is never matched by a name given as text.
+   */
+  readonly raw?: Buffer
 }
+
+/** The bytes of an entry's name, as git stores them. */
+export const nameBytes = (e: TreeItem): Buffer => e.raw ?? Buffer.from(e.path, 'utf8')
+
+/** Whether an entry is the one named `name` (text): never true for a name that is not UTF-8. */
+export const isNamed = (e: TreeItem, name: string): boolean => e.path === name && e.raw === undefined
 
 export interface CommitData {
   readonly tree: string
@@ -41,15 +54,21 @@ export function decodeTree(buf: Buffer): TreeItem[] {
     const mode = buf.toString('latin1', i, space)
     const path = buf.toString('utf8', space + 1, nul)
     const oid = buf.toString('hex', nul + 1, nul + 21)
-    out.push({ mode, path, oid, type: typeOfMode(mode) })
+    // A replacement character means the bytes may not round-trip through text: keep them (a copy, not a view that pins the tree).
+    if (path.includes('\ufffd') && !Buffer.from(path, 'utf8').equals(buf.subarray(space + 1, nul))) {
+      out.push({ mode, path, oid, type: typeOfMode(mode), raw: Buffer.from(buf.subarray(space + 1, nul)) })
+    } else out.push({ mode, path, oid, type: typeOfMode(mode) })
     i = nul + 21
   }
   return out
 }
 
-/** git orders entries by name, comparing a tree's name as if it ended in `/`. */
+const SLASH = Buffer.from('/')
+
+/** git orders entries by name bytes, comparing a tree's name as if it ended in `/`. */
 function sortKey(e: TreeItem): Buffer {
-  return Buffer.from(e.type === 'tree' ? `${e.path}/` : e.path, 'utf8')
+  const name = nameBytes(e)
+  return e.type === 'tree' ? Buffer.concat([name, SLASH]) : name
 }
 
 /**
@@ -60,13 +79,13 @@ function sortKey(e: TreeItem): Buffer {
 export function encodeTree(entries: readonly TreeItem[], inOrder = false): Buffer {
   const list = inOrder ? entries : [...entries].map((e) => ({ e, k: sortKey(e) })).sort((a, b) => Buffer.compare(a.k, b.k)).map((x) => x.e)
   let size = 0
-  for (const e of list) size += normaliseMode(e.mode).length + 1 + Buffer.byteLength(e.path, 'utf8') + 1 + 20
+  for (const e of list) size += normaliseMode(e.mode).length + 1 + (e.raw ? e.raw.length : Buffer.byteLength(e.path, 'utf8')) + 1 + 20
   const out = Buffer.allocUnsafe(size)
   let at = 0
   for (const e of list) {
     at += out.write(normaliseMode(e.mode), at, 'latin1')
     out[at++] = 0x20
-    at += out.write(e.path, at, 'utf8')
+    at += e.raw ? e.raw.copy(out, at) : out.write(e.path, at, 'utf8')
     out[at++] = 0
     at += out.write(e.oid, at, 'hex')
   }

@@ -1,7 +1,7 @@
 import { UnsafePathError } from '../core/errors.js'
 import { assertSafeRepoPath } from '../core/repo-path.js'
 import type { TreeEntry, TreeSource } from '../projects/tree-source.js'
-import type { TreeItem } from './object-format.js'
+import { isNamed, type TreeItem } from './object-format.js'
 import type { ObjectStore } from './object-store.js'
 
 const KIND: Record<string, TreeEntry['kind']> = { '40000': 'tree', '040000': 'tree', '100644': 'blob', '100755': 'blob', '120000': 'symlink', '160000': 'submodule' }
@@ -36,21 +36,22 @@ export class GitSnapshot implements TreeSource {
     if (path === '') return this.store.readTree(this.rootTree)
     const slash = path.lastIndexOf('/')
     const parent = await this.entries(slash < 0 ? '' : path.slice(0, slash))
-    const e = parent?.find((x) => x.path === path.slice(slash + 1))
+    const e = parent?.find((x) => isNamed(x, path.slice(slash + 1)))
     if (!e || e.type !== 'tree') return null
     return this.store.readTree(e.oid)
   }
 
+  /** A name that is not UTF-8 cannot be named by a config or a path, so it is not offered (it stays in the tree as it is). */
   async list(path: string): Promise<readonly TreeEntry[] | null> {
     const raw = await this.entries(path)
-    return raw ? raw.map((e) => ({ name: e.path, kind: KIND[e.mode] ?? 'blob', oid: e.oid })) : null
+    return raw ? raw.filter((e) => e.raw === undefined).map((e) => ({ name: e.path, kind: KIND[e.mode] ?? 'blob', oid: e.oid })) : null
   }
 
   async entry(path: string): Promise<TreeItem | null> {
     const safe = assertSafeRepoPath(path)
     const slash = safe.lastIndexOf('/')
     const dir = await this.entries(slash < 0 ? '' : safe.slice(0, slash))
-    return dir?.find((x) => x.path === safe.slice(slash + 1)) ?? null
+    return dir?.find((x) => isNamed(x, safe.slice(slash + 1))) ?? null
   }
 
   async read(path: string): Promise<Uint8Array | null> {

@@ -1,6 +1,6 @@
 import { UnsafePathError } from '../core/errors.js'
 import { assertSafeRepoPath } from '../core/repo-path.js'
-import { personLine, type TreeItem } from './object-format.js'
+import { isNamed, personLine, type TreeItem } from './object-format.js'
 import type { ObjectStore } from './object-store.js'
 
 export interface Person {
@@ -55,11 +55,12 @@ export async function writeCommit(store: ObjectStore, input: CommitInput): Promi
 
   const rewrite = async (treeOid: string | null, node: Node, at: string): Promise<string> => {
     // A copy of the old entries with the changed ones replaced in place: no index of the whole
-    // folder is built, and when nothing is added the old order (git's) still holds.
+    // folder is built, and when nothing is added the old order (git's) still holds. Entries
+    // whose names are not UTF-8 are carried over with their bytes (TreeItem.raw).
     const entries = treeOid ? (await store.readTree(treeOid)).slice() : []
     let added = false
     const set = (item: TreeItem, check: (old: TreeItem) => void) => {
-      const i = entries.findIndex((e) => e.path === item.path)
+      const i = entries.findIndex((e) => isNamed(e, item.path))
       if (i < 0) {
         entries.push(item)
         added = true
@@ -75,7 +76,7 @@ export async function writeCommit(store: ObjectStore, input: CommitInput): Promi
       })
     }
     for (const [name, child] of node.dirs) {
-      const old = entries.find((e) => e.path === name)
+      const old = entries.find((e) => isNamed(e, name))
       if (old && old.type !== 'tree') throw new UnsafePathError(`${at}${name} is not a folder`, { path: `${at}${name}` })
       const oid = await rewrite(old?.oid ?? null, child, `${at}${name}/`)
       set({ mode: '40000', path: name, oid, type: 'tree' }, () => undefined)

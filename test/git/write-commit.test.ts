@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
@@ -95,4 +96,50 @@ t.test('symbolic links are never read or written through', async (t) => {
     writeCommit(new ObjectStore(gitdir), { parent: head, files: new Map([['services/a/overlays/dev/kustomization.yaml', Buffer.from('x')]]), message: 'm\n', author, when: new Date() }),
     { code: 'PATH_UNSAFE' },
   )
+})
+
+/** `git` with raw bytes out: file names that are not UTF-8 must not pass through a string. */
+const gitRaw = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+const LATIN1_NAME = Buffer.from('notes-\xe9.txt', 'latin1') // `notes-\351.txt`: not valid UTF-8
+
+t.test('a sibling whose name is not UTF-8 keeps its exact bytes through parse, modify and write', async (t) => {
+  const dir = tmpDir(t)
+  const bare = makeBareRepo(dir, { 'services/a/overlays/dev/kustomization.yaml': 'v1\n', 'services/a/overlays/dev/z.txt': 'z\n' })
+  // git itself can hold such a name; made here with the git CLI, as a human's commit would be.
+  const work = path.join(dir, 'human')
+  git(dir, 'clone', '-q', bare, work)
+  fs.writeFileSync(Buffer.concat([Buffer.from(`${work}/services/a/overlays/dev/`), LATIN1_NAME]), 'latin-1 notes\n')
+  fs.writeFileSync(Buffer.concat([Buffer.from(`${work}/`), LATIN1_NAME]), 'at the root\n')
+  git(work, 'add', '-A')
+  git(work, 'commit', '-q', '-m', 'a latin-1 file name')
+  git(work, 'push', '-q', 'origin', 'main')
+  const head = git(bare, 'rev-parse', 'main').trim()
+  const before = gitRaw(bare, 'ls-tree', '-z', 'main:services/a/overlays/dev')
+  t.ok(before.includes(LATIN1_NAME), 'the repo holds the raw name')
+
+  const store = new ObjectStore(bare)
+  const snap = await GitSnapshot.at(store, head)
+  t.same((await snap.list('services/a/overlays/dev'))!.map((e) => e.name), ['kustomization.yaml', 'z.txt'], 'a name infra-sync cannot spell is not offered as a file')
+  const written = await writeCommit(store, {
+    parent: head,
+    files: new Map([
+      ['services/a/overlays/dev/kustomization.yaml', Buffer.from('v2\n')],
+      // A new file beside it: the folder is re-sorted, the raw name must sort by its bytes.
+      ['services/a/overlays/dev/a.txt', Buffer.from('new\n')],
+      ['README.md', Buffer.from('root changes too\n')],
+    ]),
+    message: 'deploy\n',
+    author,
+    when: new Date(),
+  })
+  await store.flush(written.objects)
+  git(bare, 'update-ref', 'refs/heads/main', written.oid, head)
+  git(bare, 'fsck', '--strict', '--no-dangling')
+  const after = gitRaw(bare, 'ls-tree', '-z', 'main:services/a/overlays/dev')
+  const oldEntry = before.toString('latin1').split('\0').find((e) => e.endsWith(`\t${LATIN1_NAME.toString('latin1')}`))
+  t.ok(oldEntry, 'ls-tree shows it before')
+  t.ok(after.toString('latin1').split('\0').includes(oldEntry!), 'the sibling is unchanged: same name bytes, same blob')
+  t.notOk(after.includes(Buffer.from('notes-\u00e9.txt', 'utf8')) || after.includes(Buffer.from('notes-\ufffd.txt', 'utf8')), 'not renamed')
+  t.equal(gitRaw(bare, 'ls-tree', '-z', '--name-only', 'main').toString('latin1').split('\0').filter((n) => n === LATIN1_NAME.toString('latin1')).length, 1, 'the root keeps it too')
+  t.equal(git(bare, 'diff', '--name-only', head, 'main').trim().split('\n').sort().join(','), 'README.md,services/a/overlays/dev/a.txt,services/a/overlays/dev/kustomization.yaml')
 })
