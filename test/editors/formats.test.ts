@@ -50,11 +50,11 @@ t.test('hostile and broken YAML is refused by code in every format', async (t) =
 t.test('a key names one place exactly, and says so when it is wrong', async (t) => {
   const text = `api:\n  image:\n    repository: docker.io/acme/other\n    tag: 1\nworkers:\n  - image: docker.io/acme/other:1\n`
   const set = (key: string) => helmValues.set(text, { image: I, tag: '2' }, 'values.yaml', { key })
-  t.throws(() => set('api.image.tag'), { code: 'IMAGE_NOT_FOUND' }, 'the sibling repository is another image')
-  t.throws(() => set('workers[0].image'), { code: 'IMAGE_NOT_FOUND' }, 'the value is another image')
+  t.throws(() => set('api.image.tag'), { code: 'IMAGE_MISMATCH' }, 'the sibling repository is another image')
+  t.throws(() => set('workers[0].image'), { code: 'IMAGE_MISMATCH' }, 'the value is another image')
   t.throws(() => set('api.nothing.tag'), { code: 'IMAGE_NOT_FOUND' }, 'no such key')
   t.throws(() => set('api..tag'), { code: 'INVALID_KEY' })
-  t.throws(() => set('api.image.repository'), { code: 'IMAGE_NOT_FOUND' }, 'a scalar that is not this image: refused rather than overwritten')
+  t.throws(() => set('api.image.repository'), { code: 'IMAGE_MISMATCH' }, 'a scalar that is not this image: refused rather than overwritten')
   t.throws(() => set('workers'), { code: 'YAML_UNSUPPORTED' }, 'a list is not a value')
   t.same(helmValues.set(text, { image: I, tag: '2' }, 'values.yaml', { key: 'api.tag' }).after, { tag: '2' }, 'a missing last tag is added')
   t.same(parseKeyPath('a.b[0][2].c'), ['a', 'b', 0, 2, 'c'])
