@@ -6,8 +6,9 @@ import { pairOf, parseYamlDocs, scalarString, type ParsedYaml } from './yaml-tex
 
 /**
  * Plain Kubernetes manifests: the `image` of every container, init container
- * and ephemeral container of the workload kinds, in every document of the file.
- * Other kinds (Services, ConfigMaps, custom resources) are never touched.
+ * and ephemeral container of the workload kinds, and the `image.reference` of
+ * their image volumes (an OCI image mounted as a volume), in every document of
+ * the file. Other kinds (Services, ConfigMaps, custom resources) are never touched.
  */
 const POD_SPEC_PATH: Record<string, readonly string[]> = {
   Pod: ['spec'],
@@ -49,6 +50,12 @@ function find(parsed: ParsedYaml, image: string): ImageSite[] {
         const v = pairOf(c, 'image')?.value
         if (isInlineScalar(v) && sameImage(scalarString(v) ?? '', image)) sites.push({ kind: 'ref', node: v })
       }
+    }
+    const volumes = pairOf(spec, 'volumes')?.value
+    for (const vol of isSeq(volumes) ? volumes.items : []) {
+      const source = isMap(vol) ? pairOf(vol, 'image')?.value : undefined
+      const v = isMap(source) ? pairOf(source, 'reference')?.value : undefined
+      if (isInlineScalar(v) && sameImage(scalarString(v) ?? '', image)) sites.push({ kind: 'ref', node: v })
     }
   }
   return sites
