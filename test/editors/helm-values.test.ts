@@ -48,6 +48,10 @@ t.test('version beside repository is the tag, unless there is a tag', async (t) 
   const both = `image:\n  repository: ${I}\n  version: 2\n  tag: 1.0.0\n`
   t.equal(set(both, undefined, { tag: '1.1.0' }), both.replace('1.0.0', '1.1.0'), 'tag wins by shape')
   t.equal(set(both, 'image.version', { tag: '3' }), both.replace('version: 2', 'version: "3"'), 'a key naming version outright sets version')
+  const parts = `image:\n  registry: ghcr.io\n  repository: acme/orders-api\n  tag: 1.0.0\n`
+  for (const key of ['image.repository', 'image.registry']) {
+    t.equal(set(parts, key, { tag: '1.1.0' }), parts.replace('1.0.0', '1.1.0'), `${key} means its map: the tag is set beside it`)
+  }
   const noRepo = `image:\n  version: 1.0.0\n`
   t.equal(open(noRepo).current, null, 'without a repository a version is not an image tag')
 })
