@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
+# Node 24 LTS in both stages: native modules built in the first must load in the second. CI runs the
+# whole suite on this major (.ci/node-lts-version); the README lists the supported versions.
 # Build: compile TypeScript, then keep only production dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 falls back to building from source when no prebuilt binary matches.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
@@ -11,7 +13,7 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 # Run: the same command CI tests (node dist/cli.js serve), as the unprivileged node user.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
