@@ -141,7 +141,8 @@ function siteAtKey(ctx: KeyContext, doc: Document.Parsed, found: { node: unknown
   if (v && sameImage(v, ctx.image)) return { kind: 'ref', node }
   if ((v && isBareTag(v, ctx.segs)) || (!v && pair && keyNamesTag(ctx.segs))) {
     // The chart builds the reference itself (say from global.imageRegistry): only the tag is ours to set.
-    return { kind: 'split', map: null, ...((pair ?? standIn(node)) && { tag: pair ?? standIn(node)! }) }
+    const tag = pair ?? standIn(node)
+    return { kind: 'split', map: null, ...(tag && { tag }) }
   }
   if (!v) throw notFound(ctx, 'empty', 'is empty; give the image there as repo:tag first')
   let named: string
