@@ -34,11 +34,12 @@ export interface Service {
   /** Tree id of the service folder: the cache key. */
   readonly oid: string
   readonly config: ServiceConfig | null
-  readonly error: { readonly code: string; readonly message: string } | null
+  /** Why its infra-sync.yaml was refused; `data` says where (`path`, the nearest known name as `suggestion`). */
+  readonly error: { readonly code: string; readonly message: string; readonly data?: Readonly<Record<string, unknown>> } | null
   readonly targets: readonly ServiceTarget[]
 }
 
-type ParsedConfig = { readonly config: ServiceConfig } | { readonly error: { readonly code: string; readonly message: string } }
+type ParsedConfig = { readonly config: ServiceConfig } | { readonly error: NonNullable<Service['error']> }
 
 /** The project list: every services/* folder at one commit, indexed by image. */
 export interface Registry {
@@ -74,7 +75,7 @@ async function readConfig(source: TreeSource, path: string): Promise<ParsedConfi
     if (!bytes) return null
     return { config: parseServiceConfig(decodeUtf8(bytes, path), path) }
   } catch (e) {
-    if (e instanceof InfraSyncError) return { error: { code: e.code, message: e.message } }
+    if (e instanceof InfraSyncError) return { error: { code: e.code, message: e.message, data: e.data } }
     throw e
   }
 }

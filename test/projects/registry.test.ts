@@ -159,3 +159,17 @@ t.test('an unchanged folder is not read again', async (t) => {
   t.ok(next.byImage.has('ghcr.io/acme/b2'))
   t.notOk(next.byImage.has('ghcr.io/acme/b'))
 })
+
+t.test('a service whose infra-sync.yaml has an unknown key is refused on its own, saying where and what was meant', async (t) => {
+  const tree = new MemoryTree({
+    ...serviceFiles('typo', cfg('acme/t', 'ghcr.io/acme/t', 'environments:\n  dev: { updte: pull-request }\n'), { dev: '1' }, 'ghcr.io/acme/t'),
+    ...serviceFiles('fine', cfg('acme/f', 'ghcr.io/acme/f'), { dev: '1' }, 'ghcr.io/acme/f'),
+  })
+  const r = await loadRegistry(tree)
+  t.match(r.services.get('typo')!.error, {
+    code: 'CONFIG_INVALID',
+    data: { file: 'services/typo/infra-sync.yaml', path: 'environments.dev.updte', keyword: 'additionalProperties', suggestion: 'update' },
+  })
+  t.notOk(r.byImage.has('ghcr.io/acme/t'), 'it deploys nothing until fixed')
+  t.ok(r.byImage.has('ghcr.io/acme/f'), 'the other services are unaffected')
+})
