@@ -1,5 +1,19 @@
-import type { Person } from '../git/write-commit.js'
-import type { WorkerOptions } from '../worker/worker.js'
+/** A commit's author (the same shape as the git layer's Person). */
+export interface Author {
+  readonly name: string
+  readonly email: string
+}
+
+/** The worker settings the config file may give (a part of the worker's own options). */
+export interface WorkerSettings {
+  readonly batchSize?: number
+  readonly maxAttempts?: number
+  readonly pushRetries?: number
+  readonly pollMs?: number
+  readonly retryBaseMs?: number
+  readonly retryCapMs?: number
+  readonly retentionDays?: number
+}
 
 export interface RepoConfig {
   /** An http(s) URL, or a path to a repository on this machine. */
@@ -26,7 +40,7 @@ export interface Config {
     readonly generatedFallbackFile?: string
     /** INFRA_SYNC_GITHUB_SECRET: the infra repo's own hook, or a GitHub App's; verifies deliveries for any repository. */
     readonly github: readonly string[]
-    /** Per source repository, the secret of that repository's own GitHub hook: speaks only for it. */
+    /** Per source repository (normalised), the secrets of that repository's own GitHub hook: they speak only for it. A source may have these, Standard Webhooks secrets (bySource), or both. */
     readonly githubBySource: ReadonlyMap<string, readonly string[]>
   }
   /** INFRA_SYNC_ADMIN_TOKEN: for listing and retrying events from another machine. */
@@ -34,8 +48,8 @@ export interface Config {
   /** Events per second per source, and the burst allowed above it; perSecond 0 turns the limit off. */
   readonly rateLimit: { readonly perSecond: number; readonly burst: number }
   readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number }
-  readonly author: Person
-  readonly worker: Partial<WorkerOptions>
+  readonly author: Author
+  readonly worker: WorkerSettings
   readonly logLevel: string
 }
 

@@ -1,0 +1,106 @@
+/**
+ * The JSON Schema of the server's config file, infra-sync.config.yaml:
+ * loadConfig checks the file with it, and `npm run schemas` publishes it as
+ * schemas/infra-sync.config.schema.json for editors. Semantic checks (secret
+ * length, branch name, repo URL, env variables that must be set) stay in the
+ * loader, because the environment can say the same things.
+ */
+const text = (description: string) => ({ type: 'string', minLength: 1, description })
+
+const secretText = (description: string) => text(`${description} At least 24 bytes; never printed.`)
+const secretList = (description: string) => ({
+  type: 'array',
+  minItems: 1,
+  items: { type: 'string', minLength: 1 },
+  description: `${description} Each at least 24 bytes; never printed.`,
+})
+const envName = (description: string) => ({ type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description })
+
+const source = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  description: 'The secrets of one source repository. At least one of them: a Standard Webhooks secret (POST /v1/events), a GitHub hook secret (POST /v1/webhooks/github?source=owner/repo), or both.',
+  properties: {
+    secret: secretText('The Standard Webhooks secret this source signs its events with.'),
+    secrets: secretList('Several Standard Webhooks secrets, all valid at once: old and new during a rotation.'),
+    secretEnv: envName('An environment variable holding the Standard Webhooks secret; space-separated for a rotation. Refused when it is unset or empty.'),
+    githubSecret: secretText("The secret of this repository's own GitHub webhook; it speaks only for this repository."),
+    githubSecrets: secretList("Several secrets of this repository's own GitHub webhook: old and new during a rotation."),
+    githubSecretEnv: envName("An environment variable holding this repository's GitHub webhook secret; space-separated for a rotation. Refused when it is unset or empty."),
+  },
+}
+
+const positive = (description: string, integer = false) => ({ type: integer ? 'integer' : 'number', exclusiveMinimum: 0, description })
+
+export const CONFIG_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'infra-sync.config.yaml',
+  description: 'The infra-sync server configuration. Every setting is optional; where an environment variable says the same thing, the environment wins.',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'The port to listen on (env PORT).' },
+    host: text('The address to listen on (env HOST); default 127.0.0.1, 0.0.0.0 in a container.'),
+    data: text('The data folder: SQLite file, clones, embedded repo (env INFRA_SYNC_DATA); default ./data.'),
+    repo: text('The infra repo: an https:// (or http://) URL, or a path to a local bare repository (env INFRA_SYNC_REPO). Default: the embedded repo in the data folder.'),
+    branch: text('The branch Argo CD deploys from (env INFRA_SYNC_BRANCH); default main.'),
+    gitToken: text('Token for https, sent as the HTTP Basic password (env INFRA_SYNC_GIT_TOKEN).'),
+    gitUsername: text('Username sent with the token (env INFRA_SYNC_GIT_USERNAME); default x-access-token.'),
+    databaseUrl: text('The store, sqlite:PATH (env INFRA_SYNC_DATABASE_URL); default sqlite:<data>/infra-sync.db.'),
+    secret: secretText('A shared fallback Standard Webhooks secret for sources without their own (env INFRA_SYNC_SECRET); development only.'),
+    githubSecret: secretText(
+      "The secret of the infra repository's own GitHub webhook or of a GitHub App's webhook (env INFRA_SYNC_GITHUB_SECRET); space-separated during a rotation.",
+    ),
+    adminToken: secretText('Bearer token for the operator endpoints (env INFRA_SYNC_ADMIN_TOKEN).'),
+    sources: {
+      type: 'object',
+      propertyNames: { pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$', maxLength: 200, description: 'A source repository as owner/repo.' },
+      additionalProperties: { $ref: '#/definitions/source' },
+      description: 'Per source repository (owner/repo, case-insensitive): its webhook secrets.',
+    },
+    author: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The author of the commits infra-sync makes.',
+      properties: {
+        name: text('Commit author name (env INFRA_SYNC_AUTHOR_NAME); default infra-sync.'),
+        email: text('Commit author email (env INFRA_SYNC_AUTHOR_EMAIL); default infra-sync@localhost.'),
+      },
+    },
+    worker: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'How the worker batches, retries and forgets events.',
+      properties: {
+        batchSize: positive('Events per commit at most; default 200.', true),
+        maxAttempts: positive('Attempts of an event whose own problem fails it, before it is dead; default 8.', true),
+        pushRetries: positive('Re-plans after a rejected push, within one batch; default 10.', true),
+        pollMs: positive('How often the worker looks for due events when idle, in milliseconds; default 1000.'),
+        retryBaseMs: positive('The first retry delay of a failed event, in milliseconds; doubled each attempt; default 1000.'),
+        retryCapMs: positive('The longest retry delay, in milliseconds; default 300000.'),
+        retentionDays: { type: 'number', minimum: 3, description: 'Finished events (and their delivery ids) are kept this long, in days; at least 3 (senders may redeliver for three days); default 30.' },
+      },
+    },
+    logLevel: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'The log level (env LOG_LEVEL).' },
+    rateLimit: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Events per second per source, and the burst allowed above it (env INFRA_SYNC_RATE_LIMIT=<perSecond>/<burst>).',
+      properties: {
+        perSecond: { type: 'number', minimum: 0, default: 50, description: 'Events per second per source; 0 turns the limit off.' },
+        burst: { type: 'number', minimum: 1, default: 500, description: 'Events a source may send at once above its rate; default the larger of 500 and 10 × perSecond.' },
+      },
+    },
+    http: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'How long a client may take.',
+      properties: {
+        headersTimeoutMs: { type: 'number', minimum: 100, default: 10000, description: 'Time for a request\'s headers, in milliseconds; not longer than requestTimeoutMs.' },
+        requestTimeoutMs: { type: 'number', minimum: 100, default: 30000, description: 'Time for a whole request, in milliseconds.' },
+      },
+    },
+  },
+  definitions: { source },
+} as const
