@@ -6,6 +6,9 @@ import { spawnServer } from '../helpers/child-server.js'
 import { commits, git } from '../helpers/git-cli.js'
 import { eventually, tmpDir } from '../helpers/tmp.js'
 
+// A developer's machine: in a container (as this test machine may be) no development secret is generated.
+const NOT_A_CONTAINER = { INFRA_SYNC_IN_CONTAINER: 'false' }
+
 /**
  * `npm start` on a fresh machine: no configuration at all. The service seeds
  * ./data/infra, prints a ready-to-paste example, and the example, run by a
@@ -13,7 +16,7 @@ import { eventually, tmpDir } from '../helpers/tmp.js'
  */
 t.test('the embedded default works out of the box, and its printed example deploys', async (t) => {
   const dir = tmpDir(t)
-  const child = await spawnServer(dir, {})
+  const child = await spawnServer(dir, NOT_A_CONTAINER)
   t.teardown(() => child.proc.kill('SIGKILL'))
   const infra = path.join(dir, 'data', 'infra')
   const example = await eventually(() => {
@@ -39,7 +42,7 @@ t.test('the embedded default works out of the box, and its printed example deplo
   t.equal(await child.stop(), 0)
 
   // A restart keeps the repo and the secret; nothing is seeded twice.
-  const again = await spawnServer(dir, {})
+  const again = await spawnServer(dir, NOT_A_CONTAINER)
   t.teardown(() => again.proc.kill('SIGKILL'))
   t.equal(commits(infra).length, 2)
   t.equal(fs.readFileSync(path.join(dir, 'data', 'webhook-secret'), 'utf8').trim(), secret)
