@@ -1,9 +1,10 @@
 import type { ChangeSet, EventOutcome, FileEdit, TargetOutcome, ValueChange } from '../core/change-set.js'
 import { InfraSyncError } from '../core/errors.js'
-import { formatImageValue, type ImageValue } from '../editors/editor.js'
+import { formatImageValue } from '../editors/editor.js'
 import { openImage } from '../editors/registry.js'
 import { parsePolicy } from '../policies/registry.js'
 import type { Candidate as Build } from '../policies/policy.js'
+import { noOrigins, sameValue, type ValueOrigins } from './human-values.js'
 import type { MatchedEvent } from './match-events.js'
 
 /** What infra-sync last applied to a target, from its own history. */
@@ -30,9 +31,6 @@ interface Applied {
   readonly record: AppliedRecord
 }
 
-const sameValue = (a: ImageValue, b: { tag?: string | undefined; digest?: string | undefined }) =>
-  (b.tag === undefined || a.tag === b.tag) && (b.digest === undefined || a.digest === b.digest)
-
 /**
  * Decides every target of every event in a batch and produces the file edits.
  * Events are taken in order; each decision sees the edits of the events
@@ -51,6 +49,8 @@ export class BatchPlanner {
     private readonly files: ReadonlyMap<string, FileContent>,
     private readonly history: HistoryLookup,
     private readonly options: PlanOptions,
+    /** When each value a human set at HEAD was committed (see human-values.ts); a build is ordered against that time. */
+    private readonly origins: ValueOrigins = noOrigins,
   ) {}
 
   add(m: MatchedEvent): void {
@@ -102,9 +102,9 @@ export class BatchPlanner {
             continue
           }
           const policy = parsePolicy(target.policy)
-          const verdict = policy.accepts(build)
+          const verdict = policy.accepts(build, current)
           if (!verdict.ok) {
-            outcomes.push({ ...at, decision: 'skip', code: 'policy-filtered', reason: verdict.reason })
+            outcomes.push({ ...at, decision: 'skip', code: verdict.code ?? 'policy-filtered', reason: verdict.reason })
             continue
           }
           if (current && sameValue(current, build)) {
@@ -121,9 +121,14 @@ export class BatchPlanner {
           }
           if (current?.tag !== undefined || current?.digest !== undefined) {
             const knownBuiltAt = last && sameValue(current, last) ? last.builtAt : undefined
-            const cmp = policy.compare(build, { ...current, ...(knownBuiltAt && { builtAt: knownBuiltAt }) })
+            // Not infra-sync's value: it is as new as the commit that put it there.
+            const origin = knownBuiltAt === undefined && policy.usesBuildTime ? this.origins(file, image, from!) : undefined
+            const builtAt = knownBuiltAt ?? origin?.committedAt
+            const cmp = policy.compare(build, { ...current, ...(builtAt && { builtAt }) })
             if (cmp !== null && cmp <= 0) {
-              outcomes.push({ ...at, decision: 'skip', code: 'older', reason: `${to} is not newer than ${from} in ${file}` })
+              const since = origin ? `, committed ${origin.exact ? '' : 'at or before '}${origin.committedAt} (${origin.commit.slice(0, 12)})` : ''
+              const built = policy.usesBuildTime ? ` (built ${build.builtAt})` : ''
+              outcomes.push({ ...at, decision: 'skip', code: 'older', reason: `${to}${built} is not newer than ${from}${since} in ${file}` })
               continue
             }
           }
@@ -199,8 +204,8 @@ export class BatchPlanner {
   }
 }
 
-export function buildChangeSet(matched: readonly MatchedEvent[], files: ReadonlyMap<string, FileContent>, history: HistoryLookup, options: PlanOptions): ChangeSet {
-  const planner = new BatchPlanner(files, history, options)
+export function buildChangeSet(matched: readonly MatchedEvent[], files: ReadonlyMap<string, FileContent>, history: HistoryLookup, options: PlanOptions, origins: ValueOrigins = noOrigins): ChangeSet {
+  const planner = new BatchPlanner(files, history, options, origins)
   for (const m of matched) planner.add(m)
   return planner.result()
 }

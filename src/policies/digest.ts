@@ -15,6 +15,7 @@ export const digestPolicy: PolicyFactory = {
     if (argument !== undefined && !isValidTag(argument)) throw new ConfigError(`policy ${spec}: ${JSON.stringify(argument)} is not a tag`, { policy: spec })
     return {
       spec,
+      usesBuildTime: true,
       accepts(build) {
         if (!build.digest) return { ok: false, reason: `the build has no digest (policy ${spec})` }
         if (argument !== undefined && build.tag !== undefined && build.tag !== argument) return { ok: false, reason: `tag ${JSON.stringify(build.tag ?? '')} is not ${argument} (policy ${spec})` }

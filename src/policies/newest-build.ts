@@ -4,8 +4,10 @@ import type { PolicyFactory } from './policy.js'
 
 /**
  * Orders builds by when they were built: for services that tag by commit
- * sha, where the tag itself carries no order. A build whose time is unknown
- * cannot be ordered and is left to the other checks.
+ * sha, where the tag itself carries no order. A build without `builtAt` is
+ * ordered by when it arrived, and a value a human committed by when it was
+ * committed (the planner supplies both). A time still unknown cannot be
+ * ordered and is left to the other checks.
  */
 export const newestBuild: PolicyFactory = {
   name: 'newest-build',
@@ -14,6 +16,7 @@ export const newestBuild: PolicyFactory = {
     return {
       spec,
       accepts: () => ({ ok: true }),
+      usesBuildTime: true,
       compare: compareBuildTimes,
     }
   },

@@ -6,7 +6,8 @@ export interface Candidate {
   readonly builtAt?: string
 }
 
-export type Verdict = { readonly ok: true } | { readonly ok: false; readonly reason: string }
+/** A refusal may name a decision code more precise than `policy-filtered` (`prerelease`). */
+export type Verdict = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly code?: string }
 
 /**
  * A tag policy decides whether a build may be deployed at all, whether it may
@@ -16,7 +17,16 @@ export type Verdict = { readonly ok: true } | { readonly ok: false; readonly rea
 export interface Policy {
   /** The spec as written (`semver:^1.4`). */
   readonly spec: string
-  accepts(build: Candidate): Verdict
+  /**
+   * Whether `build` may be deployed at all; `current` is the value in the
+   * file (null or absent when there is none), for filters that depend on it.
+   */
+  accepts(build: Candidate, current?: Candidate | null): Verdict
+  /**
+   * Whether `compare` orders by `builtAt`: then a value a human set needs the
+   * time it was committed, which the worker looks up in git history.
+   */
+  readonly usesBuildTime: boolean
   /**
    * Whether `build` may replace `current` at all (same variant, same followed
    * tag). Absent: always. Asked before ordering, so an incompatible pair is

@@ -38,6 +38,7 @@ export const regexPolicy: PolicyFactory = {
     }
     return {
       spec,
+      usesBuildTime: !ordered,
       accepts(build) {
         if (key(build) === null) return { ok: false, reason: `tag ${JSON.stringify(build.tag ?? '')} does not match ${argument} (policy ${spec})` }
         return { ok: true }

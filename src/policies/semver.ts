@@ -8,11 +8,16 @@ export function tagVersion(tag: string | undefined): semver.SemVer | null {
   return parseVersionTag(tag)?.version ?? null
 }
 
+const sameRelease = (a: semver.SemVer, b: semver.SemVer) => a.major === b.major && a.minor === b.minor && a.patch === b.patch
+
 /**
  * Semantic versions, optionally limited by a range (`semver:^1.4`,
- * `semver:>=2.0.0 <3`). Prereleases pass only where the range names them, as
- * npm's semver does. Tags are read loosely (see version-tag.ts), and a build
- * replaces only a value of the same variant (`-alpine` for `-alpine`).
+ * `semver:>=2.0.0 <3`). With a range, prereleases pass only where the range
+ * names them, as npm's semver does. Without one, a prerelease passes only
+ * over a prerelease of the same major.minor.patch (Renovate's
+ * `ignoreUnstable`): a stable environment stays on stable versions. Tags are
+ * read loosely (see version-tag.ts), and a build replaces only a value of
+ * the same variant (`-alpine` for `-alpine`).
  */
 export const semverPolicy: PolicyFactory = {
   name: 'semver',
@@ -28,11 +33,16 @@ export const semverPolicy: PolicyFactory = {
     const parse = (c: Candidate) => parseVersionTag(c.tag)
     return {
       spec,
-      accepts(build) {
+      usesBuildTime: false,
+      accepts(build, current) {
         const v = parse(build)
         if (!v) return { ok: false, reason: `tag ${JSON.stringify(build.tag ?? '')} is not a version (policy ${spec})` }
-        if (range && !range.test(v.version)) return { ok: false, reason: `${build.tag} is outside ${range.raw} (policy ${spec})` }
-        return { ok: true }
+        if (range) return range.test(v.version) ? { ok: true } : { ok: false, reason: `${build.tag} is outside ${range.raw} (policy ${spec})` }
+        if (v.version.prerelease.length === 0) return { ok: true }
+        const c = current ? parse(current) : null
+        if (c && c.version.prerelease.length > 0 && sameRelease(c.version, v.version)) return { ok: true }
+        const over = !c ? 'nothing that is a version' : c.version.prerelease.length === 0 ? `the stable ${current!.tag}` : `${current!.tag}, a prerelease of another version`
+        return { ok: false, code: 'prerelease', reason: `${build.tag} is a prerelease and the file holds ${over}; policy ${spec} takes a prerelease only over one of the same version (name prereleases in a range to deploy them)` }
       },
       compatible(build, current) {
         const a = parse(build)

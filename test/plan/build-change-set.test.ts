@@ -1,11 +1,14 @@
+import fc from 'fast-check'
+import semver from 'semver'
 import t from 'tap'
 import type { BuildEvent } from '../../src/core/build-event.js'
 import type { PendingEvent } from '../../src/core/change-set.js'
 import { YamlError } from '../../src/core/errors.js'
 import { buildChangeSet, type AppliedRecord, type FileContent } from '../../src/plan/build-change-set.js'
+import type { ValueOrigins } from '../../src/plan/human-values.js'
 import { filesNeeded, matchEvent } from '../../src/plan/match-events.js'
 import { loadRegistry } from '../../src/projects/registry.js'
-import { MemoryTree, serviceFiles } from '../helpers/memory-tree.js'
+import { kustomization, MemoryTree, serviceFiles } from '../helpers/memory-tree.js'
 
 const IMG = 'ghcr.io/acme/orders-api'
 const files: Record<string, string> = {
@@ -19,13 +22,13 @@ function pending(event: Partial<BuildEvent> & { tag?: string }, receivedAt = '20
   return { id: `E${String(n).padStart(3, '0')}`, receivedAt, event: { source: 'acme/orders-api', image: IMG, ref: 'refs/heads/main', ...event } as BuildEvent }
 }
 
-async function plan(events: PendingEvent[], opts: { files?: Record<string, string>; history?: Record<string, AppliedRecord>; broken?: string } = {}) {
+async function plan(events: PendingEvent[], opts: { files?: Record<string, string>; history?: Record<string, AppliedRecord>; broken?: string; origins?: ValueOrigins } = {}) {
   const all = opts.files ?? files
   const registry = await loadRegistry(new MemoryTree(all))
   const matched = events.map((e) => matchEvent(e, registry))
   const contents = new Map<string, FileContent>()
   for (const p of filesNeeded(matched)) contents.set(p, p === opts.broken ? { error: new YamlError('YAML_INVALID', `${p}: invalid`) } : all[p] === undefined ? null : { text: all[p]! })
-  return buildChangeSet(matched, contents, (s, e, i) => opts.history?.[`${s}/${e}/${i}`], { pullRequests: false })
+  return buildChangeSet(matched, contents, (s, e, i) => opts.history?.[`${s}/${e}/${i}`], { pullRequests: false }, opts.origins)
 }
 
 t.test('a new build updates the commit environments; pull-request ones wait for a forge', async (t) => {
@@ -201,4 +204,69 @@ t.test('a variant is replaced only by the same variant', async (t) => {
   const cs = await plan([pending({ tag: '1.2.4' }), pending({ tag: '1.2.4-alpine' })], { files: f })
   t.same(cs.outcomes.map((o) => o.targets[0]!.code), ['incompatible', 'updated'])
   t.match(cs.edits[0]!.after, /newTag: 1\.2\.4-alpine/)
+})
+
+t.test('plain semver: a stable environment is not moved to a prerelease; a prerelease one moves within its version or to stable', async (t) => {
+  const f: Record<string, string> = {
+    ...serviceFiles('orders-api', `source: acme/orders-api\nimage: ${IMG}\npolicy: semver\nenvironments:\n  dev: {}\n  canary: {}\n`, { dev: '1.10.0', canary: '2.0.0-rc.1' }, IMG),
+  }
+  const rc = await plan([pending({ tag: '2.0.0-rc.2' })], { files: f })
+  t.same(rc.outcomes[0]!.targets.map((x) => [x.environment, x.code]), [
+    ['dev', 'prerelease'],
+    ['canary', 'updated'],
+  ])
+  t.match(rc.outcomes[0]!.targets[0]!.reason, /2\.0\.0-rc\.2 is a prerelease/)
+  const cs = await plan([pending({ tag: '2.1.0-rc.1' }), pending({ tag: 'v1.11.0' }), pending({ tag: '2.0.0' })], { files: f })
+  t.same(
+    cs.outcomes.map((o) => o.targets.map((x) => x.code)),
+    [
+      ['prerelease', 'prerelease'],
+      ['superseded', 'older'],
+      ['updated', 'updated'],
+    ],
+    'v1.11.0 went in, then 2.0.0 replaced it in the same commit',
+  )
+  t.match(cs.edits.find((e) => e.path.includes('/dev/'))!.after, /newTag: 2\.0\.0\n/)
+  t.match(cs.edits.find((e) => e.path.includes('/canary/'))!.after, /newTag: 2\.0\.0\n/)
+})
+
+t.test('newest-build: a value a human committed is as new as its commit; a late, older build does not replace it', async (t) => {
+  const PAY = 'ghcr.io/acme/payments'
+  const DEV = 'services/payments/overlays/dev/kustomization.yaml'
+  const f = { ...files, [DEV]: kustomization(PAY, 'main-human') }
+  // infra-sync last applied main-zzz (11:00); a human then committed main-human at 12:00.
+  const history = { [`payments/dev/${PAY}`]: { tag: 'main-zzz', builtAt: '2026-11-25T11:00:00.000Z', eventId: 'OLD' } }
+  const origins: ValueOrigins = (file, image, value) => (file === DEV && image === PAY && value === 'main-human' ? { commit: 'ab'.repeat(20), committedAt: '2026-11-25T12:00:00.000Z', exact: true } : undefined)
+  const ev = (tag: string, builtAt?: string, receivedAt?: string) => pending({ source: 'acme/payments', image: PAY, tag, ...(builtAt && { builtAt }) }, receivedAt)
+  const dev = async (e: PendingEvent) => (await plan([e], { files: f, history, origins })).outcomes[0]!.targets.find((x) => x.environment === 'dev')!
+  const late = await dev(ev('main-late', '2026-11-25T11:30:00.000Z'))
+  t.equal(late.code, 'older', 'newer than what infra-sync applied, older than the human commit')
+  t.match(late.reason, /main-late \(built 2026-11-25T11:30:00\.000Z\) is not newer than main-human, committed 2026-11-25T12:00:00\.000Z \(abababababab\)/)
+  t.equal((await dev(ev('main-new', '2026-11-25T12:30:00.000Z'))).code, 'updated')
+  // Without builtAt a build is ordered by when it arrived.
+  t.equal((await dev(ev('main-queued', undefined, '2026-11-25T11:45:00.000Z'))).code, 'older', 'accepted before the human commit')
+  t.equal((await dev(ev('main-after', undefined, '2026-11-25T12:15:00.000Z'))).code, 'updated', 'accepted after it')
+})
+
+t.test('property: plain semver through the planner never moves a stable environment to a prerelease, nor down', async (t) => {
+  const tag = fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.constantFrom('', '', '-rc.1', '-rc.2', '-beta.3')).map(([a, b, pre]) => `1.${a}.${b}${pre}`)
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom('1.1.1', '1.1.1-rc.1'), fc.array(tag, { minLength: 1, maxLength: 8 }), async (start, tags) => {
+      const f = serviceFiles('orders-api', `source: acme/orders-api\nimage: ${IMG}\npolicy: semver\nenvironments:\n  dev: {}\n`, { dev: start }, IMG)
+      const cs = await plan(tags.map((tg) => pending({ tag: tg })), { files: f })
+      // Every update of the batch, in order (superseded ones were updates when they were planned).
+      let value = start
+      for (const o of cs.outcomes) {
+        const x = o.targets[0]!
+        if (x.code !== 'updated' && x.code !== 'superseded') continue
+        const v = semver.parse(x.to)!
+        if (!semver.gt(v, value)) return false
+        if (v.prerelease.length > 0 && (semver.parse(start)!.prerelease.length === 0 || `${v.major}.${v.minor}.${v.patch}` !== '1.1.1')) return false
+        value = x.to!
+      }
+      return true
+    }),
+    { numRuns: 150 },
+  )
+  t.pass('only up, and stable stays stable')
 })

@@ -130,3 +130,86 @@ t.test('property: semver ordering is a total order on versions and agrees with t
   )
   t.pass('antisymmetric, transitive, numeric')
 })
+
+t.test('semver without a range: a stable version never moves to a prerelease (Renovate ignoreUnstable)', async (t) => {
+  const p = parsePolicy('semver')
+  const code = (tag: string, current: string | null) => {
+    const v = p.accepts({ tag }, current === null ? null : { tag: current })
+    return v.ok ? 'ok' : (v.code ?? 'policy-filtered')
+  }
+  const table: [string, string | null, string][] = [
+    ['2.0.0-rc.1', '1.10.0', 'prerelease'],
+    ['1.11.0', '1.10.0', 'ok'],
+    ['v1.11.0', '1.10.0', 'ok'],
+    ['2.0.0-rc.2', '2.0.0-rc.1', 'ok'],
+    ['2.0.0-beta10', '2.0.0-beta2', 'ok'],
+    ['2.0.0', '2.0.0-rc.1', 'ok'],
+    ['2.1.0', '2.0.0-rc.1', 'ok'],
+    ['2.1.0-rc.1', '2.0.0-rc.1', 'prerelease'],
+    ['2.0.1-rc.1', '2.0.0-rc.1', 'prerelease'],
+    ['1.0.0-rc.1', null, 'prerelease'],
+    ['1.0.0-rc.1', 'latest', 'prerelease'],
+    ['1.0.0', 'latest', 'ok'],
+    ['1.2.4-alpine', '1.2.3-alpine', 'ok'],
+    ['latest', '1.0.0', 'policy-filtered'],
+  ]
+  for (const [tag, current, want] of table) t.equal(code(tag, current), want, `${tag} over ${current}`)
+  const refused = p.accepts({ tag: '2.0.0-rc.1' }, { tag: '1.10.0' })
+  t.match(!refused.ok && refused.reason, /2\.0\.0-rc\.1 is a prerelease.*1\.10\.0/)
+})
+
+t.test('semver with a range: the range alone decides, whatever the file holds', async (t) => {
+  t.notOk(parsePolicy('semver:^1.4').accepts({ tag: '1.5.0-rc.2' }, { tag: '1.5.0-rc.1' }).ok, 'a range that names no prerelease takes none')
+  const named = parsePolicy('semver:>=2.0.0-rc.1 <3')
+  t.ok(named.accepts({ tag: '2.0.0-rc.2' }, { tag: '1.10.0' }).ok, 'a range that names a prerelease takes it over a stable value')
+  t.equal(named.compare({ tag: '2.0.0-rc.2' }, { tag: '1.10.0' }), 1)
+})
+
+t.test('which policies order by build time', async (t) => {
+  t.same(
+    ['newest-build', 'semver', 'semver:^1', 'regex:^main-', 'regex:^main-(?<order>\\d+)$', 'digest'].map((s) => parsePolicy(s).usesBuildTime),
+    [true, false, false, true, false, true],
+  )
+})
+
+/** Versions as people tag them: stable, or prereleases of a few kinds, sharing numbers often enough to meet. */
+const versionTag = fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.constantFrom('', '', '-rc.1', '-rc.2', '-rc.10', '-beta.1', '-alpha', '-beta2')).map(([a, b, c, pre]) => `${a}.${b}.${c}${pre}`)
+
+t.test('property: plain semver, builds applied one after another, never leave stable for a prerelease', async (t) => {
+  const p = parsePolicy('semver')
+  fc.assert(
+    fc.property(versionTag, fc.array(versionTag, { maxLength: 12 }), (start, builds) => {
+      // What the planner does per build: filter, then only a newer one replaces the value.
+      let current = start
+      const startStable = parseVersionTag(start)!.version.prerelease.length === 0
+      const startRelease = (v: string) => parseVersionTag(v)!.version.version.split('-')[0]
+      for (const tag of builds) {
+        if (!p.accepts({ tag }, { tag: current }).ok) continue
+        if ((p.compare({ tag }, { tag: current }) ?? 0) <= 0) continue
+        const pre = parseVersionTag(tag)!.version.prerelease.length > 0
+        if (pre && startStable) return false
+        // From a prerelease, the only prereleases reached are of the same version.
+        if (pre && startRelease(tag) !== startRelease(start)) return false
+        current = tag
+      }
+      return true
+    }),
+    { numRuns: 3000 },
+  )
+  t.pass('stable stays stable; a prerelease line moves only within its version or to a stable one')
+})
+
+t.test('property: plain semver accepts every stable version, and a prerelease exactly over a prerelease of its version', async (t) => {
+  const p = parsePolicy('semver')
+  fc.assert(
+    fc.property(versionTag, fc.option(versionTag, { nil: null }), (tag, current) => {
+      const v = parseVersionTag(tag)!.version
+      const c = current === null ? null : parseVersionTag(current)!.version
+      const want = v.prerelease.length === 0 || (c !== null && c.prerelease.length > 0 && c.major === v.major && c.minor === v.minor && c.patch === v.patch)
+      const got = p.accepts({ tag }, current === null ? null : { tag: current })
+      return got.ok === want && (got.ok || got.code === 'prerelease')
+    }),
+    { numRuns: 3000 },
+  )
+  t.pass('the filter is exactly the rule')
+})
