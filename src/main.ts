@@ -91,6 +91,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       infraRepo: { location: config.repo.location, branch: config.repo.branch },
       onInfraPush: () => worker.refresh(),
       adminToken: config.adminToken,
+      adminLoopback: config.embeddedRepo,
       failpoint,
       timeouts: { headersMs: config.http.headersTimeoutMs, requestMs: config.http.requestTimeoutMs },
       onAccepted: () => worker.wake(),

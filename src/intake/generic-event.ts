@@ -1,43 +1,50 @@
 import { normaliseSource, parseBuildEvent, type BuildEvent } from '../core/build-event.js'
-import { ForbiddenSourceError, SignatureError, ValidationError } from '../core/errors.js'
+import { ForbiddenSourceError, SignatureError, SourceSecretError, ValidationError } from '../core/errors.js'
 import type { SourceKeys } from './secrets.js'
-import { readSignedHeaders, verify } from './standard-webhooks.js'
+import { SOURCE_HEADER } from './source-name.js'
+import { readSignedHeaders, sign, verify, type Hmac, type SignedHeaders } from './standard-webhooks.js'
 
 export interface Intake {
   readonly deliveryId: string
   readonly event: BuildEvent
 }
 
-function claimedSource(body: Buffer): string | undefined {
-  try {
-    const parsed = JSON.parse(body.toString('utf8')) as { source?: unknown }
-    return typeof parsed?.source === 'string' ? normaliseSource(parsed.source) : undefined
-  } catch {
-    return undefined
-  }
+/** What a request claims before its body is read: its signature headers, the source it names, and the only keys that may verify it. */
+export interface GenericClaim {
+  readonly signed: SignedHeaders
+  readonly named: string | undefined
+  readonly keys: readonly Buffer[]
+  readonly byFallback: boolean
 }
 
 /**
- * `POST /v1/events`: verify the signature over the raw bytes, find which
- * source's secret made it, and only then parse the body. The source an event
- * speaks for is the one whose secret signed it; a body naming another is 403.
+ * `POST /v1/events`, step one, from the headers alone: cheap refusals before
+ * the body is read. The named source's own secrets are the only keys tried;
+ * a source without any (or no source named) gets the fallback secret.
  */
-export function intakeGenericEvent(raw: Buffer, headers: Record<string, string | string[] | undefined>, keys: SourceKeys, now: Date): Intake {
+export function claimGenericEvent(headers: Record<string, string | string[] | undefined>, named: string | undefined, keys: SourceKeys, now: Date): GenericClaim {
   const signed = readSignedHeaders(headers, now)
-  const claimed = claimedSource(raw)
-  const own = claimed ? keys.bySource.get(claimed) : undefined
-  const verifiedAsClaimed = own ? verify(signed, raw, own) : verify(signed, raw, keys.fallback)
-  if (!verifiedAsClaimed) {
-    // Tell a valid signature from another source (403) apart from no valid signature at all (401).
-    for (const [source, list] of keys.bySource) {
-      if (source !== claimed && verify(signed, raw, list)) {
-        throw new ForbiddenSourceError(`signed with the secret of ${source}, but the event names ${claimed ?? 'no source'}`, { signedBy: source })
-      }
-    }
-    if (own && verify(signed, raw, keys.fallback)) {
-      throw new ForbiddenSourceError(`${claimed} has its own secret; the shared fallback secret cannot speak for it`, {})
-    }
-    throw new SignatureError('SIGNATURE_INVALID', 'no valid signature for this body')
+  const own = named ? keys.bySource.get(named) : undefined
+  if (own) return { signed, named, keys: own, byFallback: false }
+  if (keys.fallback.length > 0) return { signed, named, keys: keys.fallback, byFallback: true }
+  if (named) throw new SourceSecretError('SOURCE_UNKNOWN', `no secret is configured for ${named}, and there is no fallback secret`, { source: named })
+  throw new SourceSecretError('SOURCE_REQUIRED', `name the source in the ${SOURCE_HEADER} header (or ?source=owner/repo): requests are verified with that source's own secret`)
+}
+
+function sourceField(body: unknown): string | undefined {
+  const s = typeof body === 'object' && body !== null ? (body as { source?: unknown }).source : undefined
+  return typeof s === 'string' ? normaliseSource(s) : undefined
+}
+
+/**
+ * Step two: the signature over the raw bytes with the claim's keys (one HMAC
+ * per key, whatever the number of sources), then the JSON. A verified body
+ * may speak only for the source the request named, and the fallback secret
+ * never for a source that has its own.
+ */
+export function verifyGenericEvent(raw: Buffer, claim: GenericClaim, keys: SourceKeys, hmac: Hmac = sign): Intake {
+  if (!verify(claim.signed, raw, claim.keys, hmac)) {
+    throw new SignatureError('SIGNATURE_INVALID', claim.named ? `no valid signature for this body by a secret of ${claim.named}` : `no valid signature for this body by the fallback secret (name the source in ${SOURCE_HEADER} to use its own)`)
   }
   let body: unknown
   try {
@@ -45,6 +52,13 @@ export function intakeGenericEvent(raw: Buffer, headers: Record<string, string |
   } catch {
     throw new ValidationError('body is not valid JSON', {}, 'INVALID_JSON')
   }
-  const event = parseBuildEvent(body)
-  return { deliveryId: signed.id, event }
+  // Before the rest of validation: a request for another source is refused as such, valid or not.
+  const claimed = sourceField(body)
+  if (claim.named && claimed !== undefined && claimed !== claim.named) {
+    throw new ForbiddenSourceError(`the request names ${claim.named}, but the event names ${claimed}`, { named: claim.named, source: claimed })
+  }
+  if (claim.byFallback && claimed !== undefined && keys.bySource.has(claimed)) {
+    throw new ForbiddenSourceError(`${claimed} has its own secret; the shared fallback secret cannot speak for it`, { source: claimed })
+  }
+  return { deliveryId: claim.signed.id, event: parseBuildEvent(body) }
 }

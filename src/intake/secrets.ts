@@ -2,8 +2,9 @@ import { normaliseSource } from '../core/build-event.js'
 
 /** Webhook secrets, resolved to HMAC keys. Several per source may be valid at once (rotation). */
 export interface SourceKeys {
+  /** Only sources with at least one Standard Webhooks secret of their own. */
   readonly bySource: ReadonlyMap<string, readonly Buffer[]>
-  /** INFRA_SYNC_SECRET: valid for sources that have none of their own. */
+  /** INFRA_SYNC_SECRET (or the generated development secret): valid for sources that have none of their own. */
   readonly fallback: readonly Buffer[]
 }
 
@@ -17,7 +18,8 @@ export function secretKey(secret: string): Buffer {
 
 export function buildKeys(bySource: ReadonlyMap<string, readonly string[]>, fallback: readonly string[]): SourceKeys {
   return {
-    bySource: new Map([...bySource].map(([s, list]) => [normaliseSource(s), list.map(secretKey)])),
+    // A source with only a GitHub hook secret has no key here, so the fallback speaks for it.
+    bySource: new Map([...bySource].filter(([, list]) => list.length > 0).map(([s, list]) => [normaliseSource(s), list.map(secretKey)])),
     fallback: fallback.map(secretKey),
   }
 }

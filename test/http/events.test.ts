@@ -1,3 +1,4 @@
+import net from 'node:net'
 import t from 'tap'
 import { commits, makeBareRepo } from '../helpers/git-cli.js'
 import { exampleInfraFiles, startTestServer } from '../helpers/server.js'
@@ -62,8 +63,11 @@ t.test('refusals: a status, a code and a reason, and nothing stored', async (t) 
     ['wrong secret', signedHeaders('some-other-secret-0123456789abcd', good), good, 401, 'SIGNATURE_INVALID'],
     ['tampered body', signedHeaders(SECRET_A, good), good.replace('1.4.2', '9.9.9'), 401, 'SIGNATURE_INVALID'],
     ['stale timestamp', stale, good, 401, 'TIMESTAMP_OUT_OF_RANGE'],
-    ["another source's secret", signedHeaders(SECRET_B, good), good, 403, 'SOURCE_FORBIDDEN'],
-    ['fallback for a source with its own secret', signedHeaders(FALLBACK, good), good, 403, 'SOURCE_FORBIDDEN'],
+    ["another source's secret, naming the event's source", signedHeaders(SECRET_B, good), good, 401, 'SIGNATURE_INVALID'],
+    ["another source's secret, naming that source", signedHeaders(SECRET_B, good, { source: 'acme/payments' }), good, 403, 'SOURCE_FORBIDDEN'],
+    ['fallback naming no source, for a source with its own secret', signedHeaders(FALLBACK, good, { source: null }), good, 403, 'SOURCE_FORBIDDEN'],
+    ['fallback naming a source with its own secret', signedHeaders(FALLBACK, good), good, 401, 'SIGNATURE_INVALID'],
+    ['a source name that is not owner/repo', signedHeaders(SECRET_A, good, { source: 'orders-api' }), good, 400, 'INVALID_INPUT'],
     ['malformed JSON', signedHeaders(FALLBACK, '{"source":'), '{"source":', 400, 'INVALID_JSON'],
     ['missing tag', signedHeaders(SECRET_A, event({ tag: undefined })), event({ tag: undefined }), 400, 'INVALID_EVENT'],
     ['invalid tag', signedHeaders(SECRET_A, event({ tag: 'no spaces allowed' })), event({ tag: 'no spaces allowed' }), 400, 'INVALID_IMAGE_REF'],
@@ -87,8 +91,11 @@ t.test('refusals: a status, a code and a reason, and nothing stored', async (t) 
 t.test('health, readiness and metrics', async (t) => {
   const { server } = await setup(t)
   t.same((await server.app.inject({ url: '/healthz' })).json(), { status: 'ok' })
-  const ready = await server.app.inject({ url: '/readyz' })
-  t.equal(ready.statusCode, 200)
+  // Ready once the worker has fetched the repo.
+  const ready = await eventually(async () => {
+    const r = await server.app.inject({ url: '/readyz' })
+    return r.statusCode === 200 ? r : undefined
+  })
   t.equal(ready.json().checks.store, 'ok')
   const body = event()
   await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, body), payload: body })
@@ -112,4 +119,76 @@ t.test('over a real socket, the same contract', async (t) => {
     return r.status === 'applied' ? r : undefined
   })
   t.equal(status.status, 'applied')
+})
+
+t.test('?source= names the source as the header does, for senders that cannot set headers', async (t) => {
+  const { server } = await setup(t)
+  const body = event()
+  const res = await server.app.inject({ method: 'POST', url: '/v1/events?source=acme/orders-api', headers: signedHeaders(SECRET_A, body, { source: null }), payload: body })
+  t.equal(res.statusCode, 202)
+  const other = await server.app.inject({ method: 'POST', url: '/v1/events?source=acme/payments', headers: signedHeaders(SECRET_B, body, { source: null }), payload: body })
+  t.equal(other.json().code, 'SOURCE_FORBIDDEN', "payments' secret cannot send orders-api's event")
+  t.equal(await total(server), 1)
+})
+
+t.test('with no fallback secret, a request must name its source', async (t) => {
+  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
+  const server = await startTestServer(t, { location: bare, kind: 'local' }, {
+    secrets: { bySource: new Map([['acme/orders-api', [SECRET_A]]]), fallback: [], github: [], githubBySource: new Map() },
+  })
+  const body = event()
+  const unnamed = await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, body, { source: null }), payload: body })
+  t.equal(unnamed.statusCode, 401)
+  t.equal(unnamed.json().code, 'SOURCE_REQUIRED')
+  const web = JSON.stringify({ source: 'acme/web', image: 'ghcr.io/acme/web', tag: '1', ref: 'refs/heads/main' })
+  const unknown = await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, web), payload: web })
+  t.equal(unknown.statusCode, 401)
+  t.equal(unknown.json().code, 'SOURCE_UNKNOWN')
+  t.equal((await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, body), payload: body })).statusCode, 202, 'named, it is verified with its own secret')
+  t.equal(await total(server), 1)
+})
+
+/** Sends the headers of a POST with a body it never sends; resolves with the first response head (or what came before the socket closed). */
+function headersOnly(url: string, head: Record<string, string>, length: number): Promise<string> {
+  const u = new URL(url)
+  return new Promise((resolve, reject) => {
+    const s = net.connect(Number(u.port), u.hostname, () => {
+      const lines = Object.entries({ host: u.host, 'content-length': String(length), ...head }).map(([k, v]) => `${k}: ${v}`)
+      s.write(`POST ${u.pathname}${u.search} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`)
+    })
+    let got = ''
+    s.on('data', (c) => {
+      got += c.toString()
+      if (got.includes('\r\n\r\n') && got.includes('}')) {
+        s.destroy()
+        resolve(got)
+      }
+    })
+    s.on('close', () => resolve(got))
+    s.on('error', reject)
+  })
+}
+
+t.test('a request without usable signature headers is refused before its body is read', async (t) => {
+  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
+  const server = await startTestServer(t, { location: bare, kind: 'local' }, {
+    secrets: { bySource: new Map([['acme/orders-api', [SECRET_A]]]), fallback: [], github: [], githubBySource: new Map() },
+    // Long enough that a server waiting for the body would never answer within the test.
+    http: { headersTimeoutMs: 60_000, requestTimeoutMs: 120_000 },
+  })
+  const size = 1024 * 1024 - 1024
+  const signed = signedHeaders(SECRET_A, event())
+  const cases: [string, Record<string, string>, string][] = [
+    ['no signature headers', { 'content-type': 'application/json' }, 'SIGNATURE_MISSING'],
+    ['a stale timestamp', signedHeaders(SECRET_A, event(), { timestamp: Math.floor(Date.now() / 1000) - 600 }), 'TIMESTAMP_OUT_OF_RANGE'],
+    ['a malformed signature', { ...signed, 'webhook-signature': 'v1,not-base64!' }, 'SIGNATURE_INVALID'],
+    ['no source named, no fallback', signedHeaders(SECRET_A, event(), { source: null }), 'SOURCE_REQUIRED'],
+    ['a source with no secret', { ...signed, 'infra-sync-source': 'acme/web' }, 'SOURCE_UNKNOWN'],
+  ]
+  for (const [name, head, code] of cases) {
+    const answer = await headersOnly(`${server.url}/v1/events`, head, size)
+    t.match(answer, /^HTTP\/1\.1 401 /, name)
+    t.match(answer, `"code":"${code}"`, name)
+  }
+  t.equal(await total(server), 0)
 })

@@ -72,7 +72,9 @@ t.test('a client that stalls is cut off', async (t) => {
     })
   const headers = await stall('POST /v1/events HTTP/1.1\r\nHost: x\r\n')
   t.ok(headers < 5000, `stalled headers closed after ${headers} ms`)
-  const body = await stall('POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"source":')
+  // Signed headers, so the request gets past the checks made before the body is read.
+  const signed = Object.entries(signedHeaders(SECRET_A, event())).map(([k, v]) => `${k}: ${v}\r\n`).join('')
+  const body = await stall(`POST /v1/events HTTP/1.1\r\nHost: x\r\n${signed}Content-Length: 1000\r\n\r\n{"source":`)
   t.ok(body < 5000, `stalled body closed after ${body} ms`)
 })
 
@@ -117,11 +119,30 @@ t.test('dead letters: list them, retry one; operators only', async (t) => {
   t.equal((await server.app.inject({ method: 'POST', url: '/v1/events/01ARZ3NDEKTSV4RRFFQ69G5FAV/retry', headers: auth })).statusCode, 404)
 })
 
-t.test('without an admin token, the operator endpoints answer this machine only', async (t) => {
+t.test('without an admin token, the operator endpoints answer nobody, except this machine on the embedded default', async (t) => {
   const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
-  const server = await startTestServer(t, { location: bare, kind: 'local' })
-  t.equal((await server.app.inject({ method: 'GET', url: '/v1/events?status=dead' })).statusCode, 200)
-  const remote = await server.app.inject({ method: 'GET', url: '/v1/events?status=dead', remoteAddress: '10.1.2.3' })
+  const configured = await startTestServer(t, { location: bare, kind: 'local' })
+  // A configured deployment: a proxy or sidecar on the same machine is not the operator.
+  for (const remoteAddress of ['127.0.0.1', '::1', '10.1.2.3']) {
+    const res = await configured.app.inject({ method: 'GET', url: '/v1/events?status=dead', remoteAddress })
+    t.equal(res.statusCode, 403, remoteAddress)
+    t.equal(res.json().code, 'ADMIN_TOKEN_REQUIRED', remoteAddress)
+  }
+  t.equal((await configured.app.inject({ method: 'POST', url: '/v1/events/01ARZ3NDEKTSV4RRFFQ69G5FAV/retry' })).json().code, 'ADMIN_TOKEN_REQUIRED')
+
+  const embedded = await startTestServer(t, { location: path.join(tmpDir(t), 'infra'), kind: 'local' }, { embeddedRepo: true })
+  t.equal((await embedded.app.inject({ method: 'GET', url: '/v1/events?status=dead' })).statusCode, 200, 'the embedded default, from this machine')
+  const remote = await embedded.app.inject({ method: 'GET', url: '/v1/events?status=dead', remoteAddress: '10.1.2.3' })
   t.equal(remote.statusCode, 403)
   t.equal(remote.json().code, 'ADMIN_TOKEN_REQUIRED')
+})
+
+t.test('the admin token must match exactly', async (t) => {
+  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
+  const token = 'admin-token-0123456789abcdefghij'
+  const server = await startTestServer(t, { location: bare, kind: 'local' }, { adminToken: token, embeddedRepo: false })
+  const get = (authorization?: string) => server.app.inject({ method: 'GET', url: '/v1/events?status=dead', headers: authorization === undefined ? {} : { authorization } })
+  t.equal((await get(`Bearer ${token}`)).statusCode, 200)
+  const wrong = [`Bearer ${token.slice(0, -1)}X`, `Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`, `bearer ${token}`, token, 'Bearer ', '', `Bearer ${token} `]
+  for (const w of wrong) t.equal((await get(w)).json().code, 'ADMIN_UNAUTHORIZED', JSON.stringify(w))
 })

@@ -1,8 +1,11 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AdminAuthError, ConflictError, NotFoundError } from '../../core/errors.js'
 import type { EventStatus } from '../../core/change-set.js'
-import { intakeGenericEvent } from '../../intake/generic-event.js'
+import { claimGenericEvent, verifyGenericEvent, type GenericClaim } from '../../intake/generic-event.js'
 import type { SourceKeys } from '../../intake/secrets.js'
+import { namedSource, SOURCE_HEADER } from '../../intake/source-name.js'
+import type { Hmac } from '../../intake/standard-webhooks.js'
 import type { EventRecord } from '../../store/store.js'
 import { acceptEvent, type AcceptDeps } from '../accept-event.js'
 import { errorBodySchema } from '../error-handler.js'
@@ -10,8 +13,12 @@ import { rawJsonBody } from '../raw-json-body.js'
 
 export interface EventRoutesDeps extends AcceptDeps {
   readonly keys: () => SourceKeys
-  /** INFRA_SYNC_ADMIN_TOKEN: required by the operator endpoints when set; without it they answer loopback callers only. */
+  /** INFRA_SYNC_ADMIN_TOKEN: required by the operator endpoints when set. */
   readonly adminToken?: string | undefined
+  /** Without a token, loopback callers may use the operator endpoints: only on the embedded default. */
+  readonly adminLoopback?: boolean
+  /** The HMAC the intake computes; tests inject a counting one. */
+  readonly hmac?: Hmac
 }
 
 export const accepted = {
@@ -85,13 +92,20 @@ function view(r: EventRecord) {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1'])
 
-/** The operator endpoints: the admin token when one is configured, else only callers on this machine. */
-function checkAdmin(req: FastifyRequest, token: string | undefined): void {
+const digest = (s: string) => createHash('sha256').update(s).digest()
+
+/** Equal-length digests compared in constant time: neither the token's bytes nor its length leak through timing. */
+function sameToken(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected))
+}
+
+/** The operator endpoints: the admin token when one is configured; without one, callers on this machine, and only on the embedded default. */
+function checkAdmin(req: FastifyRequest, token: string | undefined, loopback: boolean): void {
   if (token) {
-    const given = req.headers.authorization
-    if (given !== `Bearer ${token}`) throw new AdminAuthError('ADMIN_UNAUTHORIZED', 'this endpoint needs Authorization: Bearer <INFRA_SYNC_ADMIN_TOKEN>')
+    if (!sameToken(req.headers.authorization ?? '', `Bearer ${token}`)) throw new AdminAuthError('ADMIN_UNAUTHORIZED', 'this endpoint needs Authorization: Bearer <INFRA_SYNC_ADMIN_TOKEN>')
     return
   }
+  if (!loopback) throw new AdminAuthError('ADMIN_TOKEN_REQUIRED', 'set INFRA_SYNC_ADMIN_TOKEN to use this endpoint')
   if (!LOOPBACK.has(req.ip)) throw new AdminAuthError('ADMIN_TOKEN_REQUIRED', 'set INFRA_SYNC_ADMIN_TOKEN to use this endpoint from another machine')
 }
 
@@ -99,6 +113,11 @@ const STATUSES = ['queued', 'applied', 'skipped', 'rejected', 'failed', 'dead'] 
 
 export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): Promise<void> {
   rawJsonBody(app, EVENT_BODY_LIMIT)
+  const claims = new WeakMap<FastifyRequest, GenericClaim>()
+  function refused(e: unknown): never {
+    deps.metrics.eventsReceived.inc({ result: 'refused' })
+    throw e
+  }
 
   app.post<{ Body: Buffer }>(
     '/v1/events',
@@ -112,19 +131,29 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
             'webhook-id': { type: 'string', maxLength: 256 },
             'webhook-timestamp': { type: 'string', maxLength: 20 },
             'webhook-signature': { type: 'string', maxLength: 4096 },
+            [SOURCE_HEADER]: { type: 'string', maxLength: 200 },
           },
         },
         response: { 200: accepted, 202: accepted, '4xx': errorBodySchema, '5xx': errorBodySchema },
+      },
+      // Before the body is read: a request without a usable signature or source costs no read, no HMAC.
+      onRequest: async (req, reply) => {
+        try {
+          claims.set(req, claimGenericEvent(req.headers, namedSource(req.headers, req.query), deps.keys(), deps.clock()))
+        } catch (e) {
+          // The body is never read: close the connection rather than drain it.
+          reply.header('connection', 'close')
+          refused(e)
+        }
       },
     },
     async (req, reply) => {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
       let intake
       try {
-        intake = intakeGenericEvent(raw, req.headers, deps.keys(), deps.clock())
+        intake = verifyGenericEvent(raw, claims.get(req)!, deps.keys(), deps.hmac)
       } catch (e) {
-        deps.metrics.eventsReceived.inc({ result: 'refused' })
-        throw e
+        refused(e)
       }
       const res = await acceptEvent(deps, req, intake.deliveryId, intake.event)
       if (res.duplicate) return reply.status(200).send({ id: res.id, status: res.status, duplicate: res.duplicate })
@@ -161,7 +190,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
       },
     },
     async (req) => {
-      checkAdmin(req, deps.adminToken)
+      checkAdmin(req, deps.adminToken, deps.adminLoopback === true)
       return { events: (await deps.store.list(req.query.status, req.query.limit)).map(view) }
     },
   )
@@ -175,7 +204,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
       },
     },
     async (req) => {
-      checkAdmin(req, deps.adminToken)
+      checkAdmin(req, deps.adminToken, deps.adminLoopback === true)
       const r = await deps.store.retry(req.params.id, deps.clock())
       if (!r) throw new NotFoundError(`no event ${req.params.id}`, { id: req.params.id })
       if (r.status !== 'queued') throw new ConflictError('EVENT_NOT_RETRYABLE', `event ${r.id} is ${r.status}; only dead or failed events are retried`, { status: r.status })
