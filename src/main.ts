@@ -6,7 +6,7 @@ import { pino, type Logger } from 'pino'
 import type { Config } from './config/config.js'
 import { buildApp, REDACT } from './http/app.js'
 import { failpoint } from './failpoints.js'
-import { GithubSignature } from './intake/github-signature.js'
+import { GithubTrust } from './intake/github-trust.js'
 import { RateLimiter } from './intake/rate-limit.js'
 import { buildKeys } from './intake/secrets.js'
 import { Metrics } from './observability/metrics.js'
@@ -87,7 +87,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       clock,
       metrics,
       limiter: new RateLimiter(config.rateLimit, () => clock().getTime()),
-      github: new GithubSignature(config.secrets.github),
+      github: new GithubTrust(config.secrets.github, config.secrets.githubBySource, config.secrets.bySource.keys()),
       infraRepo: { location: config.repo.location, branch: config.repo.branch },
       onInfraPush: () => worker.refresh(),
       adminToken: config.adminToken,

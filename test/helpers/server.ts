@@ -52,7 +52,7 @@ export async function startTestServer(t: TestLike, repo: { location: string; kin
     repo: { location: repo.location, kind: repo.kind, branch: 'main', ...(repo.token && { token: repo.token }) },
     embeddedRepo: false,
     databaseUrl: `sqlite:${path.join(dir, 'infra-sync.db')}`,
-    secrets: { bySource: new Map([['acme/orders-api', [SECRET_A]], ['acme/payments', [SECRET_B]]]), fallback: [FALLBACK], github: [] },
+    secrets: { bySource: new Map([['acme/orders-api', [SECRET_A]], ['acme/payments', [SECRET_B]]]), fallback: [FALLBACK], github: [], githubBySource: new Map() },
     author: { name: 'infra-sync', email: 'infra-sync@localhost' },
     rateLimit: { perSecond: 0, burst: 1 },
     http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },

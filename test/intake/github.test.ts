@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto'
 import t from 'tap'
 import { githubDecision, repoKey } from '../../src/intake/github.js'
 import { GithubSignature } from '../../src/intake/github-signature.js'
+import { GithubTrust } from '../../src/intake/github-trust.js'
 
 const INFRA = { location: 'https://github.com/acme/infra.git', branch: 'main' }
 const DIGEST = `sha256:${'a'.repeat(64)}`
@@ -100,4 +101,25 @@ t.test('X-Hub-Signature-256 through @octokit/webhooks: the published vector, rot
     ['invalid UTF-8', Buffer.from([0x7b, 0xff, 0x7d]), sig(newSecret, Buffer.from([0x7b, 0xff, 0x7d])), 'SIGNATURE_INVALID'],
   ]
   for (const [name, b, s, code] of failing) await t.rejects(both.verify(b, s), { code }, name)
+})
+
+t.test('GitHub trust: one hook is chosen from the headers and URL; the app secret speaks for configured sources', async (t) => {
+  const hooks = new Map<string, string[]>()
+  for (let i = 0; i < 100; i++) hooks.set(`acme/svc-${i}`, [`hook-secret-of-svc-${i}-0123456789`])
+  const trust = new GithubTrust(['app-secret-0123456789abcdefghijk'], hooks, ['acme/orders-api'])
+  const sig = `sha256=${'0'.repeat(64)}`
+  const own = trust.claim(sig, 'acme/svc-7')
+  t.equal(own.by, 'source')
+  t.ok(trust.speaksFor(own, 'acme/svc-7'))
+  t.notOk(trust.speaksFor(own, 'acme/svc-8'))
+  const app = trust.claim(sig, undefined)
+  t.equal(app.by, 'app')
+  t.ok(trust.speaksFor(app, 'acme/orders-api'), 'a source configured with a Standard Webhooks secret')
+  t.ok(trust.speaksFor(app, 'acme/svc-8'), 'a source configured with a hook secret')
+  t.notOk(trust.speaksFor(app, 'acme/evil'))
+  t.ok(new GithubTrust(['app-secret-0123456789abcdefghijk'], new Map()).speaksFor(app, 'acme/evil'), 'no source configured: any repository')
+  t.throws(() => trust.claim(undefined, 'acme/svc-7'), { code: 'SIGNATURE_MISSING' })
+  t.throws(() => new GithubTrust([], hooks).claim(sig, undefined), { code: 'SOURCE_REQUIRED' })
+  t.throws(() => new GithubTrust([], hooks).claim(sig, 'acme/orders-api'), { code: 'SOURCE_UNKNOWN' })
+  t.notOk(new GithubTrust([], new Map()).configured)
 })

@@ -1,14 +1,16 @@
-import type { FastifyInstance } from 'fastify'
-import { InfraSyncError, NotFoundError, ValidationError } from '../../core/errors.js'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { normaliseSource } from '../../core/build-event.js'
+import { ForbiddenSourceError, NotFoundError, ValidationError } from '../../core/errors.js'
 import { githubDecision, type InfraRepoRef } from '../../intake/github.js'
-import type { GithubSignature } from '../../intake/github-signature.js'
+import type { GithubClaim, GithubTrust } from '../../intake/github-trust.js'
+import { namedSource } from '../../intake/source-name.js'
 import { acceptEvent, type AcceptDeps } from '../accept-event.js'
 import { errorBodySchema } from '../error-handler.js'
 import { rawJsonBody } from '../raw-json-body.js'
 import { EVENT_BODY_LIMIT } from './events.js'
 
 export interface GithubRoutesDeps extends AcceptDeps {
-  readonly github: GithubSignature
+  readonly github: GithubTrust
   readonly infraRepo: InfraRepoRef
   /** A push to the infra repo's branch: fetch it now rather than at the next poll. */
   readonly onInfraPush: () => void
@@ -16,9 +18,24 @@ export interface GithubRoutesDeps extends AcceptDeps {
 
 const DELIVERY = /^[0-9A-Za-z-]{1,100}$/
 
+function one(v: string | string[] | undefined): string {
+  return (Array.isArray(v) ? v[0] : v) ?? ''
+}
+
+/** `repository.full_name` of a payload, when it has one. */
+function repositoryOf(payload: unknown): string | undefined {
+  const repo = typeof payload === 'object' && payload !== null ? (payload as { repository?: { full_name?: unknown } }).repository : undefined
+  return typeof repo?.full_name === 'string' ? normaliseSource(repo.full_name) : undefined
+}
+
 export async function githubRoutes(app: FastifyInstance, deps: GithubRoutesDeps): Promise<void> {
   // GitHub's own limit for webhook payloads is 25 MB; builds are small, and the generic limit keeps memory bounded.
   rawJsonBody(app, EVENT_BODY_LIMIT)
+  const claims = new WeakMap<FastifyRequest, GithubClaim>()
+  function refused(e: unknown): never {
+    deps.metrics.eventsReceived.inc({ result: 'refused' })
+    throw e
+  }
 
   app.post<{ Body: Buffer }>(
     '/v1/webhooks/github',
@@ -40,31 +57,49 @@ export async function githubRoutes(app: FastifyInstance, deps: GithubRoutesDeps)
           '5xx': errorBodySchema,
         },
       },
+      // Before the body is read: which hook's secrets may verify this delivery, from its headers and URL.
+      onRequest: async (req, reply) => {
+        // A refusal here never reads the body: close the connection rather than drain it.
+        reply.header('connection', 'close')
+        if (!deps.github.configured) throw new NotFoundError('GitHub webhooks are not configured (set INFRA_SYNC_GITHUB_SECRET or a source\'s githubSecret)', {}, 'GITHUB_NOT_CONFIGURED')
+        try {
+          const claim = deps.github.claim(req.headers['x-hub-signature-256'], namedSource(req.headers, req.query))
+          if (!one(req.headers['x-github-event']) || !DELIVERY.test(one(req.headers['x-github-delivery']))) {
+            throw new ValidationError('X-GitHub-Event and X-GitHub-Delivery are required', {}, 'INVALID_INPUT')
+          }
+          claims.set(req, claim)
+          reply.removeHeader('connection')
+        } catch (e) {
+          refused(e)
+        }
+      },
     },
     async (req, reply) => {
-      if (!deps.github.configured) throw new NotFoundError('GitHub webhooks are not configured (set INFRA_SYNC_GITHUB_SECRET)', {}, 'GITHUB_NOT_CONFIGURED')
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
-      try {
-        await deps.github.verify(raw, req.headers['x-hub-signature-256'])
-      } catch (e) {
-        deps.metrics.eventsReceived.inc({ result: 'refused' })
-        throw e
-      }
-      const name = String(req.headers['x-github-event'] ?? '')
-      const delivery = String(req.headers['x-github-delivery'] ?? '')
-      if (!name || !DELIVERY.test(delivery)) throw new ValidationError('X-GitHub-Event and X-GitHub-Delivery are required', {}, 'INVALID_INPUT')
-      let payload: unknown
-      try {
-        payload = JSON.parse(raw.toString('utf8'))
-      } catch {
-        throw new ValidationError('body is not valid JSON', {}, 'INVALID_JSON')
-      }
+      const claim = claims.get(req)!
+      const name = one(req.headers['x-github-event'])
+      const delivery = one(req.headers['x-github-delivery'])
       let decision
       try {
+        await deps.github.verify(raw, claim)
+        let payload: unknown
+        try {
+          payload = JSON.parse(raw.toString('utf8'))
+        } catch {
+          throw new ValidationError('body is not valid JSON', {}, 'INVALID_JSON')
+        }
+        // A hook named for a source speaks only for that repository, whatever the event.
+        const repository = repositoryOf(payload)
+        if (claim.named && repository !== undefined && repository !== claim.named) {
+          throw new ForbiddenSourceError(`this hook is ${claim.named}'s, but the delivery is about ${repository}`, { named: claim.named, source: repository })
+        }
         decision = githubDecision(name, delivery, payload, deps.infraRepo)
       } catch (e) {
-        if (e instanceof InfraSyncError) deps.metrics.eventsReceived.inc({ result: 'refused' })
-        throw e
+        refused(e)
+      }
+      if (decision.kind === 'events' && !deps.github.speaksFor(claim, decision.events[0]!.event.source)) {
+        const source = decision.events[0]!.event.source
+        decision = { kind: 'ignored', reason: `${source} is not a configured source` } as const
       }
       if (decision.kind === 'ignored') {
         req.log.info({ github: name, delivery, reason: decision.reason }, 'GitHub webhook ignored')
