@@ -11,7 +11,8 @@ import { bucketQuantile, median, percentile } from './stats.js'
 
 let tagSeq = 1
 const nextTag = () => `main-${tagSeq++}`
-let clock = Date.UTC(2026, 10, 25, 0, 0, 0)
+// After the generated repo's commit: a build made before the commit that set a value does not replace it.
+let clock = Date.now()
 const nextBuiltAt = () => new Date((clock += 1000))
 
 /** One event for service i, then wait until it is applied; returns ms from sending to the push landing, and from the 202. */

@@ -3,6 +3,7 @@ import type { EventOutcome, PendingEvent } from '../core/change-set.js'
 import { GitRemoteError, InfraSyncError, PushRejectedError, StoreUnavailableError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import { decodeUtf8 } from '../editors/yaml-text.js'
+import { valueOrigins } from '../git/file-history.js'
 import { findEventCommits } from '../git/find-trailers.js'
 import type { Remote } from '../git/remote.js'
 import { GitSnapshot } from '../git/snapshot.js'
@@ -10,6 +11,7 @@ import { writeCommit, type Person } from '../git/write-commit.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
 import { BatchPlanner, type FileContent } from '../plan/build-change-set.js'
 import { commitMessage } from '../plan/commit-message.js'
+import { humanValues, originLookup } from '../plan/human-values.js'
 import { filesNeeded, matchEvent } from '../plan/match-events.js'
 import { emptyRegistry, loadRegistry, type Registry } from '../projects/registry.js'
 import { targetKey, type Deployment, type EventRecord, type Finish, type Store } from '../store/store.js'
@@ -290,7 +292,11 @@ export class Worker {
       for (const path of filesNeeded(matched)) files.set(path, await readFile(snapshot!, path))
       const keys = matched.flatMap((m) => m.candidates.map((c) => ({ service: c.service.name, environment: c.target.environment, image: c.service.config!.image })))
       const history = await store.lastApplied(keys)
-      const planner = new BatchPlanner(files, (service, environment, image) => history.get(targetKey({ service, environment, image })), { pullRequests: false })
+      const lastApplied = (service: string, environment: string, image: string) => history.get(targetKey({ service, environment, image }))
+      // A value infra-sync did not apply (rare) is as new as the commit that set it: look that up in history.
+      const questions = humanValues(matched, files, lastApplied)
+      const origins = originLookup(questions, await valueOrigins(remote.objects, head, questions))
+      const planner = new BatchPlanner(files, lastApplied, { pullRequests: false }, origins)
       let slice = performance.now()
       for (const m of matched) {
         planner.add(m)
