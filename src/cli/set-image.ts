@@ -1,10 +1,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { UnsafePathError, ValidationError } from '../core/errors.js'
+import { InfraSyncError, UnsafePathError, ValidationError } from '../core/errors.js'
 import { formatImageValue } from '../editors/editor.js'
 import { splitRef } from '../editors/image-sites.js'
 import { openImage } from '../editors/registry.js'
-import { decodeUtf8 } from '../editors/yaml-text.js'
+import { decodeFile, encodeFile } from '../editors/yaml-text.js'
 
 export interface SetImageOptions {
   readonly dryRun?: boolean
@@ -27,17 +27,28 @@ export function splitImageArg(arg: string): { name: string; tag?: string; digest
 
 /** `infra-sync set-image FILE IMAGE[:TAG][@DIGEST]`: the service's own editors, on one file, in place. */
 export function setImageCommand(file: string, imageArg: string, opts: SetImageOptions, io: CliIo): void {
+  try {
+    setImage(file, imageArg, opts, io)
+  } catch (e) {
+    // Every refusal reads `<file>: <message>`; the editors' own errors already name the file.
+    if (!(e instanceof InfraSyncError) || e.data.path !== undefined) throw e
+    throw new InfraSyncError(e.code, `${file}: ${e.message}`, { data: { ...e.data, path: file }, retryable: e.retryable, cause: e })
+  }
+}
+
+function setImage(file: string, imageArg: string, opts: SetImageOptions, io: CliIo): void {
   const image = splitImageArg(imageArg)
   let bytes: Buffer
   try {
     // Edit the file named, never what a link points at: a link could lead out of the repository.
-    if (fs.lstatSync(file).isSymbolicLink()) throw new UnsafePathError(`${file} is a symbolic link; edit the file it points to`, { file })
+    if (fs.lstatSync(file).isSymbolicLink()) throw new UnsafePathError(`${file}: is a symbolic link; edit the file it points to`, { path: file })
     bytes = fs.readFileSync(file)
   } catch (e) {
     if (e instanceof UnsafePathError) throw e
-    throw new ValidationError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { file }, 'FILE_UNREADABLE')
+    throw new ValidationError(`${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { path: file }, 'FILE_UNREADABLE')
   }
-  const text = decodeUtf8(bytes, file)
+  // The worker's decoder and encoder: a byte-order mark, invalid UTF-8 and the size limit are treated alike.
+  const text = decodeFile(bytes, file)
   const result = openImage(file, text, image.name, {
     ...(opts.format !== undefined && { format: opts.format }),
     ...(opts.key !== undefined && { key: opts.key }),
@@ -56,7 +67,7 @@ export function setImageCommand(file: string, imageArg: string, opts: SetImageOp
   // Write beside and rename: a crash never leaves half a file.
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.infra-sync-${process.pid}`)
   const mode = fs.statSync(file).mode & 0o777
-  fs.writeFileSync(tmp, result.text, { mode })
+  fs.writeFileSync(tmp, encodeFile(result.text), { mode })
   fs.renameSync(tmp, file)
   io.err(`${file}: ${image.name} ${was} → ${now}\n`)
 }

@@ -1,12 +1,14 @@
 import type { Document, Node, Pair } from 'yaml'
-import { EditVerifyError, ValidationError, YamlError } from '../core/errors.js'
-import { parseImageName, sameImage } from '../core/image-ref.js'
+import { EditVerifyError, ImageNotFoundError, ValidationError, YamlError } from '../core/errors.js'
+import { parseImageName, parseImageRef, sameImage } from '../core/image-ref.js'
 import { nextValue, type EditResult, type ImageEditor, type ImageValue, type OpenedImage, type SetImage } from './editor.js'
+import { refSite, splitRef, where } from './image-sites.js'
 import {
   applySplices,
   columnOf,
   insertPairAfter,
   isMap,
+  lineOf,
   isScalar,
   isSeq,
   pairOf,
@@ -17,6 +19,7 @@ import {
   replaceValue,
   scalarString,
   sequenceIndent,
+  type ParsedYaml,
   type Splice,
   YAMLMap,
 } from './yaml-text.js'
@@ -36,6 +39,14 @@ interface Entry {
   readonly newName?: Pair<Node, Node | null>
   readonly newTag?: Pair<Node, Node | null>
   readonly digest?: Pair<Node, Node | null>
+  /** `newName: repo:tag@digest` (as Renovate writes it): the tag and digest live in newName itself. */
+  readonly refInNewName?: boolean
+}
+
+/** An entry that takes the image by `name` and renames it to another: kustomize then never deploys the image under its own name. */
+interface Renamed {
+  readonly to: string
+  readonly line: number
 }
 
 function root(doc: Document.Parsed, path: string): YAMLMap | null {
@@ -45,27 +56,49 @@ function root(doc: Document.Parsed, path: string): YAMLMap | null {
   return c
 }
 
-function entries(map: YAMLMap | null, image: string, path: string): Entry[] {
-  if (!map) return []
+function entries(parsed: ParsedYaml, map: YAMLMap | null, image: string, path: string): { found: Entry[]; renamed?: Renamed } {
+  if (!map) return { found: [] }
   const images = pairOf(map, 'images')?.value
-  if (images === null || images === undefined || (isScalar(images) && images.value === null)) return []
+  if (images === null || images === undefined || (isScalar(images) && images.value === null)) return { found: [] }
   if (!isSeq(images)) throw new YamlError('YAML_INVALID', `${path}: images must be a list`, { path })
-  const out: Entry[] = []
+  const found: Entry[] = []
+  let renamed: Renamed | undefined
   for (const item of images.items) {
     if (!isMap(item)) continue
     const name = pairOf(item, 'name')
     if (!name) continue
     const newName = pairOf(item, 'newName')
-    const produced = scalarString(newName?.value) ?? scalarString(name.value)
-    if (!produced || !sameImage(produced, image)) continue
+    const producer = (newName ?? name).value
+    const produced = scalarString(producer)
+    if (!produced || !producesImage(parsed, producer as Node, produced, image, path)) {
+      if (produced && sameImage(scalarString(name.value) ?? '', image)) renamed ??= { to: produced, line: lineOf(parsed.text, (producer as Node).range![0]) }
+      continue
+    }
     const newTag = pairOf(item, 'newTag')
     const digest = pairOf(item, 'digest')
-    out.push({ map: item, name, ...(newName && { newName }), ...(newTag && { newTag }), ...(digest && { digest }) })
+    const refInNewName = newName !== undefined && holdsTagOrDigest(produced)
+    found.push({ map: item, name, ...(newName && { newName }), ...(newTag && { newTag }), ...(digest && { digest }), ...(refInNewName && { refInNewName }) })
   }
-  return out
+  return { found, ...(renamed && { renamed }) }
+}
+
+function holdsTagOrDigest(ref: string): boolean {
+  try {
+    const r = parseImageRef(ref)
+    return r.tag !== undefined || r.digest !== undefined
+  } catch {
+    return false
+  }
+}
+
+/** Whether an entry's name is the image; a name that is the image's but does not parse (a bad digest) refuses the file rather than leave the entry behind. */
+function producesImage(parsed: ParsedYaml, node: Node, produced: string, image: string, path: string): boolean {
+  if (sameImage(produced, image)) return true
+  return isScalar(node) && refSite(parsed, node, image, path) !== null
 }
 
 function valueOf(e: Entry): ImageValue {
+  if (e.refInNewName) return splitRef(scalarString(e.newName!.value)!).value
   const tag = scalarString(e.newTag?.value)
   const digest = scalarString(e.digest?.value)
   return { ...(tag !== undefined && { tag }), ...(digest !== undefined && { digest }) }
@@ -79,14 +112,32 @@ function only(text: string, path: string) {
 }
 
 /** Parses once: what is there now, and a setter that edits from the same parse. */
-function open(text: string, image: string, path = 'kustomization.yaml'): OpenedImage {
+function open(file: string, image: string, path = 'kustomization.yaml'): OpenedImage {
   parseImageName(image)
-  const { parsed, doc } = only(text, path)
+  const { parsed, doc } = only(file, path)
   const map = doc ? root(doc, path) : null
-  const found = entries(map, image, path)
+  const { found, renamed } = entries(parsed, map, image, path)
   const current = found[0] ? valueOf(found[0]) : null
-  const pinned = found.some((e) => [e.name, e.newName, e.newTag, e.digest].some((p) => p && pinnedAt(text, (p.value?.range ?? p.key.range)![0])))
-  return { current, canAdd: true, pinned, set: (value) => setIn(text, parsed.eol, doc, map, found, { image, ...value }, current, path) }
+  const pinned = found.some((e) => [e.name, e.newName, e.newTag, e.digest].some((p) => p && pinnedAt(parsed.text, (p.value?.range ?? p.key.range)![0])))
+  // An entry for the image would follow the one that renames it, and kustomize would never apply it: nothing to add.
+  const addable = found.length > 0 || renamed === undefined
+  return {
+    current,
+    canAdd: addable,
+    pinned,
+    set(value) {
+      if (!addable) {
+        throw new ImageNotFoundError(`${path}: line ${renamed!.line}: the images entry for ${image} renames it to ${renamed!.to}, so the file does not deploy ${image}`, {
+          path,
+          image,
+          line: renamed!.line,
+          renamedTo: renamed!.to,
+        })
+      }
+      const result = setIn(parsed, doc, map, found, { image, ...value }, current, path)
+      return { ...result, text: parsed.bom + result.text }
+    },
+  }
 }
 
 function newEntryLines(change: SetImage, baseIndent: number): string[] {
@@ -97,30 +148,53 @@ function newEntryLines(change: SetImage, baseIndent: number): string[] {
   return lines
 }
 
-function setIn(text: string, eol: string, doc: Document.Parsed | undefined, map: YAMLMap | null, found: Entry[], change: SetImage, before: ImageValue | null, path: string): EditResult {
+/** One entry's splices; a value the text engine cannot rewrite (an alias, a map) is refused with the file, line and key. */
+function entrySplices(parsed: ParsedYaml, e: Entry, change: SetImage, path: string): Splice[] {
+  const { text, eol } = parsed
+  const out: Splice[] = []
+  const replace = (pair: Pair<Node, Node | null>, value: string) => {
+    try {
+      const s = replaceValue(text, pair, value)
+      if (s) out.push(s)
+    } catch (err) {
+      if (!(err instanceof YamlError)) throw err
+      const { line, key } = where(parsed, (pair.value ?? pair.key) as Node)
+      throw new YamlError(err.code as 'YAML_UNSUPPORTED', `${path}: line ${line}${key ? ` (${key})` : ''}: ${err.message}`, { ...err.data, path, line, ...(key && { key }) })
+    }
+  }
+  if (e.refInNewName) {
+    if (e.newTag || e.digest) {
+      const { line } = where(parsed, e.newName!.value as Node)
+      throw new YamlError('YAML_UNSUPPORTED', `${path}: line ${line}: newName holds a tag or digest and the entry sets newTag or digest too; keep one`, { path, line })
+    }
+    const want = nextValue(valueOf(e), change)
+    const { name } = splitRef(scalarString(e.newName!.value)!)
+    replace(e.newName!, `${name}${want.tag !== undefined ? `:${want.tag}` : ''}${want.digest !== undefined ? `@${want.digest}` : ''}`)
+    return out
+  }
+  const last = e.newName ?? e.name
+  if (change.tag !== undefined) {
+    if (e.newTag) replace(e.newTag, change.tag)
+    else out.push(insertPairAfter(text, eol, e.map, last, 'newTag', change.tag))
+  }
+  if (change.digest !== undefined) {
+    if (e.digest) replace(e.digest, change.digest)
+    else out.push(insertPairAfter(text, eol, e.map, e.newTag ?? last, 'digest', change.digest))
+  } else if (e.digest && change.tag !== undefined) {
+    out.push(removePair(text, e.map, e.digest))
+  }
+  return out
+}
+
+function setIn(parsed: ParsedYaml, doc: Document.Parsed | undefined, map: YAMLMap | null, found: Entry[], change: SetImage, before: ImageValue | null, path: string): EditResult {
   if (change.tag === undefined && change.digest === undefined) {
     throw new ValidationError('nothing to set: give a tag or a digest', { path }, 'INVALID_INPUT')
   }
+  const { text, eol } = parsed
   const splices: Splice[] = []
 
   if (found.length > 0) {
-    for (const e of found) {
-      const last = e.newName ?? e.name
-      if (change.tag !== undefined) {
-        if (e.newTag) {
-          const s = replaceValue(text, e.newTag, change.tag)
-          if (s) splices.push(s)
-        } else splices.push(insertPairAfter(text, eol, e.map, last, 'newTag', change.tag))
-      }
-      if (change.digest !== undefined) {
-        if (e.digest) {
-          const s = replaceValue(text, e.digest, change.digest)
-          if (s) splices.push(s)
-        } else splices.push(insertPairAfter(text, eol, e.map, e.newTag ?? last, 'digest', change.digest))
-      } else if (e.digest && change.tag !== undefined) {
-        splices.push(removePair(text, e.map, e.digest))
-      }
-    }
+    for (const e of found) splices.push(...entrySplices(parsed, e, change, path))
   } else if (map && pairOf(map, 'images') && isSeq(pairOf(map, 'images')!.value)) {
     const seq = pairOf(map, 'images')!.value as import('yaml').YAMLSeq
     const lastItem = seq.items[seq.items.length - 1] as Node | undefined

@@ -1,9 +1,9 @@
-import { ValidationError } from '../core/errors.js'
+import { ImageNotFoundError, ValidationError } from '../core/errors.js'
 import type { EditorOptions, ImageEditor, OpenedImage } from './editor.js'
 import { helmValues } from './helm-values.js'
 import { kustomizeImages } from './kustomize-images.js'
 import { manifests } from './manifests.js'
-import { markers } from './markers.js'
+import { markers, openMarked } from './markers.js'
 
 /**
  * Every manifest format infra-sync edits, in the order detection tries them:
@@ -29,8 +29,40 @@ export function editorFor(path: string, format?: string, text?: string): ImageEd
   return e
 }
 
-/** Opens `text` (the file at `path`) for `image` with the editor its target names or its content calls for. */
+/**
+ * Opens `text` (the file at `path`) for `image`, the way the worker and
+ * set-image both do. Most exact first: a `key` (Helm values, exactly there);
+ * then markers for the image in the file, which say what they mean and so win
+ * over any format's shape, a named format included; then, for a target with
+ * Flux image policies, nothing more (only marked values are the policy's, as
+ * in Flux); then the format named, or the one detected.
+ */
 export function openImage(path: string, text: string, image: string, target: EditorOptions & { readonly format?: string | undefined } = {}): OpenedImage {
   const options: EditorOptions = { ...(target.key !== undefined && { key: target.key }), ...(target.imagePolicies && { imagePolicies: target.imagePolicies }) }
-  return editorFor(path, target.format, text).open(text, image, path, options)
+  if (target.key !== undefined) {
+    if (target.format !== undefined && target.format !== helmValues.format) {
+      throw new ValidationError(`${path}: a key (${target.key}) says where in Helm values the image is; it does not apply to the ${target.format} format`, { path, key: target.key, format: target.format }, 'INVALID_INPUT')
+    }
+    return naming(helmValues.open(text, image, path, options), path, image, target.key)
+  }
+  const marked = openMarked(text, image, path, options)
+  if (marked) return marked
+  const editor = (target.imagePolicies?.length ?? 0) > 0 ? markers : editorFor(path, target.format, text)
+  return naming(editor.open(text, image, path, options), path, image)
+}
+
+/** A file that does not set the image says which image, whichever format found nothing. */
+function naming(opened: OpenedImage, path: string, image: string, key?: string): OpenedImage {
+  if (opened.current !== null || opened.canAdd) return opened
+  return {
+    ...opened,
+    set(change) {
+      try {
+        return opened.set(change)
+      } catch (e) {
+        if (!(e instanceof ImageNotFoundError) || e.data.image !== undefined) throw e
+        throw new ImageNotFoundError(`${path}: ${key !== undefined ? `key ${key}: ` : ''}does not set ${image}`, { ...e.data, path, image, ...(key !== undefined && { key }) })
+      }
+    },
+  }
 }

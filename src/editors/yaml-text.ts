@@ -11,10 +11,18 @@ export const MAX_FILE_BYTES = 1024 * 1024
 const MAX_ALIASES = 100
 const MAX_DEPTH = 100
 
-const fatalUtf8 = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM keeps a byte-order mark in the text (TextDecoder drops it otherwise), so writing the text back keeps it too.
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+const utf8 = new TextEncoder()
+const BOM = '\uFEFF'
 
-/** Decodes file bytes, refusing invalid UTF-8 rather than silently replacing bytes. */
-export function decodeUtf8(bytes: Uint8Array, path = '<input>'): string {
+/**
+ * Decodes file bytes, refusing invalid UTF-8 rather than silently replacing
+ * bytes. A byte-order mark stays at the start of the text; the editors set it
+ * aside and put it back. Every path that edits a file (worker, set-image, the
+ * golden tests) decodes with this and encodes with encodeFile.
+ */
+export function decodeFile(bytes: Uint8Array, path = '<input>'): string {
   if (bytes.byteLength > MAX_FILE_BYTES) throw new YamlError('YAML_HOSTILE', `${path}: larger than ${MAX_FILE_BYTES} bytes`, { path })
   try {
     return fatalUtf8.decode(bytes)
@@ -22,6 +30,14 @@ export function decodeUtf8(bytes: Uint8Array, path = '<input>'): string {
     throw new YamlError('YAML_INVALID', `${path}: not valid UTF-8`, { path })
   }
 }
+
+/** The bytes of a text decodeFile produced (and an editor returned): a byte-order mark is written back. */
+export function encodeFile(text: string): Uint8Array {
+  return utf8.encode(text)
+}
+
+/** The name the worker and the service registry import: the same decoder. */
+export const decodeUtf8 = decodeFile
 
 /** Nesting depth of flow and block structure, measured on the text before the parser recurses into it. */
 function tooDeep(text: string): boolean {
@@ -38,13 +54,22 @@ function tooDeep(text: string): boolean {
 }
 
 export interface ParsedYaml {
+  /** The text without its byte-order mark: every range and splice is in this text. */
   readonly text: string
+  /** The byte-order mark the file started with ('' if none); an edited text starts with it again. */
+  readonly bom: string
   readonly docs: Document.Parsed[]
   readonly eol: '\n' | '\r\n'
 }
 
-/** Parses every document of a (possibly multi-document) YAML text, refusing hostile or broken input. */
-export function parseYamlDocs(text: string, path = '<input>'): ParsedYaml {
+/**
+ * Parses every document of a (possibly multi-document) YAML text, refusing
+ * hostile or broken input. A byte-order mark is set aside (`bom`), so that
+ * columns on the first line and a text that is only the mark read as without it.
+ */
+export function parseYamlDocs(file: string, path = '<input>'): ParsedYaml {
+  const bom = file.startsWith(BOM) ? BOM : ''
+  const text = bom ? file.slice(1) : file
   if (text.length > MAX_FILE_BYTES) throw new YamlError('YAML_HOSTILE', `${path}: larger than ${MAX_FILE_BYTES} bytes`, { path })
   if (tooDeep(text)) throw new YamlError('YAML_HOSTILE', `${path}: nested deeper than ${MAX_DEPTH} levels`, { path })
   let docs: Document.Parsed[]
@@ -72,13 +97,38 @@ export function parseYamlDocs(text: string, path = '<input>'): ParsedYaml {
       }
     }
   }
-  return { text, docs, eol: text.includes('\r\n') ? '\r\n' : '\n' }
+  return { text, bom, docs, eol: text.includes('\r\n') ? '\r\n' : '\n' }
 }
 
 export function lineOf(text: string, pos: number): number {
   let n = 1
   for (let i = 0; i < pos && i < text.length; i++) if (text.charCodeAt(i) === 10) n++
   return n
+}
+
+/** Where a node sits, for messages: `spec.values.image.tag`, `args[2]`; undefined when it is not in the documents. Aliases are not followed. */
+export function keyPathOf(parsed: ParsedYaml, target: unknown): string | undefined {
+  const walk = (node: unknown, at: string): string | undefined => {
+    if (node === target) return at
+    if (isMap(node)) {
+      for (const p of node.items) {
+        const k = isScalar(p.key) ? String(p.key.value) : '?'
+        const found = walk(p.value, at ? `${at}.${k}` : k)
+        if (found !== undefined) return found
+      }
+    } else if (isSeq(node)) {
+      for (const [i, item] of node.items.entries()) {
+        const found = walk(item, `${at}[${i}]`)
+        if (found !== undefined) return found
+      }
+    }
+    return undefined
+  }
+  for (const doc of parsed.docs) {
+    const found = walk(doc.contents, '')
+    if (found !== undefined) return found
+  }
+  return undefined
 }
 
 /** A byte-range replacement in the original text. */
@@ -176,9 +226,12 @@ function nodeRange(node: Node | null | undefined): [number, number, number] | un
 /** Replace a pair's scalar value, keeping its quoting style. Splice is empty when the value is already equal. */
 export function replaceValue(text: string, pair: Pair<Node, Node | null>, value: string): Splice | null {
   const v = pair.value
-  if (isAlias(v)) throw new YamlError('YAML_UNSUPPORTED', 'the value is an alias; edit its anchor instead', {})
+  const key = isScalar(pair.key) ? String(pair.key.value) : undefined
+  if (isAlias(v)) throw new YamlError('YAML_UNSUPPORTED', `${key ?? 'the value'} is an alias; edit its anchor instead`, { key })
+  // Writing after the colon would leave the old map or list behind it.
+  if (v && !isScalar(v)) throw new YamlError('YAML_UNSUPPORTED', `${key ?? 'the value'} holds a ${isSeq(v) ? 'list' : 'map'}, not a value infra-sync can set`, { key })
   const vr = nodeRange(v)
-  if (!v || !isScalar(v) || !vr || vr[0] === vr[1] || v.value === null) {
+  if (!v || !vr || vr[0] === vr[1] || v.value === null) {
     // `key:` with no value: write the value after the colon.
     const kr = nodeRange(pair.key)!
     const colon = text.indexOf(':', kr[1])
