@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { BaselineResult } from './baselines.js'
+import type { RefusalResult } from './refusals.js'
 import type { BurstResult, IntakeResult, LatencyResult, ScaleResult } from './scenarios.js'
 import { mib, ms } from './stats.js'
 
@@ -19,9 +20,24 @@ export interface Report {
   ciConcurrent: BaselineResult
   floor: BaselineResult
   oursOnBaselineRepo: LatencyResult
+  refusals: RefusalResult
 }
 
 const yes = (ok: boolean) => (ok ? 'met' : '**missed**')
+
+/** What a refusal costs the server; also printed alone by `npm run bench -- --only refusals`. */
+export function refusalsSection(r: RefusalResult): string {
+  const lines = [
+    '## Refusals',
+    '',
+    `\`POST /v1/events\` with a ${mib(r.bytes)} body (${r.bytes.toLocaleString('en')} bytes) against the real binary with ${r.sources} sources configured, each with its own secret, and a fallback secret; ${r.n} requests per row, one at a time. Server time is Fastify's own elapsed time for the request (\`reply.elapsedTime\` in \`onResponse\`, from the server's log); the client column includes sending the body over loopback. Missing headers are refused before the body is read; a wrong signature costs the HMACs of the named source's secrets (or the fallback's), not one per configured source.`,
+    '',
+    '| request | answer | server p50 | server p99 | client p50 |',
+    '|---|---|---|---|---|',
+    ...r.cases.map((c) => `| ${c.name} | ${c.status} ${c.code} | ${ms(c.serverP50, 2)} | ${ms(c.serverP99, 2)} | ${ms(c.clientP50, 2)} |`),
+  ]
+  return lines.join('\n')
+}
 
 export function baselinesSection(r: Report): string {
   const scaleSmall = r.scale[0]!
@@ -54,6 +70,8 @@ export function baselinesSection(r: Report): string {
   p(`| zero lost, zero duplicated (from the remote's trailers) | ${r.burst.lost} lost, ${r.burst.duplicated} duplicated, ${r.burst.wrongFinal} services not at their last tag | ${yes(r.burst.lost === 0 && r.burst.duplicated === 0 && r.burst.wrongFinal === 0)} |`)
   p(`| per-event latency at ${scaleLarge.services.toLocaleString('en')} folders within 1.2× of ${scaleSmall.services} | ${ms(scaleLarge.p50)} vs ${ms(scaleSmall.p50)} (${(scaleLarge.p50 / scaleSmall.p50).toFixed(2)}×); the remote's own receive-pack ${ms(scaleLarge.remoteP50)} vs ${ms(scaleSmall.remoteP50)} | ${yes(scaleLarge.p50 <= 1.2 * scaleSmall.p50)} |`)
   p(`| peak RSS ≤ 256 MiB | ${mib(peak)} | ${yes(peak <= 256 * 1024 * 1024)} |`)
+  const slowestRefusal = Math.max(...r.refusals.cases.map((c) => c.serverP50))
+  p(`| a 1 MiB unsigned or wrongly signed request refused in < 2 ms of server time, ${r.refusals.sources} sources configured | ${r.refusals.cases.map((c) => ms(c.serverP50, 2)).join(', ')} (p50: ${r.refusals.cases.map((c) => c.name.split(',')[0]).join('; ')}) | ${yes(slowestRefusal < 2)} |`)
   if (intake500) p(`| intake p99 ≤ 10 ms at 500 req/s | ${ms(intake500.p99, 0)} at the client (autocannon), ${ms(intake500.serverP99, 2)} in the server; ${intake500.achievedRate.toFixed(0)}/s achieved | ${yes(intake500.p99 <= 10)} |`)
   p()
   p('## Event → pushed commit')
@@ -74,6 +92,8 @@ export function baselinesSection(r: Report): string {
   p('| offered | connections | achieved | requests | p50 | p99 | server p50 | server p99 | errors | non-2xx |')
   p('|---|---|---|---|---|---|---|---|---|---|')
   for (const i of r.intake) p(`| ${i.rate}/s | ${i.connections} | ${i.achievedRate.toFixed(0)}/s | ${i.requests} | ${ms(i.p50, 0)} | ${ms(i.p99, 0)} | ${ms(i.serverP50, 2)} | ${ms(i.serverP99, 2)} | ${i.errors} | ${i.non2xx} |`)
+  p()
+  p(refusalsSection(r.refusals))
   p()
   p('## Burst')
   p()

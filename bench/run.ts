@@ -6,20 +6,23 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { baselinesSection, type Report } from './report.js'
+import { baselinesSection, refusalsSection, type Report } from './report.js'
 import { ciScript, warmGitFloor } from './baselines.js'
 import { generateInfraRepo } from './generate-repo.js'
 import { Rig, TOKEN } from './harness.js'
+import { refusals } from './refusals.js'
 import { burst, concurrentOurs, intake, latency, scale } from './scenarios.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
+// `--only refusals`: just that scenario, its section printed (for measuring one change without the full run).
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
 const outIndex = args.indexOf('--out')
 const out = outIndex >= 0 ? args[outIndex + 1]! : path.join(import.meta.dirname, 'results.md')
 
 const size = quick
-  ? { main: 100, events: 10, rates: [100], intakeSeconds: 1, burstEvents: 100, burstServices: 20, scales: [10, 100], scaleEvents: 3, ciSeq: 2, ciConc: 4, floor: 3, concurrent: 4 }
-  : { main: 1000, events: 200, rates: [100, 500, 1000], intakeSeconds: 10, burstEvents: 1000, burstServices: 100, scales: [10, 1000, 10000], scaleEvents: 50, ciSeq: 20, ciConc: 20, floor: 20, concurrent: 20 }
+  ? { refusalSources: 100, refusals: 5, main: 100, events: 10, rates: [100], intakeSeconds: 1, burstEvents: 100, burstServices: 20, scales: [10, 100], scaleEvents: 3, ciSeq: 2, ciConc: 4, floor: 3, concurrent: 4 }
+  : { refusalSources: 100, refusals: 50, main: 1000, events: 200, rates: [100, 500, 1000], intakeSeconds: 10, burstEvents: 1000, burstServices: 100, scales: [10, 1000, 10000], scaleEvents: 50, ciSeq: 20, ciConc: 20, floor: 20, concurrent: 20 }
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'infra-sync-bench-'))
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`)
@@ -37,6 +40,14 @@ async function main(): Promise<void> {
 
   log(`generating a ${size.main}-service infra repo`)
   const mainBare = await generateInfraRepo(work, size.main)
+
+  log(`refusals: 1 MiB unsigned or wrongly signed requests, ${size.refusalSources} sources configured`)
+  report.refusals = await refusals(mainBare, path.join(work, 'refusals'), size.refusalSources, size.refusals)
+  for (const c of report.refusals.cases) log(`  ${c.name}: ${c.status} ${c.code}, server p50 ${c.serverP50.toFixed(2)} ms`)
+  if (only === 'refusals') {
+    process.stdout.write(`${refusalsSection(report.refusals)}\n`)
+    return
+  }
 
   log('event → pushed commit, sequential')
   let rig = await Rig.start(mainBare, path.join(work, 'latency'))
