@@ -1,11 +1,11 @@
-// `npm run schemas`: writes the published JSON Schemas from the ones the code checks with.
+// `npm run schemas`: writes the published JSON Schemas and their compiled validators from the schemas in the code.
 import fs from 'node:fs'
 import path from 'node:path'
-import { PUBLISHED_SCHEMAS, renderSchema } from '../src/config/published-schemas.js'
+import { generatedFiles } from './schemas.js'
 
 const root = path.resolve(import.meta.dirname, '..')
-for (const [file, schema] of Object.entries(PUBLISHED_SCHEMAS)) {
+for (const [file, content] of Object.entries(generatedFiles())) {
   fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true })
-  fs.writeFileSync(path.join(root, file), renderSchema(schema))
+  fs.writeFileSync(path.join(root, file), content)
   process.stdout.write(`wrote ${file}\n`)
 }

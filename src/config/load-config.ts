@@ -2,8 +2,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { load } from 'js-yaml'
 import { ConfigError } from '../core/errors.js'
-import { compileSchema, describeProblems } from '../core/schema-check.js'
-import { CONFIG_SCHEMA } from './config-schema.js'
+import { describeProblems, schemaCheck } from '../core/schema-check.js'
+import { validate } from './config-schema.generated.js'
 import type { Config, RepoConfig, WorkerSettings } from './config.js'
 import { detectContainer, DOCKER_MARKER } from './container.js'
 import { checkSecret, notEmpty, resolveSecrets, type SourceEntry } from './source-secrets.js'
@@ -34,7 +34,8 @@ interface ConfigFile {
   http?: { headersTimeoutMs?: number; requestTimeoutMs?: number }
 }
 
-const checkFile = compileSchema(CONFIG_SCHEMA)
+// CONFIG_SCHEMA (config-schema.ts), compiled by `npm run schemas`.
+const checkFile = schemaCheck(validate)
 
 function fail(message: string, data: Record<string, unknown> = {}): never {
   throw new ConfigError(message, data)

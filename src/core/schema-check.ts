@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject } from 'ajv'
+import type { ErrorObject } from 'ajv'
 
 /** One thing wrong with a document, at a path a person can find: `rateLimit.perSecond`, `environments.dev.path`, `branches[0]`. */
 export interface SchemaProblem {
@@ -14,17 +14,20 @@ export type SchemaCheck = (value: unknown) => SchemaProblem[]
 
 type Schema = Record<string, unknown>
 
-// One instance for every schema: compiling is the cost, validating is cheap.
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true })
+/**
+ * A validation function ajv compiled (with allErrors and verbose) into a
+ * generated module by `npm run schemas`: the server checks with ajv's own
+ * code without loading or compiling ajv at start.
+ */
+export type CompiledSchema = (data: unknown) => boolean
 
-/** Compiles a JSON Schema (draft-07) into a check that lists every problem, each with its path. */
-export function compileSchema(schema: object): SchemaCheck {
-  const validate = ajv.compile(schema)
+/** Turns a compiled schema into a check that lists every problem, each with its path. */
+export function schemaCheck(validate: CompiledSchema): SchemaCheck {
   return (value) => {
     if (validate(value)) return []
     const seen = new Set<string>()
     const out: SchemaProblem[] = []
-    for (const e of validate.errors ?? []) {
+    for (const e of (validate as { errors?: ErrorObject[] | null }).errors ?? []) {
       const p = problem(e, value)
       if (!p) continue
       const id = `${p.path}\0${p.keyword}`

@@ -1,12 +1,12 @@
 import { load } from 'js-yaml'
 import { isValidSource, normaliseSource } from '../core/build-event.js'
 import { ConfigError, InfraSyncError } from '../core/errors.js'
-import { compileSchema, describeProblems } from '../core/schema-check.js'
+import { describeProblems, schemaCheck } from '../core/schema-check.js'
 import { isValidTag, parseImageName } from '../core/image-ref.js'
 import { assertSafeRepoPath } from '../core/repo-path.js'
 import { parseKeyPath } from '../editors/helm-values.js'
 import { DEFAULT_POLICY, parsePolicy } from '../policies/registry.js'
-import { SERVICE_SCHEMA } from './service-schema.js'
+import { validate } from './service-schema.generated.js'
 
 export const SERVICE_CONFIG_FILE = 'infra-sync.yaml'
 export type UpdateMode = 'commit' | 'pull-request'
@@ -45,7 +45,8 @@ export interface ServiceConfig {
   readonly imagePolicies: readonly string[]
 }
 
-const checkSchema = compileSchema(SERVICE_SCHEMA)
+// SERVICE_SCHEMA (service-schema.ts), compiled by `npm run schemas`.
+const checkSchema = schemaCheck(validate)
 
 function invalid(file: string, message: string, data: Record<string, unknown> = {}): never {
   throw new ConfigError(`${file}: ${message}`, { file, ...data })

@@ -1,10 +1,12 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { Ajv } from 'ajv'
 import { load } from 'js-yaml'
+import { generatedFiles } from '../../scripts/schemas.js'
+import { validate as validateConfig } from '../../src/config/config-schema.generated.js'
 import { CONFIG_SCHEMA } from '../../src/config/config-schema.js'
-import { PUBLISHED_SCHEMAS, renderSchema } from '../../src/config/published-schemas.js'
-import { compileSchema } from '../../src/core/schema-check.js'
+import { schemaCheck } from '../../src/core/schema-check.js'
 import { parseServiceConfig } from '../../src/projects/service-config.js'
 import { SERVICE_SCHEMA } from '../../src/projects/service-schema.js'
 
@@ -12,10 +14,20 @@ const root = path.resolve(import.meta.dirname, '..', '..')
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')
 type Node = Record<string, unknown>
 
-t.test('the published schemas are the ones the code checks with (run `npm run schemas` after changing one)', async (t) => {
-  for (const [file, schema] of Object.entries(PUBLISHED_SCHEMAS)) {
-    t.equal(fs.readFileSync(path.join(root, file), 'utf8'), renderSchema(schema), file)
-  }
+t.test('the published schemas and the compiled validators are current (run `npm run schemas` after changing a schema)', async (t) => {
+  const files = generatedFiles()
+  t.same(Object.keys(files).sort(), [
+    'schemas/infra-sync.config.schema.json',
+    'schemas/infra-sync.schema.json',
+    'src/config/config-schema.generated.ts',
+    'src/projects/service-schema.generated.ts',
+  ])
+  for (const [file, content] of Object.entries(files)) t.equal(fs.readFileSync(path.join(root, file), 'utf8'), content, file)
+})
+
+t.test('the schemas are valid draft-07 schemas', async (t) => {
+  const ajv = new Ajv({ strict: true, allowUnionTypes: true })
+  for (const schema of [SERVICE_SCHEMA, CONFIG_SCHEMA]) t.ok(ajv.validateSchema(schema), `${schema.title}: ${ajv.errorsText()}`)
 })
 
 /** Every object schema below `node`, with the path to it. */
@@ -95,7 +107,7 @@ t.test("every file key in the README's configuration table is in the schema", as
 })
 
 t.test("the README's YAML examples pass the schemas", async (t) => {
-  const checkConfig = compileSchema(CONFIG_SCHEMA)
+  const checkConfig = schemaCheck(validateConfig)
   const blocks = (text: string) => [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!)
   const configBlocks = blocks(section('## Configuration'))
   t.ok(configBlocks.length >= 1)
