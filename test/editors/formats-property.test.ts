@@ -5,8 +5,8 @@ import { editorByFormat } from '../../src/editors/registry.js'
 
 /**
  * For generated Helm values, manifests and marked files (indentation,
- * sequence style, quoting, comments, blank lines, line endings, neighbours,
- * several documents), setting a new tag changes only bytes inside the edited
+ * sequence style, quoting, comments, blank lines, line endings, a byte-order
+ * mark, neighbours, several documents), setting a new tag changes only bytes inside the edited
  * scalar, and the output re-parses to the input with just that value changed.
  * The kustomize editor has its own property test beside this one.
  */
@@ -28,7 +28,7 @@ interface Generated {
   readonly patch: (docs: unknown[], tag: string) => void
 }
 
-const layout = fc.record({ eol: fc.constantFrom('\n', '\r\n'), finalNewline: fc.boolean(), indent: fc.constantFrom(2, 4), blank: fc.boolean(), head: comment })
+const layout = fc.record({ eol: fc.constantFrom('\n', '\r\n'), finalNewline: fc.boolean(), indent: fc.constantFrom(2, 4), blank: fc.boolean(), head: comment, bom: fc.boolean() })
 
 const helm = fc.record({ l: layout, q: quote, old: oldTag, c1: comment, c2: comment, registry: fc.boolean(), policyFirst: fc.boolean(), flow: fc.boolean(), more: fc.uniqueArray(word, { maxLength: 3 }) }).map(({ l, q, old, c1, c2, registry, policyFirst, flow, more }): [Generated, typeof l] => {
   const pad = ' '.repeat(l.indent)
@@ -91,7 +91,7 @@ const parseAll = (text: string) => parseAllDocuments(text).map((d) => d.toJS())
 t.test('property: only the edited scalar changes, in every format', async (t) => {
   fc.assert(
     fc.property(fc.oneof(helm, manifest, marked), newTag, ([g, l], tag) => {
-      let template = g.lines.join(l.eol)
+      let template = (l.bom ? '\uFEFF' : '') + g.lines.join(l.eol)
       if (l.finalNewline) template += l.eol
       const at = template.indexOf(OLD)
       const input = template.replace(OLD, g.old)

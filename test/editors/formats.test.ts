@@ -1,10 +1,11 @@
 import t from 'tap'
+import type { Scalar, YAMLMap } from 'yaml'
 import { helmValues, parseKeyPath } from '../../src/editors/helm-values.js'
-import { openSites } from '../../src/editors/image-sites.js'
+import { openSites, refSite } from '../../src/editors/image-sites.js'
 import { manifests } from '../../src/editors/manifests.js'
 import { markers, parseMarker } from '../../src/editors/markers.js'
 import { editorFor, openImage } from '../../src/editors/registry.js'
-import { parseYamlDocs } from '../../src/editors/yaml-text.js'
+import { decodeFile, encodeFile, parseYamlDocs } from '../../src/editors/yaml-text.js'
 
 const I = 'ghcr.io/acme/orders-api'
 const bomb = (tail: string) => {
@@ -125,4 +126,93 @@ t.test('a value pinned on its line reads as pinned in every format', async (t) =
   }
   t.equal(openImage('values.yaml', `image:\n  repository: ${I} # infra-sync: pin the repo, not the tag\n  tag: 1\n`, I).pinned, false, 'only the exact comment pins')
   t.equal(openImage('values.yaml', `image:\n  repository: ${I} # infra-sync: pin\n  tag: 1\n`, I).pinned, true, 'the repository line pins too')
+})
+
+t.test('decodeFile keeps a byte-order mark and encodeFile writes it back; the editors set it aside', async (t) => {
+  const bytes = Buffer.from(`\uFEFFimage: ${I}:1 # infra-sync: ${I}\n`, 'utf8')
+  const text = decodeFile(bytes)
+  t.equal(text.charCodeAt(0), 0xfeff)
+  t.same(Buffer.from(encodeFile(text)), bytes)
+  const parsed = parseYamlDocs(text)
+  t.equal(parsed.bom, '\uFEFF')
+  t.equal(parsed.text, text.slice(1))
+  t.throws(() => decodeFile(Buffer.from([0xef, 0xbb, 0xbf, 0xff])), { code: 'YAML_INVALID' })
+})
+
+t.test('an occurrence of the image that does not parse refuses the file, with its line and key', async (t) => {
+  const text = `api:\n  image: ${I}:1.0.0 # infra-sync: ${I}\nworker:\n  image: ${I}:1.0.0@sha256:bad # infra-sync: ${I}\n`
+  t.throws(() => markers.open(text, I, 'values.yaml'), { code: 'INVALID_IMAGE_REF', data: { path: 'values.yaml', line: 4, key: 'worker.image' } })
+  // The helper the shape finders use: the image's own name with a bad digest is refused, another image is not ours.
+  const parsed = parseYamlDocs(`a: ${I}:1@sha256:bad\nb: ghcr.io/acme/other:1@sha256:bad\nc: ${I}:2\nd: not an image\n`)
+  const node = (k: string) => (parsed.docs[0]!.contents as YAMLMap).get(k, true) as Scalar
+  t.throws(() => refSite(parsed, node('a'), I, 'f.yaml'), { code: 'INVALID_IMAGE_REF', data: { line: 1, key: 'a' } })
+  t.equal(refSite(parsed, node('b'), I, 'f.yaml'), null)
+  t.same(refSite(parsed, node('c'), I, 'f.yaml'), { kind: 'ref', node: node('c') })
+  t.equal(refSite(parsed, node('d'), I, 'f.yaml'), null)
+})
+
+t.test('a marker for the image that cannot be set refuses the file; a comment alone on its line is not a marker', async (t) => {
+  const cases: [string, string][] = [
+    ['on a map', `image: # infra-sync: ${I}\n  repository: ${I}\n  tag: 1\ntag: 1 # infra-sync: ${I}:tag\n`],
+    ['on a block scalar', `tag: |- # infra-sync: ${I}:tag\n  1.0.0\nother: 1 # infra-sync: ${I}:tag\n`],
+    ['a part on a list item', `tags:\n  - 1.0.0 # infra-sync: ${I}:tag\nother: 1 # infra-sync: ${I}:tag\n`],
+    ['a Flux setter in a flow map', `image: {tag: 1} # {"$imagepolicy": "ns:app:tag"}\nother: 1 # {"$imagepolicy": "ns:app:tag"}\n`],
+  ]
+  for (const [name, text] of cases) t.throws(() => markers.open(text, I, 'v.yaml', { imagePolicies: ['ns:app'] }), { code: 'YAML_UNSUPPORTED', data: { path: 'v.yaml' } }, name)
+  const alone = `# infra-sync: ${I}:tag\ntag: 1 # infra-sync: ${I}:tag\n`
+  t.equal(markers.set(alone, { image: I, tag: 'v2' }, 'v.yaml').text, alone.replace('tag: 1 ', 'tag: v2 '))
+  t.equal(markers.read(`x: 1 # infra-sync: ghcr.io/acme/other:tag\n`, I), null, 'a marker for another image is not ours to check')
+})
+
+t.test('an infra-sync marker on another image is IMAGE_MISMATCH, with both images, the file, line and key', async (t) => {
+  const text = `spec:\n  values:\n    image: ghcr.io/other/thing:1.0 # infra-sync: ${I}\n`
+  t.throws(() => markers.open(text, I, 'release.yaml'), { code: 'IMAGE_MISMATCH', data: { path: 'release.yaml', image: I, found: 'ghcr.io/other/thing:1.0', line: 3, key: 'spec.values.image' } })
+  t.throws(() => markers.open(`repo: ghcr.io/other/thing # infra-sync: ${I}:name\ntag: 1 # infra-sync: ${I}:tag\n`, I, 'r.yaml'), { code: 'IMAGE_MISMATCH', data: { found: 'ghcr.io/other/thing', key: 'repo' } })
+  // The same image spelled another way is the image.
+  t.same(markers.read(`image: nginx:1.27 # infra-sync: docker.io/library/nginx\n`, 'nginx'), { tag: '1.27' })
+})
+
+t.test('a Flux setter naming another image reads as holding nothing of this one, and takes the policy image', async (t) => {
+  const opts = { imagePolicies: ['ns:p'] }
+  const text = `image: image:v1.0.0 # {"$imagepolicy": "ns:p"}\n`
+  const opened = markers.open(text, 'index.repo.fake/updated', 'c.yaml', opts)
+  t.same(opened.current, {}, 'the tag there is another image’s')
+  t.equal(opened.set({ tag: 'v1.0.1' }).text, `image: index.repo.fake/updated:v1.0.1 # {"$imagepolicy": "ns:p"}\n`)
+  t.equal(markers.set(`image: nginx:1 # {"$imagepolicy": "ns:p"}\n`, { image: 'docker.io/library/nginx', tag: '2' }, 'c.yaml', opts).text, `image: nginx:2 # {"$imagepolicy": "ns:p"}\n`, 'the same image keeps its spelling')
+  t.throws(() => markers.set(`repo: x # {"$imagepolicy": "ns:p:name"}\n`, { image: I, tag: '2' }, 'c.yaml', opts), { code: 'IMAGE_NOT_FOUND', data: { image: I } }, 'a name alone does not deploy a tag')
+  t.throws(() => markers.set(`d: "" # {"$imagepolicy": "ns:p:digest"}\n`, { image: I, tag: '2' }, 'c.yaml', opts), { code: 'YAML_UNSUPPORTED' }, 'a digest setter alone cannot take a tag')
+})
+
+t.test('openImage: a key first, then markers for the image over any format, then only markers for image policies', async (t) => {
+  const kustomization = `images:\n  - name: container\n    newName: replaced # {"$imagepolicy": "ns:p:name"}\n    newTag: v1 # {"$imagepolicy": "ns:p:tag"}\n`
+  for (const format of [undefined, 'kustomize', 'helm', 'manifests']) {
+    const opened = openImage('kustomization.yaml', kustomization, 'index.repo.fake/updated', { imagePolicies: ['ns:p'], ...(format && { format }) })
+    t.equal(opened.canAdd, false, `${format ?? 'detected'}: the marked entry, not a new one`)
+    t.match(opened.set({ tag: 'v2' }).text, /newName: index\.repo\.fake\/updated #.*\n    newTag: v2 #/)
+  }
+  const deployment = `kind: Pod\nspec:\n  containers:\n    - image: ${I}:1\n`
+  t.same(openImage('pod.yaml', deployment, I).current, { tag: '1' }, 'without policies the shape finds it')
+  const policed = openImage('pod.yaml', deployment, I, { imagePolicies: ['ns:p'] })
+  t.equal(policed.current, null, 'with policies an unmarked line is not the policy’s')
+  t.throws(() => policed.set({ tag: '2' }), { code: 'IMAGE_NOT_FOUND', data: { image: I } })
+  t.throws(() => openImage('kustomization.yaml', 'images: []\n', I, { key: 'image.tag', format: 'kustomize' }), { code: 'INVALID_INPUT' }, 'a key belongs to Helm values')
+  t.throws(() => openImage('values.yaml', 'replicas: 1\n', I, { key: 'image.tag' }).set({ tag: '2' }), { code: 'IMAGE_NOT_FOUND', data: { image: I } })
+})
+
+t.test('a file that does not set the image names it, whatever the format', async (t) => {
+  const cases: [string, string][] = [
+    ['values.yaml', 'replicaCount: 1\n'],
+    ['deploy.yaml', 'kind: Service\nspec: {}\n'],
+    ['release.yaml', `tag: 1 # infra-sync: ${I}-worker:tag\n`],
+  ]
+  for (const [file, text] of cases) t.throws(() => openImage(file, text, I).set({ tag: '2' }), { code: 'IMAGE_NOT_FOUND', data: { path: file, image: I } }, file)
+})
+
+t.test('kustomize: an entry that renames the image away is not added to, and says why', async (t) => {
+  const text = `images:\n  - name: ${I}\n    newName: mirror.internal/acme/orders-api\n`
+  const opened = openImage('kustomization.yaml', text, I)
+  t.equal(opened.current, null)
+  t.equal(opened.canAdd, false, 'the worker passes it over as not deploying the image')
+  t.throws(() => opened.set({ tag: '2' }), { code: 'IMAGE_NOT_FOUND', data: { path: 'kustomization.yaml', image: I, line: 3, renamedTo: 'mirror.internal/acme/orders-api' } })
+  t.same(openImage('kustomization.yaml', text, 'mirror.internal/acme/orders-api').current, {}, 'the image it renames to is there')
 })
