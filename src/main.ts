@@ -105,11 +105,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           checks.store = 'unavailable'
           ready = false
         }
-        // The remote does not gate readiness: events are accepted and wait while it is down.
-        checks.repo = worker.knownHead === undefined ? 'not synced yet' : 'ok'
+        // Not ready until the repo was fetched once since start; after that a failing remote leaves it ready (events wait), saying `degraded`.
+        const repo = worker.repoReadiness()
+        checks.repo = repo.check
+        ready &&= repo.ready
         const counts = await store.counts().catch(() => ({}) as Record<string, number>)
         metrics.pending.set((counts.queued ?? 0) + (counts.failed ?? 0))
-        return { ready, checks }
+        return { ready, degraded: repo.degraded, checks }
       },
     })
   } catch (e) {

@@ -114,6 +114,13 @@ export class GitRemoteError extends InfraSyncError {
   }
 }
 
+/** Another writer holds the branch's lock right now: wait and retry; not the remote failing, not the event's fault. */
+export class RefLockedError extends InfraSyncError {
+  constructor(message: string, data: { readonly ref: string; readonly ageMs?: number }) {
+    super('REF_LOCKED', message, { retryable: true, data })
+  }
+}
+
 export class StoreUnavailableError extends InfraSyncError {
   constructor(message: string, cause?: unknown) {
     super('STORE_UNAVAILABLE', message, { retryable: true, cause })

@@ -2,11 +2,18 @@ import fsp from 'node:fs/promises'
 import path from 'node:path'
 import git from 'isomorphic-git'
 import { ConfigError, GitRemoteError, PushRejectedError } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
 import { gitFs, ObjectStore } from './object-store.js'
+import { takeRefLock } from './ref-lock.js'
 import type { Remote } from './remote.js'
 import type { WrittenCommit } from './write-commit.js'
 
-const STALE_LOCK_MS = 60_000
+export interface LocalRemoteOptions {
+  /** Where a removed stale lock is reported. */
+  readonly log?: Logger
+  /** Crash tests: `ref-locked` fires while the branch's lock is held (see failpoints.ts). */
+  readonly failpoint?: (name: string) => void
+}
 
 async function exists(p: string): Promise<boolean> {
   return fsp.access(p).then(
@@ -27,6 +34,7 @@ export async function gitdirOf(repoPath: string): Promise<{ gitdir: string; bare
  * the branch moves by git's own lock-file protocol (`<ref>.lock`, created
  * exclusively, renamed over the ref), so a `git push` into the same repo at
  * the same moment is serialised with us exactly as git serialises two pushes.
+ * A lock a dead writer left is cleared (see ref-lock.ts).
  */
 export class LocalRemote implements Remote {
   gitdir = ''
@@ -36,12 +44,18 @@ export class LocalRemote implements Remote {
   constructor(
     private readonly repoPath: string,
     readonly branch: string,
+    private readonly opts: LocalRemoteOptions = {},
   ) {
     this.description = path.resolve(repoPath)
   }
 
   private get refPath(): string {
     return path.join(this.gitdir, 'refs', 'heads', ...this.branch.split('/'))
+  }
+
+  /** Who holds our lock, kept in the repository so that any infra-sync using it can judge the lock. */
+  private get ownerFile(): string {
+    return `${path.join(this.gitdir, 'infra-sync', 'ref-locks', ...this.branch.split('/'))}.json`
   }
 
   async prepare(): Promise<void> {
@@ -70,32 +84,16 @@ export class LocalRemote implements Remote {
   async push(base: string | null, commit: WrittenCommit): Promise<void> {
     // Objects first, then the ref: the branch never points at a commit that is not all there.
     await this.objects.flush(commit.objects)
-    const lock = `${this.refPath}.lock`
-    await fsp.mkdir(path.dirname(lock), { recursive: true })
-    let fh: fsp.FileHandle
-    try {
-      fh = await fsp.open(lock, 'wx')
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new GitRemoteError(`cannot lock ${this.branch}`, {}, { cause: e })
-      const st = await fsp.stat(lock).catch(() => null)
-      // A lock left by a crashed writer would block the branch forever; git leaves that to a human, a service cannot.
-      if (st && Date.now() - st.mtimeMs > STALE_LOCK_MS) await fsp.rm(lock, { force: true })
-      throw new PushRejectedError(`${this.branch} is being updated by someone else`, { ref: this.branch })
-    }
-    let renamed = false
+    const held = await takeRefLock(this.branch, this.refPath, commit.oid, this.ownerFile, {
+      onStale: (stale) => this.opts.log?.warn({ ...stale, ref: this.branch }, `removed a stale lock on ${this.branch} (${stale.why === 'owner-gone' ? 'its owner is gone' : 'held too long'})`),
+    })
     try {
       const current = await this.sync()
       if (current !== base) throw new PushRejectedError(`${this.branch} moved from ${base ?? 'nothing'} to ${current ?? 'nothing'}`, { ref: this.branch })
-      await fh.writeFile(`${commit.oid}\n`)
-      await fh.sync()
-      await fh.close()
-      await fsp.rename(lock, this.refPath)
-      renamed = true
+      this.opts.failpoint?.('ref-locked')
+      await held.commit()
     } finally {
-      if (!renamed) {
-        await fh.close().catch(() => undefined)
-        await fsp.rm(lock, { force: true })
-      }
+      await held.release()
     }
   }
 

@@ -20,15 +20,37 @@ function serviceUrl(url: string, path: string): string {
   return `${url.replace(/\/+$/, '')}/${path}`
 }
 
-function statusError(url: string, status: number, what: string): GitRemoteError {
+/** Our own credentials, as they could come back in a body: the header value and, for Basic, the password. */
+function credentials(headers: Record<string, string>): string[] {
+  const [scheme, value] = (headers.authorization ?? '').split(' ')
+  if (!value) return []
+  const out = [value]
+  if (scheme === 'Basic') out.push(Buffer.from(value, 'base64').toString('utf8').split(':').slice(1).join(':'))
+  return out.filter((s) => s.length >= 4)
+}
+
+/** The remote's own words about a refusal (GitHub: "Repository not found."): one short line, never our credentials. */
+function remoteMessage(body: Buffer, headers: Record<string, string>): string | undefined {
+  let text = body
+    .subarray(0, 1024)
+    .toString('utf8')
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .trim()
+    .slice(0, 200)
+  for (const secret of credentials(headers)) text = text.split(secret).join('[redacted]')
+  return text || undefined
+}
+
+function statusError(url: string, status: number, what: string, body: Buffer, headers: Record<string, string>): GitRemoteError {
   // 4xx other than 408/429 will not heal by retrying (bad credentials, no such repo).
   const retryable = status >= 500 || status === 408 || status === 429
-  return new GitRemoteError(`${what} ${redactUrl(url)}: HTTP ${status}`, { status, url: redactUrl(url) }, { retryable })
+  const said = remoteMessage(body, headers)
+  return new GitRemoteError(`${what} ${redactUrl(url)}: HTTP ${status}${said ? ` (the remote said: ${said})` : ''}`, { status, url: redactUrl(url), ...(said && { remoteMessage: said }) }, { retryable })
 }
 
 export async function discoverRefs(client: GitHttpClient, url: string, headers: Record<string, string>, service: 'git-receive-pack' | 'git-upload-pack', signal?: AbortSignal): Promise<RemoteRefs> {
   const res = await client.simple(`${serviceUrl(url, 'info/refs')}?service=${service}`, 'GET', { ...headers, accept: '*/*' }, undefined, signal)
-  if (res.statusCode !== 200) throw statusError(url, res.statusCode, 'ref discovery')
+  if (res.statusCode !== 200) throw statusError(url, res.statusCode, 'ref discovery', res.body, headers)
   if (!(res.headers['content-type'] ?? '').startsWith(`application/x-${service}-advertisement`)) {
     throw new GitRemoteError(`ref discovery ${redactUrl(url)}: not a smart-HTTP git server`, { url: redactUrl(url) }, { retryable: false })
   }
@@ -72,7 +94,7 @@ export async function receivePack(client: GitHttpClient, url: string, headers: R
     body,
     signal,
   )
-  if (res.statusCode !== 200) throw statusError(url, res.statusCode, 'push to')
+  if (res.statusCode !== 200) throw statusError(url, res.statusCode, 'push to', res.body, headers)
   if (!want.includes('report-status')) return
   let report = res.body
   if (want.includes('side-band-64k')) {
@@ -116,7 +138,7 @@ export async function uploadPack(client: GitHttpClient, url: string, headers: Re
     Buffer.concat(lines),
     signal,
   )
-  if (res.statusCode !== 200) throw statusError(url, res.statusCode, 'fetch from')
+  if (res.statusCode !== 200) throw statusError(url, res.statusCode, 'fetch from', res.body, headers)
   const body = res.body
   // Acknowledgements come first as plain pkt-lines (NAK, or ACK <oid>), then the pack.
   let i = 0

@@ -1,5 +1,6 @@
 import type { RepoConfig } from '../config/config.js'
 import type { Person } from '../git/write-commit.js'
+import type { RepoHealth } from './circuit.js'
 import type { WorkerOptions } from './worker.js'
 
 /** What the worker thread needs to run: plain, cloneable values. */
@@ -17,6 +18,7 @@ export type FromWorker =
   | { readonly type: 'ready'; readonly head: string | null | undefined }
   | { readonly type: 'fatal'; readonly error: { readonly code?: string; readonly message: string } }
   | { readonly type: 'head'; readonly head: string | null | undefined }
+  | { readonly type: 'repo'; readonly health: RepoHealth }
   | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error' | 'debug'; readonly obj: object; readonly msg?: string }
   | { readonly type: 'metric'; readonly name: 'batch' | 'heap' | 'push' | 'commit' | 'eventToCommit' | 'finished' | 'circuit'; readonly arg?: string | number }
   | { readonly type: 'reply'; readonly ticket: number; readonly value: unknown }

@@ -2,6 +2,7 @@ import { Worker as Thread } from 'node:worker_threads'
 import { InfraSyncError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { Metrics } from '../observability/metrics.js'
+import { repoReadiness, type RepoHealth } from './circuit.js'
 import type { FromWorker, ToWorker, WorkerThreadConfig } from './messages.js'
 
 const RESTART_MS = 1000
@@ -19,6 +20,21 @@ export class WorkerHost {
   private stopped: Promise<void> | undefined
   /** The remote's head as the worker last saw or made it. */
   knownHead: string | null | undefined
+  private health: RepoHealth = { fetched: false, circuitOpen: false }
+  private fetchedOnce = false
+
+  /**
+   * The infra repo as readiness sees it. Fetched once stays true for the life
+   * of the process, through a restart of the thread.
+   */
+  get repoHealth(): RepoHealth {
+    return { ...this.health, fetched: this.fetchedOnce }
+  }
+
+  /** The repo's part of /readyz. */
+  repoReadiness(): ReturnType<typeof repoReadiness> {
+    return repoReadiness(this.repoHealth)
+  }
 
   constructor(
     private readonly config: WorkerThreadConfig,
@@ -81,6 +97,10 @@ export class WorkerHost {
     switch (m.type) {
       case 'head':
         this.knownHead = m.head
+        break
+      case 'repo':
+        this.health = m.health
+        if (m.health.fetched) this.fetchedOnce = true
         break
       case 'log':
         this.log[m.level](m.obj, m.msg)

@@ -45,9 +45,18 @@ const metrics: WorkerMetrics = {
 try {
   const store = SqliteStore.fromUrl(config.databaseUrl)
   await store.init()
-  const remote = openRemote(config.repo, config.dataDir)
+  const remote = openRemote(config.repo, config.dataDir, { log, failpoint })
   await remote.prepare()
-  const worker = new Worker({ store, remote, log, metrics, failpoint, options: { ...config.worker, author: config.author }, onHead: (head) => post({ type: 'head', head }) })
+  const worker = new Worker({
+    store,
+    remote,
+    log,
+    metrics,
+    failpoint,
+    options: { ...config.worker, author: config.author },
+    onHead: (head) => post({ type: 'head', head }),
+    onRepoHealth: (health) => post({ type: 'repo', health }),
+  })
   port.on('message', async (m: ToWorker) => {
     if (m.type === 'wake') worker.wake()
     else if (m.type === 'refresh') void worker.refresh()

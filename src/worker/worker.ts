@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { EventOutcome, PendingEvent } from '../core/change-set.js'
-import { GitRemoteError, InfraSyncError, PushRejectedError, StoreUnavailableError } from '../core/errors.js'
+import { GitRemoteError, InfraSyncError, PushRejectedError, RefLockedError, StoreUnavailableError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import { decodeUtf8 } from '../editors/yaml-text.js'
 import { valueOrigins } from '../git/file-history.js'
@@ -16,6 +16,7 @@ import { filesNeeded, matchEvent } from '../plan/match-events.js'
 import { emptyRegistry, loadRegistry, type Registry } from '../projects/registry.js'
 import { targetKey, type Deployment, type EventRecord, type Finish, type Store } from '../store/store.js'
 import { backoffMs } from './backoff.js'
+import { RemoteCircuit, type RepoHealth } from './circuit.js'
 import { phaseTimer } from './phase-timer.js'
 
 export interface WorkerOptions {
@@ -58,6 +59,8 @@ export interface WorkerDeps {
   readonly options?: Partial<WorkerOptions>
   /** Told whenever the known head of the remote changes (readiness shows it). */
   readonly onHead?: (head: string | null | undefined) => void
+  /** Told whenever the repo's health changes: fetched once, circuit open or closed, the last failure (readiness shows it). */
+  readonly onRepoHealth?: (health: RepoHealth) => void
   /** Crash tests: kills the process at a named point (see failpoints.ts). */
   readonly failpoint?: (name: string) => void
 }
@@ -100,13 +103,30 @@ export class Worker {
     return p
   }
   /** Batches in a row that failed for the remote's or the store's sake: the backoff of the whole worker. */
-  private remoteFailures = 0
+  private readonly circuit: RemoteCircuit
 
   constructor(private readonly deps: WorkerDeps) {
     this.opts = { ...DEFAULT_WORKER_OPTIONS, ...deps.options }
     this.clock = deps.clock ?? (() => new Date())
     this.random = deps.random ?? Math.random
     this.sleep = deps.sleep ?? defaultSleep
+    const o = this.opts
+    this.circuit = new RemoteCircuit({
+      threshold: o.circuitThreshold,
+      baseMs: o.retryBaseMs,
+      capMs: o.retryCapMs,
+      random: this.random,
+      clock: this.clock,
+      log: deps.log,
+      metrics: deps.metrics,
+      schedule: (ms) => this.schedule(ms),
+      ...(deps.onRepoHealth && { onChange: deps.onRepoHealth }),
+    })
+  }
+
+  /** Whether the repo was fetched, whether the circuit is open, and why. */
+  get repoHealth(): RepoHealth {
+    return this.circuit.health()
   }
 
   start(): void {
@@ -131,7 +151,8 @@ export class Worker {
     while (this.running) {
       let n = 0
       try {
-        n = await this.runOnce()
+        // Readiness waits for one fetch since start, so it is made at once rather than with the first event.
+        if (this.circuit.fetched || (await this.exclusive(() => this.firstFetch()))) n = await this.runOnce()
       } catch (e) {
         this.deps.log.error({ err: e }, 'worker batch failed')
       }
@@ -198,42 +219,49 @@ export class Worker {
   /** The infra repo's branch moved: fetch it now, between batches, so the next plan starts from it. */
   refresh(): Promise<void> {
     return this.exclusive(async () => {
-      if (this.circuitOpenUntil > this.clock().getTime()) return
+      if (this.circuit.isOpen()) return
       await this.sync().catch((e) => this.deps.log.warn({ code: (e as InfraSyncError).code }, 'refresh after a push webhook failed; the next batch fetches'))
     })
   }
 
   /**
-   * While the remote keeps failing, the circuit is open: no batch is claimed
-   * (events wait in the store, intake keeps accepting) until a backoff has
-   * passed; then one batch tries, and success closes it.
+   * The first read of the branch since start; true once it worked. A wrong URL
+   * or token is said at once, with the remote's own answer (never the token).
+   * While the remote keeps failing the circuit spaces the tries out.
    */
-  private circuitOpenUntil = 0
+  private async firstFetch(): Promise<boolean> {
+    if (this.circuit.fetched) return true
+    if (this.circuit.isOpen()) return false
+    try {
+      await this.sync()
+      this.circuit.succeeded()
+      return true
+    } catch (e) {
+      const err = e instanceof InfraSyncError ? e : new GitRemoteError('fetch failed', {}, { cause: e })
+      const status = err.data.status
+      const refused = status === 401 || status === 403 || status === 404
+      this.deps.log[refused ? 'error' : 'warn'](
+        { code: err.code, reason: err.message, repo: this.deps.remote.description, ...(status !== undefined && { status }), ...(err.data.remoteMessage !== undefined && { remoteMessage: err.data.remoteMessage }) },
+        refused ? 'the infra repo refused us: check its URL and the token (INFRA_SYNC_REPO, INFRA_SYNC_GIT_TOKEN); not ready until it can be fetched' : 'cannot fetch the infra repo yet; not ready until it can be fetched',
+      )
+      this.circuit.failed(err)
+      return false
+    }
+  }
 
   private async batch(): Promise<number> {
     this.woken = false
-    const now = this.clock().getTime()
-    if (this.circuitOpenUntil > now) return 0
+    // While the remote keeps failing, the circuit is open: no batch is claimed (events wait in the
+    // store, intake keeps accepting) until a backoff has passed; then one batch tries.
+    if (this.circuit.isOpen()) return 0
     const records = await this.deps.store.claim(this.opts.batchSize, this.clock())
     if (records.length === 0) return 0
     this.deps.metrics.batch(records.length)
     try {
       await this.process(records)
-      if (this.remoteFailures >= this.opts.circuitThreshold) {
-        this.deps.log.info({ failures: this.remoteFailures }, 'the remote answers again: circuit closed')
-        this.deps.metrics.circuit(false)
-      }
-      this.remoteFailures = 0
-      this.circuitOpenUntil = 0
+      this.circuit.succeeded()
     } catch (e) {
       await this.failAll(records, e)
-      if (this.remoteFailures >= this.opts.circuitThreshold) {
-        const wait = backoffMs(this.remoteFailures - this.opts.circuitThreshold + 1, this.opts.retryBaseMs, this.opts.retryCapMs, this.random)
-        if (this.circuitOpenUntil === 0) this.deps.metrics.circuit(true)
-        this.circuitOpenUntil = this.clock().getTime() + wait
-        this.deps.log.warn({ failures: this.remoteFailures, retryInMs: wait }, 'the remote keeps failing: circuit open')
-        this.schedule(wait)
-      }
     }
     this.deps.metrics.heap(process.memoryUsage().heapUsed)
     return records.length
@@ -244,6 +272,7 @@ export class Worker {
     this.knownHead = undefined
     const head = await this.deps.remote.sync()
     this.knownHead = head
+    this.circuit.fetchedNow()
     return head
   }
 
@@ -340,6 +369,17 @@ export class Worker {
         this.deps.failpoint?.('after-push')
         timer.mark('push')
       } catch (e) {
+        if (e instanceof RefLockedError) {
+          // Another writer holds the branch's lock for a moment (a stale one is cleared by the remote): wait, then look again.
+          metrics.push('rejected')
+          if (attempt >= this.opts.pushRetries) throw e
+          log.info({ attempt, code: e.code }, 'the branch is locked by another writer; trying again')
+          await this.sleep(backoffMs(attempt, 50, 1000, this.random))
+          head = await this.sync()
+          fresh = true
+          timer.mark('race')
+          continue
+        }
         if (!(e instanceof PushRejectedError)) {
           metrics.push('error')
           this.knownHead = undefined
@@ -384,7 +424,7 @@ export class Worker {
   private retryOrDead(r: EventRecord, code: string, reason: string, countAttempt: boolean, targets?: EventOutcome['targets']): Finish {
     const attempt = r.attempts + 1
     if (countAttempt && attempt >= this.opts.maxAttempts) return { kind: 'dead', id: r.id, code, reason: `${reason} (gave up after ${attempt} attempts)`, ...(targets && { targets }) }
-    const retryAt = new Date(this.clock().getTime() + backoffMs(countAttempt ? attempt : this.remoteFailures, this.opts.retryBaseMs, this.opts.retryCapMs, this.random))
+    const retryAt = new Date(this.clock().getTime() + backoffMs(countAttempt ? attempt : this.circuit.failureCount, this.opts.retryBaseMs, this.opts.retryCapMs, this.random))
     return { kind: 'retry', id: r.id, code, reason, retryAt, countAttempt, ...(targets && { targets }) }
   }
 
@@ -399,8 +439,10 @@ export class Worker {
     const code = err?.code ?? 'INTERNAL'
     const reason = err?.message ?? 'internal error'
     // Trouble with the remote or the store is not the events' fault: they wait, however long it lasts.
-    const counts = !(e instanceof GitRemoteError || e instanceof StoreUnavailableError)
-    if (!counts) this.remoteFailures++
+    // A branch locked by another writer is neither the events' fault nor the remote failing.
+    const outage = e instanceof GitRemoteError || e instanceof StoreUnavailableError
+    const counts = !outage && !(e instanceof RefLockedError)
+    if (outage) this.circuit.failed(err!)
     const results = records.map((r) => this.retryOrDead(r, code, reason, counts))
     await this.deps.store.finish(results, [], this.clock())
     this.count(results)

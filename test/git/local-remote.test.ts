@@ -1,7 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { silentLogger } from '../../src/core/logger.js'
 import { LocalRemote } from '../../src/git/local-remote.js'
+import { STALE_AFTER_MS } from '../../src/git/ref-lock.js'
 import { writeCommit } from '../../src/git/write-commit.js'
 import { commits, git, gitAsync, makeBareRepo } from '../helpers/git-cli.js'
 import { tmpDir } from '../helpers/tmp.js'
@@ -26,22 +28,27 @@ t.test('moves the branch only from the expected base', async (t) => {
   t.notOk(fs.existsSync(path.join(bare, 'refs/heads/main.lock')), 'no lock left behind')
 })
 
-t.test('a lock held by someone else is a lost race; a stale one is cleared', async (t) => {
+t.test('a lock held by someone else is contention (REF_LOCKED), not a race; a lock held too long is cleared', async (t) => {
   const dir = tmpDir(t)
   const bare = makeBareRepo(dir, { 'a.txt': '1\n' })
-  const remote = new LocalRemote(bare, 'main')
+  const warnings: object[] = []
+  const remote = new LocalRemote(bare, 'main', { log: { ...silentLogger, warn: (o) => warnings.push(o) } })
   await remote.prepare()
   const head = (await remote.sync())!
   const lock = path.join(bare, 'refs/heads/main.lock')
   fs.writeFileSync(lock, 'x')
   const c1 = await change(remote, head, 'a.txt', '2\n', 'one')
-  await t.rejects(remote.push(head, c1), { code: 'PUSH_REJECTED' })
+  await t.rejects(remote.push(head, c1), { code: 'REF_LOCKED' })
   t.ok(fs.existsSync(lock), 'a fresh lock is respected')
-  const old = new Date(Date.now() - 120_000)
+  t.equal(git(bare, 'rev-parse', 'main').trim(), head)
+  const old = new Date(Date.now() - STALE_AFTER_MS - 2000)
   fs.utimesSync(lock, old, old)
-  await t.rejects(remote.push(head, c1), { code: 'PUSH_REJECTED' })
   await remote.push(head, c1)
-  t.equal(git(bare, 'rev-parse', 'main').trim(), c1.oid)
+  t.equal(git(bare, 'rev-parse', 'main').trim(), c1.oid, 'the stale lock was cleared and the push went through')
+  t.match(warnings, [{ why: 'too-old', ref: 'main' }], 'the removal is logged')
+  t.notOk(fs.existsSync(lock))
+  t.same(fs.readdirSync(path.join(bare, 'infra-sync', 'ref-locks')), [], 'no owner record left behind')
+  git(bare, 'fsck', '--strict')
 })
 
 t.test('races with git push into the same repository lose nothing', async (t) => {

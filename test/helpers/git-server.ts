@@ -71,7 +71,8 @@ export async function startGitServer(bareRepo: string, opts: { token?: string; h
     }
     const [pathname, query = ''] = url.split('?') as [string, string?]
     if (!pathname.startsWith(`/${name}/`)) {
-      res.writeHead(404).end()
+      // As GitHub answers a wrong repository URL.
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Repository not found.\n')
       return
     }
     const child = spawn('git', ['http-backend'], {

@@ -4,7 +4,10 @@ import t from 'tap'
 import { commits, git, makeBareRepo } from '../helpers/git-cli.js'
 import { exampleInfraFiles, startTestServer } from '../helpers/server.js'
 import { SECRET_A, SECRET_B, signedHeaders } from '../helpers/sign.js'
+import { HttpRemote } from '../../src/git/http-remote.js'
+import { startGitServer } from '../helpers/git-server.js'
 import { eventually, tmpDir } from '../helpers/tmp.js'
+import { workerHarness } from '../helpers/worker-harness.js'
 
 async function post(server: Awaited<ReturnType<typeof startTestServer>>, body: object, secret: string) {
   const payload = JSON.stringify(body)
@@ -30,26 +33,26 @@ t.test('a poison event is retried a bounded number of times, then dead; other se
 })
 
 t.test('a remote that refuses the push itself (a hook) is not mistaken for a race', async (t) => {
-  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
+  const dir = tmpDir(t)
+  const bare = makeBareRepo(dir, exampleInfraFiles())
   const hook = path.join(bare, 'hooks', 'pre-receive')
   fs.writeFileSync(hook, '#!/bin/sh\necho "branch is protected" >&2\nexit 1\n', { mode: 0o755 })
-  const { startGitServer } = await import('../helpers/git-server.js')
   const gitServer = await startGitServer(bare)
   t.teardown(() => gitServer.close())
-  const server = await startTestServer(t, { location: gitServer.url, kind: 'http' })
-  const id = await post(server, { source: 'acme/orders-api', image: 'ghcr.io/acme/orders-api', tag: '1.4.2', ref: 'refs/heads/main' }, SECRET_A)
-  const failed = await eventually(async () => {
-    const r = await server.store.get(id)
-    return r?.status === 'failed' ? r : undefined
-  })
-  t.equal(failed.code, 'GIT_REMOTE')
-  t.match(failed.reason, /refused the push/)
-  t.equal(gitServer.requests.filter((r) => r.service === 'receive-pack').length, 1, 'one attempt, not a storm of re-plans')
+  const { store, worker, clock, accept } = await workerHarness(t, new HttpRemote({ url: gitServer.url, branch: 'main', clonesDir: path.join(dir, 'clones') }))
+  const id = await accept('1.4.2')
+  // One batch, driven by hand: a race would be re-planned and pushed again within it.
+  t.equal(await worker.runOnce(), 1)
+  t.equal(gitServer.requests.filter((r) => r.service === 'receive-pack').length, 1, 'one push in the batch, not a storm of re-plans')
+  const failed = (await store.get(id))!
+  t.equal(failed.status, 'failed')
+  t.equal(failed.code, 'GIT_REMOTE', 'a refusal of the remote, not a lost race')
+  t.equal(failed.attempts, 0, 'not counted against the event')
   fs.rmSync(hook)
-  const applied = await eventually(async () => {
-    const r = await server.store.get(id)
-    return r?.status === 'applied' ? r : undefined
-  })
+  clock.advance(60 * 60_000)
+  t.equal(await worker.runOnce(), 1)
+  const applied = (await store.get(id))!
+  t.equal(applied.status, 'applied')
   t.equal(commits(bare)[0]!.sha, applied.commit)
   git(bare, 'fsck')
 })

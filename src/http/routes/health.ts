@@ -3,6 +3,8 @@ import type { Metrics } from '../../observability/metrics.js'
 
 export interface Readiness {
   readonly ready: boolean
+  /** Ready, but something it depends on is failing (the body says what): still 200, so intake keeps taking events. */
+  readonly degraded?: boolean
   readonly checks: Record<string, string>
 }
 
@@ -18,7 +20,7 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthRoutesDeps)
 
   app.get('/readyz', { schema: { response: { 200: health, 503: health } } }, async (_req, reply) => {
     const r = await deps.readiness()
-    return reply.status(r.ready ? 200 : 503).send({ status: r.ready ? 'ready' : 'not ready', checks: r.checks })
+    return reply.status(r.ready ? 200 : 503).send({ status: !r.ready ? 'not ready' : r.degraded ? 'degraded' : 'ready', checks: r.checks })
   })
 
   app.get('/metrics', { schema: { response: { 200: { type: 'string' } } } }, async (_req, reply) => {
