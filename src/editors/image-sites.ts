@@ -204,7 +204,7 @@ export function openSites(parsed: ParsedYaml, found: readonly ImageSite[], path:
     canAdd: false,
     pinned: sites.some((s) => siteNodes(s).some((n) => pinnedAt(parsed.text, n.range![0]))),
     set(change): EditResult {
-      if (change.tag === undefined && change.digest === undefined) throw new ValidationError('nothing to set: give a tag or a digest', { path }, 'INVALID_INPUT')
+      if (change.tag === undefined && change.digest === undefined) throw new ValidationError(`${path}: nothing to set: give a tag or a digest`, { path }, 'INVALID_INPUT')
       if (valued.length === 0) {
         throw new ImageNotFoundError(opts.notFound ?? `${path}: does not set ${image ?? 'the image'}`, { path, ...(image !== undefined && { image }) })
       }

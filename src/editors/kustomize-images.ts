@@ -188,7 +188,7 @@ function entrySplices(parsed: ParsedYaml, e: Entry, change: SetImage, path: stri
 
 function setIn(parsed: ParsedYaml, doc: Document.Parsed | undefined, map: YAMLMap | null, found: Entry[], change: SetImage, before: ImageValue | null, path: string): EditResult {
   if (change.tag === undefined && change.digest === undefined) {
-    throw new ValidationError('nothing to set: give a tag or a digest', { path }, 'INVALID_INPUT')
+    throw new ValidationError(`${path}: nothing to set: give a tag or a digest`, { path }, 'INVALID_INPUT')
   }
   const { text, eol } = parsed
   const splices: Splice[] = []

@@ -25,7 +25,7 @@ export function editorByFormat(format: string): ImageEditor {
 export function editorFor(path: string, format?: string, text?: string): ImageEditor {
   if (format) return editorByFormat(format)
   const e = EDITORS.find((x) => x.detect(path, text))
-  if (!e) throw new ValidationError(`no editor knows ${JSON.stringify(path)}; known formats: ${FORMATS.join(', ')}`, { path }, 'UNKNOWN_FORMAT')
+  if (!e) throw new ValidationError(`${path}: no editor knows this file; known formats: ${FORMATS.join(', ')}`, { path }, 'UNKNOWN_FORMAT')
   return e
 }
 

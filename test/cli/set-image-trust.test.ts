@@ -108,4 +108,8 @@ t.test('a file that does not set the image names the image', async (t) => {
   }
   const file = path.join(dir, 'values.yaml')
   refusal(t, run(dir, 'set-image', file, 'not a ref:1'), file, 'INVALID_IMAGE_REF')
+  const notes = write(dir, 'notes.txt', 'image: ghcr.io/acme/app:1\n')
+  refusal(t, run(dir, 'set-image', notes, 'ghcr.io/acme/app:1.1.0'), notes, 'UNKNOWN_FORMAT')
+  const kustomization = path.join(dir, 'kustomization.yaml')
+  refusal(t, run(dir, 'set-image', kustomization, 'ghcr.io/acme/app:1.1.0', '--key', 'image.tag', '--format', 'kustomize'), kustomization, 'INVALID_INPUT')
 })
