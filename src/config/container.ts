@@ -1,20 +1,19 @@
-import fs from 'node:fs'
 import { ConfigError } from '../core/errors.js'
 
 export interface ContainerCheck {
   readonly inContainer: boolean
-  /** What said so: INFRA_SYNC_IN_CONTAINER, KUBERNETES_SERVICE_HOST or the marker file. */
+  /** What said so: INFRA_SYNC_IN_CONTAINER or KUBERNETES_SERVICE_HOST. */
   readonly detectedBy?: string
 }
 
-export const DOCKER_MARKER = '/.dockerenv'
-
 /**
- * Whether this process runs in a container. `INFRA_SYNC_IN_CONTAINER`
- * (true/false) overrides the detection: for tests, and for a development
- * container where the generated secret is wanted.
+ * Whether this process runs as a deployed container. Our image says so
+ * (`INFRA_SYNC_IN_CONTAINER=true` in the Dockerfile) and Kubernetes says so for
+ * any image. A `/.dockerenv` file is deliberately not a sign: development
+ * containers have one too, and there `npm start` must work with a generated
+ * secret. `INFRA_SYNC_IN_CONTAINER=false` overrides the detection.
  */
-export function detectContainer(env: Record<string, string | undefined>, marker = DOCKER_MARKER): ContainerCheck {
+export function detectContainer(env: Record<string, string | undefined>): ContainerCheck {
   const forced = env.INFRA_SYNC_IN_CONTAINER
   if (forced !== undefined) {
     if (/^(1|true|yes)$/i.test(forced.trim())) return { inContainer: true, detectedBy: 'INFRA_SYNC_IN_CONTAINER' }
@@ -22,6 +21,5 @@ export function detectContainer(env: Record<string, string | undefined>, marker 
     throw new ConfigError('INFRA_SYNC_IN_CONTAINER must be true or false', { setting: 'INFRA_SYNC_IN_CONTAINER' })
   }
   if (env.KUBERNETES_SERVICE_HOST !== undefined) return { inContainer: true, detectedBy: 'KUBERNETES_SERVICE_HOST' }
-  if (fs.existsSync(marker)) return { inContainer: true, detectedBy: marker }
   return { inContainer: false }
 }

@@ -5,7 +5,7 @@ import { ConfigError } from '../core/errors.js'
 import { describeProblems, schemaCheck } from '../core/schema-check.js'
 import { validate } from './config-schema.generated.js'
 import type { Config, RepoConfig, WorkerSettings } from './config.js'
-import { detectContainer, DOCKER_MARKER } from './container.js'
+import { detectContainer } from './container.js'
 import { checkSecret, notEmpty, resolveSecrets, type SourceEntry } from './source-secrets.js'
 
 export const DEFAULT_CONFIG_FILE = 'infra-sync.config.yaml'
@@ -94,21 +94,16 @@ function repoConfig(location: string, branch: string, token: string | undefined,
 
 const BRANCH = /^(?!\/|.*\/\/|.*\.\.|.*\/$|.*\.lock$)[A-Za-z0-9._\/-]{1,200}$/
 
-export interface LoadOptions {
-  /** The file whose presence means a Docker container (tests point it elsewhere). */
-  readonly dockerMarker?: string
-}
-
 /**
  * Config file (`INFRA_SYNC_CONFIG`, else ./infra-sync.config.yaml when it
  * exists) overlaid by the environment; env wins. With nothing set it is the
  * embedded default: data in ./data, SQLite, a local repo at ./data/infra.
  */
-export function loadConfig(env: Env = process.env, cwd = process.cwd(), opts: LoadOptions = {}): Config {
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const explicit = env.INFRA_SYNC_CONFIG
   const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, DEFAULT_CONFIG_FILE)
   const f: ConfigFile = explicit || fs.existsSync(file) ? readFile(file) : {}
-  const container = detectContainer(env, opts.dockerMarker ?? DOCKER_MARKER)
+  const container = detectContainer(env)
 
   const dataDir = path.resolve(cwd, env.INFRA_SYNC_DATA ?? f.data ?? './data')
   const branch = env.INFRA_SYNC_BRANCH ?? f.branch ?? 'main'

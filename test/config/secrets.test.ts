@@ -82,36 +82,32 @@ t.test('an empty or truncated development secret file stops the server, saying h
 })
 
 t.test('in a container no development secret is generated: the server refuses to start without one', async (t) => {
-  const marker = path.join(tmpDir(t), 'dockerenv')
-  fs.writeFileSync(marker, '')
-  const missing = path.join(tmpDir(t), 'no-such-marker')
-  const detections: [Record<string, string>, string, string][] = [
-    [{ INFRA_SYNC_IN_CONTAINER: 'true' }, missing, 'INFRA_SYNC_IN_CONTAINER'],
-    [{ KUBERNETES_SERVICE_HOST: '10.0.0.1' }, missing, 'KUBERNETES_SERVICE_HOST'],
-    [{}, marker, marker],
+  const detections: [Record<string, string>, string][] = [
+    [{ INFRA_SYNC_IN_CONTAINER: 'true' }, 'INFRA_SYNC_IN_CONTAINER'],
+    [{ KUBERNETES_SERVICE_HOST: '10.0.0.1' }, 'KUBERNETES_SERVICE_HOST'],
   ]
-  for (const [env, dockerMarker, detectedBy] of detections) {
+  for (const [env, detectedBy] of detections) {
     const dir = tmpDir(t)
-    t.match(thrown(() => loadConfig(env, dir, { dockerMarker })), { code: 'CONFIG_INVALID', data: { reason: 'no-secret-in-container', detectedBy } }, detectedBy)
+    t.match(thrown(() => loadConfig(env, dir)), { code: 'CONFIG_INVALID', data: { reason: 'no-secret-in-container', detectedBy } }, detectedBy)
     t.notOk(fs.existsSync(path.join(dir, 'data', 'webhook-secret')), 'nothing was generated')
     // A development secret left in the data volume is not used either.
     fs.mkdirSync(path.join(dir, 'data'), { recursive: true })
     fs.writeFileSync(path.join(dir, 'data', 'webhook-secret'), `${LONG}\n`)
-    t.match(thrown(() => loadConfig(env, dir, { dockerMarker })), { code: 'CONFIG_INVALID', data: { reason: 'no-secret-in-container' } })
+    t.match(thrown(() => loadConfig(env, dir)), { code: 'CONFIG_INVALID', data: { reason: 'no-secret-in-container' } })
 
-    const withSecret = loadConfig({ ...env, INFRA_SYNC_SECRET: LONG }, dir, { dockerMarker })
+    const withSecret = loadConfig({ ...env, INFRA_SYNC_SECRET: LONG }, dir)
     t.same(withSecret.secrets.fallback, [LONG])
     t.equal(withSecret.secrets.generatedFallbackFile, undefined)
     t.equal(withSecret.host, '0.0.0.0', 'a container listens beyond loopback')
     fs.writeFileSync(path.join(dir, 'c.yaml'), `sources:\n  acme/a: { githubSecret: ${GH} }\n`)
-    const perSource = loadConfig({ ...env, INFRA_SYNC_CONFIG: 'c.yaml' }, dir, { dockerMarker })
+    const perSource = loadConfig({ ...env, INFRA_SYNC_CONFIG: 'c.yaml' }, dir)
     t.same(perSource.secrets.fallback, [], 'a per-source secret is enough')
-    const githubOnly = loadConfig({ ...env, INFRA_SYNC_GITHUB_SECRET: GH }, dir, { dockerMarker })
+    const githubOnly = loadConfig({ ...env, INFRA_SYNC_GITHUB_SECRET: GH }, dir)
     t.same([githubOnly.secrets.fallback, githubOnly.secrets.github], [[], [GH]], 'the infra repo hook secret alone: nothing generated')
   }
   const outside = tmpDir(t)
-  const c = loadConfig({}, outside, { dockerMarker: missing })
+  const c = loadConfig({}, outside)
   t.equal(c.secrets.generatedFallbackFile, path.join(outside, 'data', 'webhook-secret'), 'outside a container it is generated')
   t.equal(c.host, '127.0.0.1')
-  t.equal(loadConfig({ INFRA_SYNC_IN_CONTAINER: 'false' }, tmpDir(t), { dockerMarker: marker }).secrets.fallback.length, 1, 'INFRA_SYNC_IN_CONTAINER=false overrides the detection')
+  t.equal(loadConfig({ INFRA_SYNC_IN_CONTAINER: 'false', KUBERNETES_SERVICE_HOST: '10.0.0.1' }, tmpDir(t)).secrets.fallback.length, 1, 'INFRA_SYNC_IN_CONTAINER=false overrides the detection')
 })
