@@ -14,6 +14,7 @@ import { markers, openMarked } from './markers.js'
 export const EDITORS: readonly ImageEditor[] = [kustomizeImages, markers, helmValues, manifests]
 
 export const FORMATS: readonly string[] = EDITORS.map((e) => e.format)
+const BY_SHAPE = EDITORS.filter((e) => e !== markers)
 
 export function editorByFormat(format: string): ImageEditor {
   const e = EDITORS.find((x) => x.format === format)
@@ -22,9 +23,9 @@ export function editorByFormat(format: string): ImageEditor {
 }
 
 /** The editor for a file: the explicit format if given, else detected from the path and, when given, the content. */
-export function editorFor(path: string, format?: string, text?: string): ImageEditor {
+export function editorFor(path: string, format?: string, text?: string, candidates: readonly ImageEditor[] = EDITORS): ImageEditor {
   if (format) return editorByFormat(format)
-  const e = EDITORS.find((x) => x.detect(path, text))
+  const e = candidates.find((x) => x.detect(path, text))
   if (!e) throw new ValidationError(`${path}: no editor knows this file; known formats: ${FORMATS.join(', ')}`, { path }, 'UNKNOWN_FORMAT')
   return e
 }
@@ -35,7 +36,7 @@ export function editorFor(path: string, format?: string, text?: string): ImageEd
  * then markers for the image in the file, which say what they mean and so win
  * over any format's shape, a named format included; then, for a target with
  * Flux image policies, nothing more (only marked values are the policy's, as
- * in Flux); then the format named, or the one detected.
+ * in Flux); then the format named, or the one detected by shape.
  */
 export function openImage(path: string, text: string, image: string, target: EditorOptions & { readonly format?: string | undefined } = {}): OpenedImage {
   const options: EditorOptions = { ...(target.key !== undefined && { key: target.key }), ...(target.imagePolicies && { imagePolicies: target.imagePolicies }) }
@@ -47,7 +48,8 @@ export function openImage(path: string, text: string, image: string, target: Edi
   }
   const marked = openMarked(text, image, path, options)
   if (marked) return marked
-  const editor = (target.imagePolicies?.length ?? 0) > 0 ? markers : editorFor(path, target.format, text)
+  // Markers for other images say nothing about this one: its file is detected by shape.
+  const editor = (target.imagePolicies?.length ?? 0) > 0 ? markers : editorFor(path, target.format, text, BY_SHAPE)
   return naming(editor.open(text, image, path, options), path, image)
 }
 

@@ -195,6 +195,8 @@ t.test('openImage: a key first, then markers for the image over any format, then
   const policed = openImage('pod.yaml', deployment, I, { imagePolicies: ['ns:p'] })
   t.equal(policed.current, null, 'with policies an unmarked line is not the policy’s')
   t.throws(() => policed.set({ tag: '2' }), { code: 'IMAGE_NOT_FOUND', data: { image: I } })
+  const values = `worker:\n  image: ghcr.io/acme/worker:1 # infra-sync: ghcr.io/acme/worker\napi:\n  image:\n    repository: ${I}\n    tag: v1\n`
+  t.equal(openImage('values.yaml', values, I).set({ tag: 'v2' }).text, values.replace('tag: v1', 'tag: v2'), 'a marker for another image does not hide this one')
   t.throws(() => openImage('kustomization.yaml', 'images: []\n', I, { key: 'image.tag', format: 'kustomize' }), { code: 'INVALID_INPUT' }, 'a key belongs to Helm values')
   t.throws(() => openImage('values.yaml', 'replicas: 1\n', I, { key: 'image.tag' }).set({ tag: '2' }), { code: 'IMAGE_NOT_FOUND', data: { image: I } })
 })
