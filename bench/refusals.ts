@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import os from 'node:os'
 import http from 'node:http'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -13,6 +14,8 @@ export interface RefusalCase {
   /** Fastify's own elapsed time for the request (reply.elapsedTime, from the server's "request refused" log line). */
   readonly serverP50: number
   readonly serverP99: number
+  /** The fastest: the request's own cost when the machine's other load left it alone. */
+  readonly serverMin: number
   /** From sending the request to the end of the answer, at the client. */
   readonly clientP50: number
 }
@@ -21,6 +24,9 @@ export interface RefusalResult {
   readonly sources: number
   readonly bytes: number
   readonly n: number
+  /** The machine's 1-minute load average when the run ended: wall-clock figures on a shared machine move with it. */
+  readonly loadAverage: number
+  readonly cores: number
   readonly cases: readonly RefusalCase[]
 }
 
@@ -97,9 +103,9 @@ export async function refusals(bare: string, dataDir: string, sources: number, n
       const end = performance.now() + 10_000
       while (refusedMs(rig.server.output()).length < before + n && performance.now() < end) await new Promise((r) => setTimeout(r, 20))
       const server = refusedMs(rig.server.output()).slice(before, before + n)
-      out.push({ name: c.name, status: last.status, code: last.code, serverP50: median(server), serverP99: percentile(server, 99), clientP50: median(client) })
+      out.push({ name: c.name, status: last.status, code: last.code, serverP50: median(server), serverP99: percentile(server, 99), serverMin: Math.min(...server), clientP50: median(client) })
     }
-    return { sources, bytes: body.length, n, cases: out }
+    return { sources, bytes: body.length, n, loadAverage: os.loadavg()[0]!, cores: os.cpus().length, cases: out }
   } finally {
     await rig.stop()
   }

@@ -30,11 +30,11 @@ export function refusalsSection(r: RefusalResult): string {
   const lines = [
     '## Refusals',
     '',
-    `\`POST /v1/events\` with a ${mib(r.bytes)} body (${r.bytes.toLocaleString('en')} bytes) against the real binary with ${r.sources} sources configured, each with its own secret, and a fallback secret; ${r.n} requests per row, one at a time. Server time is Fastify's own elapsed time for the request (\`reply.elapsedTime\` in \`onResponse\`, from the server's log); the client column includes sending the body over loopback. Missing headers are refused before the body is read; a wrong signature costs the HMACs of the named source's secrets (or the fallback's), not one per configured source.`,
+    `\`POST /v1/events\` with a ${mib(r.bytes)} body (${r.bytes.toLocaleString('en')} bytes) against the real binary with ${r.sources} sources configured, each with its own secret, and a fallback secret; ${r.n} requests per row, one at a time. Server time is Fastify's own elapsed time for the request (\`reply.elapsedTime\` in \`onResponse\`, from the server's log); the client column includes sending the body over loopback; the machine's load average was ${r.loadAverage.toFixed(1)} on ${r.cores} cores, and the minimum is what a request costs when that load leaves it alone. Missing headers are refused before the body is read; a wrong signature costs the HMACs of the named source's secrets (or the fallback's), not one per configured source.`,
     '',
-    '| request | answer | server p50 | server p99 | client p50 |',
-    '|---|---|---|---|---|',
-    ...r.cases.map((c) => `| ${c.name} | ${c.status} ${c.code} | ${ms(c.serverP50, 2)} | ${ms(c.serverP99, 2)} | ${ms(c.clientP50, 2)} |`),
+    '| request | answer | server p50 | server p99 | server min | client p50 |',
+    '|---|---|---|---|---|---|',
+    ...r.cases.map((c) => `| ${c.name} | ${c.status} ${c.code} | ${ms(c.serverP50, 2)} | ${ms(c.serverP99, 2)} | ${ms(c.serverMin, 2)} | ${ms(c.clientP50, 2)} |`),
   ]
   return lines.join('\n')
 }
