@@ -11,9 +11,10 @@ import { bucketQuantile, median, percentile } from './stats.js'
 
 let tagSeq = 1
 const nextTag = () => `main-${tagSeq++}`
-// After the generated repo's commit: a build made before the commit that set a value does not replace it.
-let clock = Date.now()
-const nextBuiltAt = () => new Date((clock += 1000))
+// Built now, as CI does, and each after the last: a build made before the commit that set a value (an
+// earlier rig's, on the same remote with another store) does not replace it.
+let clock = 0
+const nextBuiltAt = () => new Date((clock = Math.max(clock + 1, Date.now())))
 
 /** One event for service i, then wait until it is applied; returns ms from sending to the push landing, and from the 202. */
 export async function oneEvent(rig: Rig, i: number): Promise<{ total: number; from202: number }> {
