@@ -62,6 +62,22 @@ export class RemoteCircuit {
     this.changed()
   }
 
+  /**
+   * A fetch failed. Until the first one works this is said in the log: a
+   * wrong URL or token (401, 403, 404) at error level with the remote's own
+   * answer, so a misconfigured pod says why it is not ready. Errors never
+   * carry credentials (see smart-http.ts).
+   */
+  fetchFailed(e: unknown, repo: string): void {
+    if (this.fetchedOnce) return
+    const err = e as Partial<InfraSyncError>
+    const status = err.data?.status
+    const refused = status === 401 || status === 403 || status === 404
+    const fields = { code: err.code ?? 'INTERNAL', reason: err.message, repo, ...(status !== undefined && { status }), ...(err.data?.remoteMessage !== undefined && { remoteMessage: err.data.remoteMessage }) }
+    if (refused) this.o.log.error(fields, 'the infra repo refused us: check its URL and the token (INFRA_SYNC_REPO, INFRA_SYNC_GIT_TOKEN); not ready until it can be fetched')
+    else this.o.log.warn(fields, 'cannot fetch the infra repo yet; not ready until it can be fetched')
+  }
+
   /** The remote (and the store) answered for a whole batch. */
   succeeded(): void {
     if (this.failures === 0 && this.openUntil === 0 && this.lastError === undefined) return

@@ -151,8 +151,9 @@ export class Worker {
     while (this.running) {
       let n = 0
       try {
-        // Readiness waits for one fetch since start, so it is made at once rather than with the first event.
-        if (this.circuit.fetched || (await this.exclusive(() => this.firstFetch()))) n = await this.runOnce()
+        n = await this.runOnce()
+        // Readiness waits for one fetch since start: with nothing to do, it is made now rather than with the first event.
+        if (n === 0 && !this.circuit.fetched) await this.exclusive(() => this.firstFetch())
       } catch (e) {
         this.deps.log.error({ err: e }, 'worker batch failed')
       }
@@ -224,28 +225,14 @@ export class Worker {
     })
   }
 
-  /**
-   * The first read of the branch since start; true once it worked. A wrong URL
-   * or token is said at once, with the remote's own answer (never the token).
-   * While the remote keeps failing the circuit spaces the tries out.
-   */
-  private async firstFetch(): Promise<boolean> {
-    if (this.circuit.fetched) return true
-    if (this.circuit.isOpen()) return false
+  /** The first read of the branch since start, when there is no batch to make it; the circuit spaces out the tries. */
+  private async firstFetch(): Promise<void> {
+    if (this.circuit.fetched || this.circuit.isOpen()) return
     try {
       await this.sync()
       this.circuit.succeeded()
-      return true
     } catch (e) {
-      const err = e instanceof InfraSyncError ? e : new GitRemoteError('fetch failed', {}, { cause: e })
-      const status = err.data.status
-      const refused = status === 401 || status === 403 || status === 404
-      this.deps.log[refused ? 'error' : 'warn'](
-        { code: err.code, reason: err.message, repo: this.deps.remote.description, ...(status !== undefined && { status }), ...(err.data.remoteMessage !== undefined && { remoteMessage: err.data.remoteMessage }) },
-        refused ? 'the infra repo refused us: check its URL and the token (INFRA_SYNC_REPO, INFRA_SYNC_GIT_TOKEN); not ready until it can be fetched' : 'cannot fetch the infra repo yet; not ready until it can be fetched',
-      )
-      this.circuit.failed(err)
-      return false
+      this.circuit.failed(e instanceof InfraSyncError ? e : new GitRemoteError('fetch failed', {}, { cause: e }))
     }
   }
 
@@ -270,7 +257,10 @@ export class Worker {
   /** Asks the remote for its head (fetching what is new) and remembers it. */
   private async sync(): Promise<string | null> {
     this.knownHead = undefined
-    const head = await this.deps.remote.sync()
+    const head = await this.deps.remote.sync().catch((e) => {
+      this.circuit.fetchFailed(e, this.deps.remote.description)
+      throw e
+    })
     this.knownHead = head
     this.circuit.fetchedNow()
     return head
