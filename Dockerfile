@@ -14,7 +14,9 @@ RUN npm run build && npm prune --omit=dev
 
 # Run: the same command CI tests (node dist/cli.js serve), as the unprivileged node user.
 FROM node:24-bookworm-slim
+# INFRA_SYNC_IN_CONTAINER: never generate a development webhook secret here; refuse to start without a real one.
 ENV NODE_ENV=production \
+    INFRA_SYNC_IN_CONTAINER=true \
     HOST=0.0.0.0 \
     PORT=8080 \
     INFRA_SYNC_DATA=/data

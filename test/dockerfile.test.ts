@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import semver from 'semver'
 import t from 'tap'
-import { spawnServer } from './helpers/child-server.js'
+import { CLI, spawnServer } from './helpers/child-server.js'
 import { tmpDir } from './helpers/tmp.js'
 
 /**
@@ -54,6 +55,17 @@ t.test("the image's command, with the image's environment, serves", async (t) =>
   const block = /^ENV ((?:.*\\\n)*.*)$/m.exec(runStage)![1]!.replace(/\\\n/g, ' ')
   for (const m of block.matchAll(/(\w+)=(\S+)/g)) env[m[1]!] = m[2]!
   t.equal(env.HOST, '0.0.0.0', 'listens beyond loopback in a container')
+  t.equal(env.INFRA_SYNC_IN_CONTAINER, 'true', 'the image says it is a container: no development secret')
+  const bare = tmpDir(t)
+  const refused = spawnSync(process.execPath, [CLI, 'serve'], {
+    cwd: bare,
+    env: { PATH: process.env.PATH ?? '', ...env, PORT: '0', INFRA_SYNC_DATA: path.join(bare, 'data') },
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+  t.equal(refused.status, 1, 'without a secret the image refuses to start')
+  t.match(refused.stderr, /\[CONFIG_INVALID\]\n$/)
+  t.notOk(fs.existsSync(path.join(bare, 'data', 'webhook-secret')), 'and generates none')
   const wanted = process.env.INFRA_SYNC_TEST_NODE
   if (wanted !== undefined) t.equal(process.version, `v${wanted}`, 'this round runs on the Node CI asked for')
   // In a container the server will not invent a development secret; a deployment gives it one.
