@@ -3,7 +3,7 @@ import path from 'node:path'
 import { load } from 'js-yaml'
 import { ConfigError } from '../core/errors.js'
 import { describeProblems, schemaCheck } from '../core/schema-check.js'
-import { validate } from './config-schema.generated.js'
+import { CONFIG_SCHEMA } from './config-schema.js'
 import type { Config, RepoConfig, WorkerSettings } from './config.js'
 import { detectContainer } from './container.js'
 import { checkSecret, notEmpty, resolveSecrets, type SourceEntry } from './source-secrets.js'
@@ -34,8 +34,7 @@ interface ConfigFile {
   http?: { headersTimeoutMs?: number; requestTimeoutMs?: number }
 }
 
-// CONFIG_SCHEMA (config-schema.ts), compiled by `npm run schemas`.
-const checkFile = schemaCheck(validate)
+const checkFile = schemaCheck(CONFIG_SCHEMA)
 
 function fail(message: string, data: Record<string, unknown> = {}): never {
   throw new ConfigError(message, data)

@@ -6,7 +6,7 @@ import { isValidTag, parseImageName } from '../core/image-ref.js'
 import { assertSafeRepoPath } from '../core/repo-path.js'
 import { parseKeyPath } from '../editors/helm-values.js'
 import { DEFAULT_POLICY, parsePolicy } from '../policies/registry.js'
-import { validate } from './service-schema.generated.js'
+import { SERVICE_SCHEMA } from './service-schema.js'
 
 export const SERVICE_CONFIG_FILE = 'infra-sync.yaml'
 export type UpdateMode = 'commit' | 'pull-request'
@@ -45,8 +45,7 @@ export interface ServiceConfig {
   readonly imagePolicies: readonly string[]
 }
 
-// SERVICE_SCHEMA (service-schema.ts), compiled by `npm run schemas`.
-const checkSchema = schemaCheck(validate)
+const checkSchema = schemaCheck(SERVICE_SCHEMA)
 
 function invalid(file: string, message: string, data: Record<string, unknown> = {}): never {
   throw new ConfigError(`${file}: ${message}`, { file, ...data })

@@ -4,7 +4,6 @@ import t from 'tap'
 import { Ajv } from 'ajv'
 import { load } from 'js-yaml'
 import { generatedFiles } from '../../scripts/schemas.js'
-import { validate as validateConfig } from '../../src/config/config-schema.generated.js'
 import { CONFIG_SCHEMA } from '../../src/config/config-schema.js'
 import { schemaCheck } from '../../src/core/schema-check.js'
 import { parseServiceConfig } from '../../src/projects/service-config.js'
@@ -14,13 +13,11 @@ const root = path.resolve(import.meta.dirname, '..', '..')
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')
 type Node = Record<string, unknown>
 
-t.test('the published schemas and the compiled validators are current (run `npm run schemas` after changing a schema)', async (t) => {
+t.test('the published schemas are current (run `npm run schemas` after changing a schema)', async (t) => {
   const files = generatedFiles()
   t.same(Object.keys(files).sort(), [
     'schemas/infra-sync.config.schema.json',
     'schemas/infra-sync.schema.json',
-    'src/config/config-schema.generated.ts',
-    'src/projects/service-schema.generated.ts',
   ])
   for (const [file, content] of Object.entries(files)) t.equal(fs.readFileSync(path.join(root, file), 'utf8'), content, file)
 })
@@ -107,7 +104,7 @@ t.test("every file key in the README's configuration table is in the schema", as
 })
 
 t.test("the README's YAML examples pass the schemas", async (t) => {
-  const checkConfig = schemaCheck(validateConfig)
+  const checkConfig = schemaCheck(CONFIG_SCHEMA)
   const blocks = (text: string) => [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!)
   const configBlocks = blocks(section('## Configuration'))
   t.ok(configBlocks.length >= 1)
