@@ -1,9 +1,9 @@
-import { isAlias, isMap, isScalar, Pair, type Document, type Node, type YAMLMap } from 'yaml'
-import { ImageMismatchError, ImageNotFoundError, YamlError } from '../core/errors.js'
+import { isAlias, isMap, isScalar, Pair, type Document, type Node, type Scalar, type YAMLMap } from 'yaml'
+import { ImageMismatchError, ImageNotFoundError, InvalidImageRefError, YamlError } from '../core/errors.js'
 import { isValidDigest, isValidTag, parseImageName, parseImageRef, sameImage } from '../core/image-ref.js'
 import type { EditorOptions, ImageEditor, OpenedImage } from './editor.js'
 import { formatKeyPath, ownerPair, parseKeyPath, walkKeyPath, type KeyMiss, type KeySegment } from './helm-key-path.js'
-import { forEachMap, isInlineScalar, openSites, type ImageSite } from './image-sites.js'
+import { forEachMap, isInlineScalar, openSites, refSite, where, type ImageSite } from './image-sites.js'
 import { pairOf, parseYamlDocs, scalarString, type ParsedYaml } from './yaml-text.js'
 
 export { parseKeyPath } from './helm-key-path.js'
@@ -55,7 +55,7 @@ function splitSite(map: YAMLMap, doc?: Document.Parsed, tag: AnyPair | undefined
   return { kind: 'split', map, ...(t && { tag: t }), ...(digest && { digest }), ...(anchor && { anchor }) }
 }
 
-function byShape(parsed: ParsedYaml, image: string): ImageSite[] {
+function byShape(parsed: ParsedYaml, image: string, path: string): ImageSite[] {
   const sites: ImageSite[] = []
   for (const doc of parsed.docs) {
     forEachMap(doc.contents, (map) => {
@@ -63,8 +63,9 @@ function byShape(parsed: ParsedYaml, image: string): ImageSite[] {
       if (named && sameImage(named, image)) sites.push(splitSite(map))
       for (const p of map.items as AnyPair[]) {
         if (!isScalar(p.key) || !IMAGE_KEY.test(String(p.key.value)) || !isInlineScalar(p.value)) continue
-        const v = scalarString(p.value)
-        if (v && sameImage(v, image)) sites.push({ kind: 'ref', node: p.value })
+        // An unreadable reference of the image refuses the file rather than being left behind.
+        const site = refSite(parsed, p.value, image, path)
+        if (site) sites.push(site)
       }
     })
   }
@@ -72,6 +73,7 @@ function byShape(parsed: ParsedYaml, image: string): ImageSite[] {
 }
 
 interface KeyContext {
+  readonly parsed: ParsedYaml
   readonly path: string
   readonly key: string
   readonly image: string
@@ -121,6 +123,31 @@ function keyNamesTag(segs: readonly KeySegment[]): boolean {
   return typeof last === 'string' && /(tag|version)$/i.test(last)
 }
 
+/**
+ * A value that is a bare digest (`imageDigest: sha256:…`), or any value at a
+ * key named for one: the chart pulls `repository@digest`, so the digest is
+ * all there is to set. One that is not a valid digest is refused with its
+ * line rather than read as an image named `sha256`.
+ */
+function digestAtKey(ctx: KeyContext, node: Scalar, pair: AnyPair | undefined): ImageSite | null {
+  const v = scalarString(node)
+  const last = ctx.segs[ctx.segs.length - 1]
+  const named = typeof last === 'string' && /digest$/i.test(last)
+  if (v ? !named && !/^sha(256|512):/.test(v) : !named || !pair) return null
+  if (v && !isValidDigest(v)) {
+    const { line } = where(ctx.parsed, node)
+    const why = `holds ${JSON.stringify(v)}, which is not a digest (sha256:<64 hex> or sha512:<128 hex>)`
+    throw new InvalidImageRefError(`${ctx.path}: line ${line}: key ${ctx.key} (for ${ctx.image}) ${why}`, { path: ctx.path, key: ctx.key, image: ctx.image, line, reason: 'not-a-digest' })
+  }
+  const digest = pair ?? standIn(node)
+  return digest ? { kind: 'split', map: null, digest } : null
+}
+
+/** Sites that hold a digest and nothing else (a digest key): no tag is there to set. */
+function digestOnly(sites: readonly ImageSite[]): boolean {
+  return sites.length > 0 && sites.every((s) => s.kind === 'split' && !s.tag && !s.anchor && !!s.digest)
+}
+
 function siteAtKey(ctx: KeyContext, doc: Document.Parsed, found: { node: unknown; map: YAMLMap | null; pair?: AnyPair }): ImageSite {
   const check = (named: string | undefined) => {
     if (named && !sameImage(named, ctx.image)) throw mismatch(ctx, named)
@@ -138,7 +165,10 @@ function siteAtKey(ctx: KeyContext, doc: Document.Parsed, found: { node: unknown
   }
   if (!isInlineScalar(node)) throw new YamlError('YAML_UNSUPPORTED', `${ctx.path}: key ${ctx.key} is not a value infra-sync can set`, { path: ctx.path, key: ctx.key })
   const v = scalarString(node)
-  if (v && sameImage(v, ctx.image)) return { kind: 'ref', node }
+  const ref = v ? refSite(ctx.parsed, node, ctx.image, ctx.path) : null
+  if (ref) return ref
+  const digest = digestAtKey(ctx, node, pair)
+  if (digest) return digest
   if ((v && isBareTag(v, ctx.segs)) || (!v && pair && keyNamesTag(ctx.segs))) {
     // The chart builds the reference itself (say from global.imageRegistry): only the tag is ours to set.
     const tag = pair ?? standIn(node)
@@ -155,7 +185,7 @@ function siteAtKey(ctx: KeyContext, doc: Document.Parsed, found: { node: unknown
 }
 
 function byKey(parsed: ParsedYaml, image: string, key: string, path: string): ImageSite[] {
-  const ctx: KeyContext = { path, key, image, segs: parseKeyPath(key) }
+  const ctx: KeyContext = { parsed, path, key, image, segs: parseKeyPath(key) }
   const sites: ImageSite[] = []
   let firstMiss: ImageNotFoundError | undefined
   for (const doc of parsed.docs) {
@@ -175,13 +205,17 @@ function byKey(parsed: ParsedYaml, image: string, key: string, path: string): Im
 
 function find(text: string, image: string, path: string, options: EditorOptions): { parsed: ParsedYaml; sites: ImageSite[] } {
   const parsed = parseYamlDocs(text, path)
-  return { parsed, sites: options.key ? byKey(parsed, image, options.key, path) : byShape(parsed, image) }
+  return { parsed, sites: options.key ? byKey(parsed, image, options.key, path) : byShape(parsed, image, path) }
 }
 
 function open(text: string, image: string, path = 'values.yaml', options: EditorOptions = {}): OpenedImage {
   parseImageName(image)
   const { parsed, sites } = find(text, image, path, options)
-  return openSites(parsed, sites, path, (t) => find(t, image, path, options).sites)
+  const notFound = options.key !== undefined ? { notFound: `${path}: key ${options.key}: does not set ${image}` } : {}
+  const opened = openSites(parsed, sites, path, (t) => find(t, image, path, options).sites, { image, ...notFound })
+  if (!digestOnly(sites)) return opened
+  // A digest key takes the build's digest, which names the image exactly; its tag has nowhere to go (openSites refuses a tag alone).
+  return { ...opened, set: (change) => opened.set(change.digest !== undefined ? { digest: change.digest } : change) }
 }
 
 export const helmValues: ImageEditor = {

@@ -211,10 +211,11 @@ export function openSites(parsed: ParsedYaml, found: readonly ImageSite[], path:
       const tagless = sites.find(digestOnly)
       if (change.tag !== undefined && tagless && !sites.some((s) => s.kind !== 'name' && !digestOnly(s))) {
         const { line, key } = where(parsed, siteNodes(tagless)[0]!)
-        throw new YamlError('YAML_UNSUPPORTED', `${path}: line ${line}${key ? ` (${key})` : ''}: the marked value holds a digest only, and nothing in the file takes the tag ${change.tag}`, {
+        throw new YamlError('YAML_UNSUPPORTED', `${path}: line ${line}${key ? ` (${key})` : ''}: the value holds a digest only, and nothing in the file takes the tag ${change.tag}`, {
           path,
           line,
           ...(key && { key }),
+          reason: 'digest-only',
         })
       }
       const wants = befores.map((b) => nextValue(b, change))

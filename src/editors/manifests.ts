@@ -1,7 +1,7 @@
 import { isMap, isSeq, type YAMLMap } from 'yaml'
-import { parseImageName, sameImage } from '../core/image-ref.js'
+import { parseImageName } from '../core/image-ref.js'
 import type { ImageEditor, OpenedImage } from './editor.js'
-import { isInlineScalar, openSites, type ImageSite } from './image-sites.js'
+import { isInlineScalar, openSites, refSite, type ImageSite } from './image-sites.js'
 import { pairOf, parseYamlDocs, scalarString, type ParsedYaml } from './yaml-text.js'
 
 /**
@@ -33,8 +33,13 @@ function at(map: YAMLMap, path: readonly string[]): YAMLMap | null {
   return isMap(node) ? node : null
 }
 
-function find(parsed: ParsedYaml, image: string): ImageSite[] {
+function find(parsed: ParsedYaml, image: string, file: string): ImageSite[] {
   const sites: ImageSite[] = []
+  // An occurrence of the image that does not parse refuses the file (refSite), never left behind while the others change.
+  const add = (v: unknown) => {
+    const site = isInlineScalar(v) ? refSite(parsed, v, image, file) : null
+    if (site) sites.push(site)
+  }
   for (const doc of parsed.docs) {
     const root = doc.contents
     if (!isMap(root)) continue
@@ -47,15 +52,13 @@ function find(parsed: ParsedYaml, image: string): ImageSite[] {
       if (!isSeq(containers)) continue
       for (const c of containers.items) {
         if (!isMap(c)) continue
-        const v = pairOf(c, 'image')?.value
-        if (isInlineScalar(v) && sameImage(scalarString(v) ?? '', image)) sites.push({ kind: 'ref', node: v })
+        add(pairOf(c, 'image')?.value)
       }
     }
     const volumes = pairOf(spec, 'volumes')?.value
     for (const vol of isSeq(volumes) ? volumes.items : []) {
       const source = isMap(vol) ? pairOf(vol, 'image')?.value : undefined
-      const v = isMap(source) ? pairOf(source, 'reference')?.value : undefined
-      if (isInlineScalar(v) && sameImage(scalarString(v) ?? '', image)) sites.push({ kind: 'ref', node: v })
+      if (isMap(source)) add(pairOf(source, 'reference')?.value)
     }
   }
   return sites
@@ -64,7 +67,7 @@ function find(parsed: ParsedYaml, image: string): ImageSite[] {
 function open(text: string, image: string, path = 'manifest.yaml'): OpenedImage {
   parseImageName(image)
   const parsed = parseYamlDocs(text, path)
-  return openSites(parsed, find(parsed, image), path, (t) => find(parseYamlDocs(t, path), image))
+  return openSites(parsed, find(parsed, image, path), path, (t) => find(parseYamlDocs(t, path), image, path), { image })
 }
 
 export const manifests: ImageEditor = {

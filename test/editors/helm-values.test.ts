@@ -1,4 +1,5 @@
 import t from 'tap'
+import { helmValues } from '../../src/editors/helm-values.js'
 import { openImage } from '../../src/editors/registry.js'
 import { decodeUtf8 } from '../../src/editors/yaml-text.js'
 
@@ -103,4 +104,38 @@ t.test('several documents: the key may be in any; in none is an error', async (t
   const text = `kind: other\n---\napi:\n  imageTag: 1.0.0\n`
   t.equal(set(text, 'api.imageTag', { tag: '1.1.0' }), text.replace('1.0.0', '1.1.0'))
   t.throws(() => open(text, 'api.tag.x'), { code: 'IMAGE_NOT_FOUND', data: { reason: 'no-such-key' } })
+})
+
+t.test('a key holding a bare digest sets the digest; a tag alone is refused there', async (t) => {
+  const E = `sha256:${'5'.repeat(64)}`
+  const text = `api:\n  imageRepository: ${I}\n  imageDigest: ${D}\n`
+  const opened = open(text, 'api.imageDigest')
+  t.same(opened.current, { digest: D }, 'read as a digest, not as an image named sha256')
+  const both = opened.set({ tag: '1.1.0', digest: E })
+  t.equal(both.text, text.replace(D, E), 'with a tag and a digest, the digest is set: it names the build exactly')
+  t.same(both.after, { digest: E }, 'and the result says what the file now holds')
+  t.throws(() => opened.set({ tag: '1.1.0' }), { code: 'YAML_UNSUPPORTED', data: { path: 'values.yaml', line: 3, key: 'api.imageDigest', reason: 'digest-only' } })
+  t.equal(set(`api:\n  imageDigest: ""\n`, 'api.imageDigest', { digest: E }), `api:\n  imageDigest: "${E}"\n`, 'an empty key named for a digest takes one')
+  t.equal(set(`pins: [${D}]\n`, 'pins[0]', { digest: E }), `pins: [${E}]\n`, 'a list item holding a digest')
+  t.equal(set(`d: &d ${D}\napi:\n  imageDigest: *d\n`, 'api.imageDigest', { digest: E }), `d: &d ${E}\napi:\n  imageDigest: *d\n`, 'through an alias, at the anchor')
+  for (const [value, key] of [
+    ['sha256:bad', 'api.image'],
+    ['1.0.0', 'api.imageDigest'],
+  ]) {
+    t.throws(() => open(`api:\n  other: 1\n  ${key!.slice(4)}: ${value}\n`, key), { code: 'INVALID_IMAGE_REF', data: { path: 'values.yaml', key, line: 3, image: I } }, `${value} at ${key} is not a digest`)
+  }
+})
+
+t.test('an unreadable reference of the image is refused with its line, never left behind', async (t) => {
+  const text = `api:\n  image: ${I}:1.0.0\nworker:\n  image: ${I}:1.0.0@sha256:bad\n`
+  t.throws(() => open(text), { code: 'INVALID_IMAGE_REF', data: { path: 'values.yaml', line: 4, key: 'worker.image' } }, 'found by shape')
+  t.throws(() => open(text, 'worker.image'), { code: 'INVALID_IMAGE_REF', data: { path: 'values.yaml', line: 4, key: 'worker.image' } }, 'named by a key')
+  t.equal(set(text, 'api.image', { tag: '1.1.0' }), text.replace('1.0.0\n', '1.1.0\n'), 'a key that names the readable one edits just that')
+  const other = `api:\n  image: ${I}:1.0.0\nsidecar:\n  image: ghcr.io/acme/other:1@sha256:bad\n`
+  t.equal(set(other, undefined, { tag: '1.1.0' }), other.replace('1.0.0', '1.1.0'), "another image's bad reference is not ours to judge")
+})
+
+t.test('called directly, a file that does not set the image names it', async (t) => {
+  t.throws(() => helmValues.open('replicaCount: 1\n', I, 'values.yaml').set({ tag: '2' }), { code: 'IMAGE_NOT_FOUND', data: { path: 'values.yaml', image: I } })
+  t.throws(() => helmValues.open('', I, 'values.yaml', { key: 'image.tag' }).set({ tag: '2' }), { code: 'IMAGE_NOT_FOUND', data: { path: 'values.yaml', image: I } }, 'an empty file, with a key')
 })

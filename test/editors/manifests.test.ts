@@ -1,4 +1,5 @@
 import t from 'tap'
+import { manifests } from '../../src/editors/manifests.js'
 import { openImage } from '../../src/editors/registry.js'
 import { decodeUtf8 } from '../../src/editors/yaml-text.js'
 
@@ -40,4 +41,16 @@ t.test('volumes that are not image volumes of a workload are passed over', async
     t.equal(opened.current, null, what)
     t.throws(() => opened.set({ tag: '1.1.0' }), { code: 'IMAGE_NOT_FOUND' }, what)
   }
+})
+
+t.test('an unreadable reference of the image refuses the file with its line, never left behind', async (t) => {
+  const pod = `kind: Pod\nspec:\n  containers:\n  - image: ${I}:1.0.0\n  - image: ${I}:1.0.0@sha256:bad\n`
+  t.throws(() => open(pod), { code: 'INVALID_IMAGE_REF', data: { path: 'deployment.yaml', line: 5, key: 'spec.containers[1].image' } }, 'a container')
+  t.throws(() => open(`kind: Pod\nspec:\n  containers:\n  - image: ${I}:1.0.0\n${volume(`${I}@sha256:bad`).replace(/^ {2}/gm, '')}`), { code: 'INVALID_IMAGE_REF', data: { line: 8 } }, 'an image volume')
+  const other = `kind: Pod\nspec:\n  containers:\n  - image: ${I}:1.0.0\n  - image: ghcr.io/acme/other:1@sha256:bad\n`
+  t.equal(open(other).set({ tag: '1.1.0' }).text, other.replace('1.0.0', '1.1.0'), "another image's bad reference is not ours to judge")
+})
+
+t.test('called directly, a file that does not set the image names it', async (t) => {
+  t.throws(() => manifests.open('kind: Service\nspec: {}\n', I, 'svc.yaml').set({ tag: '2' }), { code: 'IMAGE_NOT_FOUND', data: { path: 'svc.yaml', image: I } })
 })
