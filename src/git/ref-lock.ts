@@ -146,7 +146,12 @@ export async function takeRefLock(ref: string, refPath: string, value: string, o
       await held.close()
       if (!(await stillMine())) throw new RefLockedError(`${ref}: our lock was taken over as stale before the update`, { ref })
       await fsp.rm(ownerFile, { force: true })
-      await fsp.rename(lock, refPath)
+      try {
+        await fsp.rename(lock, refPath)
+      } catch (e) {
+        await fsp.rm(lock, { force: true })
+        throw new GitRemoteError(`cannot update ${ref}`, {}, { cause: e })
+      }
     },
     release,
   }
