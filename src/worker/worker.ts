@@ -1,23 +1,19 @@
-import { performance } from 'node:perf_hooks'
-import type { EventOutcome, PendingEvent } from '../core/change-set.js'
-import { GitRemoteError, InfraSyncError, PushRejectedError, RefLockedError, StoreUnavailableError } from '../core/errors.js'
+import type { PendingEvent } from '../core/change-set.js'
+import { GitRemoteError, InfraSyncError, PushRejectedError, RefLockedError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
-import { decodeUtf8 } from '../editors/yaml-text.js'
-import { valueOrigins } from '../git/file-history.js'
-import { findEventCommits } from '../git/find-trailers.js'
+import { encodeFile } from '../editors/yaml-text.js'
 import type { Remote } from '../git/remote.js'
-import { GitSnapshot } from '../git/snapshot.js'
 import { writeCommit, type Person } from '../git/write-commit.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
-import { BatchPlanner, type FileContent } from '../plan/build-change-set.js'
 import { commitMessage } from '../plan/commit-message.js'
-import { humanValues, originLookup } from '../plan/human-values.js'
-import { filesNeeded, matchEvent } from '../plan/match-events.js'
-import { emptyRegistry, loadRegistry, type Registry } from '../projects/registry.js'
-import { targetKey, type Deployment, type EventRecord, type Finish, type Store } from '../store/store.js'
+import { emptyRegistry, type Registry } from '../projects/registry.js'
+import type { Deployment, EventRecord, Store } from '../store/store.js'
 import { backoffMs } from './backoff.js'
 import { RemoteCircuit, type RepoHealth } from './circuit.js'
 import { phaseTimer } from './phase-timer.js'
+import { OutcomeRecorder } from './outcome-recorder.js'
+import { planBatch } from './plan-batch.js'
+import { settlePushed } from './settle-pushed.js'
 
 export interface WorkerOptions {
   readonly batchSize: number
@@ -104,6 +100,7 @@ export class Worker {
   }
   /** Batches in a row that failed for the remote's or the store's sake: the backoff of the whole worker. */
   private readonly circuit: RemoteCircuit
+  private readonly outcomes: OutcomeRecorder
 
   constructor(private readonly deps: WorkerDeps) {
     this.opts = { ...DEFAULT_WORKER_OPTIONS, ...deps.options }
@@ -122,6 +119,7 @@ export class Worker {
       schedule: (ms) => this.schedule(ms),
       ...(deps.onRepoHealth && { onChange: deps.onRepoHealth }),
     })
+    this.outcomes = new OutcomeRecorder({ store: deps.store, metrics: deps.metrics, log: deps.log, clock: this.clock, random: this.random, options: o, circuit: this.circuit })
   }
 
   /** Whether the repo was fetched, whether the circuit is open, and why. */
@@ -248,7 +246,7 @@ export class Worker {
       await this.process(records)
       this.circuit.succeeded()
     } catch (e) {
-      await this.failAll(records, e)
+      await this.outcomes.failAll(records, e)
     }
     this.deps.metrics.heap(process.memoryUsage().heapUsed)
     return records.length
@@ -282,51 +280,15 @@ export class Worker {
       fresh = true
     }
     timer.mark('sync')
-    let remaining = records
-    if (unsettled.length > 0) {
-      const bases = new Set(unsettled.map((r) => r.pushBase ?? null))
-      const stopAt = bases.size === 1 ? [...bases][0]! : null
-      const found = await findEventCommits(remote.objects, head, stopAt, new Set(unsettled.map((r) => r.id)))
-      if (found.size > 0) {
-        const results: Finish[] = []
-        for (const r of unsettled) {
-          const commit = found.get(r.id)
-          if (commit && r.pushOutcome) results.push({ kind: 'final', outcome: r.pushOutcome, commit })
-        }
-        await store.finish(results, [], this.clock())
-        this.count(results)
-        log.info({ events: [...found.keys()], commits: [...new Set(found.values())] }, 'found already-pushed events in the remote history')
-        remaining = records.filter((r) => !found.has(r.id))
-      }
-    }
+    const { remaining, settled } = await settlePushed(remote.objects, store, log, head, records, this.clock())
+    this.outcomes.count(settled)
     if (remaining.length === 0) return
 
     const pending = new Map<string, PendingEvent>(remaining.map((r) => [r.id, { id: r.id, event: r.event, receivedAt: r.receivedAt }]))
     for (let attempt = 1; ; attempt++) {
-      const snapshot = head ? await GitSnapshot.at(remote.objects, head) : null
-      this.registry = snapshot ? await loadRegistry(snapshot, this.registry) : emptyRegistry()
-      timer.mark('registry')
-      const matched = [...pending.values()].map((p) => matchEvent(p, this.registry))
-      const files = new Map<string, FileContent>()
-      for (const path of filesNeeded(matched)) files.set(path, await readFile(snapshot!, path))
-      const keys = matched.flatMap((m) => m.candidates.map((c) => ({ service: c.service.name, environment: c.target.environment, image: c.service.config!.image })))
-      const history = await store.lastApplied(keys)
-      const lastApplied = (service: string, environment: string, image: string) => history.get(targetKey({ service, environment, image }))
-      // A value infra-sync did not apply (rare) is as new as the commit that set it: look that up in history.
-      const questions = humanValues(matched, files, lastApplied)
-      const origins = originLookup(questions, await valueOrigins(remote.objects, head, questions))
-      const planner = new BatchPlanner(files, lastApplied, { pullRequests: false }, origins)
-      let slice = performance.now()
-      for (const m of matched) {
-        planner.add(m)
-        // Planning a large batch is CPU work; let intake answer in between.
-        if (performance.now() - slice > 4) {
-          await new Promise((r) => setImmediate(r))
-          slice = performance.now()
-        }
-      }
-      const changeSet = planner.result()
-      timer.mark('plan')
+      const planned = await planBatch(remote.objects, store, head, pending.values(), this.registry, (phase) => timer.mark(phase))
+      this.registry = planned.registry
+      const { changeSet } = planned
 
       if (changeSet.edits.length === 0) {
         if (!fresh) {
@@ -337,14 +299,14 @@ export class Worker {
             continue
           }
         }
-        await this.settle(records, changeSet.outcomes, undefined, [])
+        await this.outcomes.settle(records, changeSet.outcomes, undefined, [])
         return
       }
       const now = this.clock()
       const message = commitMessage(changeSet.edits, pending)
       const written = await writeCommit(remote.objects, {
         parent: head,
-        files: new Map(changeSet.edits.map((e) => [e.path, Buffer.from(e.after, 'utf8')])),
+        files: new Map(changeSet.edits.map((e) => [e.path, encodeFile(e.after)])),
         message,
         author: this.opts.author,
         when: now,
@@ -393,58 +355,11 @@ export class Worker {
       metrics.commit()
       this.knownHead = written.oid
       const deployments: Deployment[] = changeSet.edits.flatMap((e) => e.changes.map((c) => ({ ...c, commit: written.oid, appliedAt: now.toISOString() })))
-      await this.settle(records, changeSet.outcomes, written.oid, deployments)
+      await this.outcomes.settle(records, changeSet.outcomes, written.oid, deployments)
       timer.mark('settle')
       for (const r of records) if (changeSet.outcomes.find((o) => o.id === r.id)?.status === 'applied') metrics.eventToCommit((this.clock().getTime() - Date.parse(r.receivedAt)) / 1000)
       log.info({ commit: written.oid, events: applied.map((o) => o.id), files: changeSet.edits.map((e) => e.path), ms: timer.result() }, message.split('\n')[0])
       return
     }
-  }
-
-  private async settle(records: readonly EventRecord[], outcomes: readonly EventOutcome[], commit: string | undefined, deployments: Deployment[]): Promise<void> {
-    const byId = new Map(records.map((r) => [r.id, r]))
-    const results: Finish[] = outcomes.map((o) => {
-      if (o.status !== 'failed') return { kind: 'final', outcome: o, ...(o.status === 'applied' && commit && { commit }) }
-      return this.retryOrDead(byId.get(o.id)!, o.code ?? 'FAILED', o.reason ?? 'failed', true, o.targets)
-    })
-    await this.deps.store.finish(results, deployments, this.clock())
-    this.count(results)
-  }
-
-  private retryOrDead(r: EventRecord, code: string, reason: string, countAttempt: boolean, targets?: EventOutcome['targets']): Finish {
-    const attempt = r.attempts + 1
-    if (countAttempt && attempt >= this.opts.maxAttempts) return { kind: 'dead', id: r.id, code, reason: `${reason} (gave up after ${attempt} attempts)`, ...(targets && { targets }) }
-    const retryAt = new Date(this.clock().getTime() + backoffMs(countAttempt ? attempt : this.circuit.failureCount, this.opts.retryBaseMs, this.opts.retryCapMs, this.random))
-    return { kind: 'retry', id: r.id, code, reason, retryAt, countAttempt, ...(targets && { targets }) }
-  }
-
-  private count(results: readonly Finish[]): void {
-    for (const r of results) this.deps.metrics.finished(r.kind === 'final' ? r.outcome.status : r.kind === 'dead' ? 'dead' : 'failed')
-  }
-
-  private async failAll(records: readonly EventRecord[], e: unknown): Promise<void> {
-    const err = e instanceof InfraSyncError ? e : undefined
-    if (!err) this.deps.log.error({ err: e }, 'unexpected error while applying events')
-    else this.deps.log.warn({ code: err.code, reason: err.message, events: records.length }, 'batch failed; will retry')
-    const code = err?.code ?? 'INTERNAL'
-    const reason = err?.message ?? 'internal error'
-    // Trouble with the remote or the store is not the events' fault: they wait, however long it lasts.
-    // A branch locked by another writer is neither the events' fault nor the remote failing.
-    const outage = e instanceof GitRemoteError || e instanceof StoreUnavailableError
-    const counts = !outage && !(e instanceof RefLockedError)
-    if (outage) this.circuit.failed(err!)
-    const results = records.map((r) => this.retryOrDead(r, code, reason, counts))
-    await this.deps.store.finish(results, [], this.clock())
-    this.count(results)
-  }
-}
-
-async function readFile(snapshot: GitSnapshot, path: string): Promise<FileContent> {
-  try {
-    const bytes = await snapshot.read(path)
-    return bytes === null ? null : { text: decodeUtf8(bytes, path) }
-  } catch (e) {
-    if (e instanceof InfraSyncError) return { error: e }
-    throw e
   }
 }

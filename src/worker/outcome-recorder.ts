@@ -1,0 +1,63 @@
+import type { EventOutcome } from '../core/change-set.js'
+import { GitRemoteError, InfraSyncError, RefLockedError, StoreUnavailableError } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
+import type { WorkerMetrics } from '../observability/metrics.js'
+import type { Deployment, EventRecord, Finish, Store } from '../store/store.js'
+import { backoffMs } from './backoff.js'
+import type { RemoteCircuit } from './circuit.js'
+
+export interface OutcomeRecorderDeps {
+  readonly store: Store
+  readonly metrics: WorkerMetrics
+  readonly log: Logger
+  readonly clock: () => Date
+  readonly random: () => number
+  readonly options: { readonly maxAttempts: number; readonly retryBaseMs: number; readonly retryCapMs: number }
+  readonly circuit: RemoteCircuit
+}
+
+/**
+ * Writes what became of a batch's events: final outcomes, retries with
+ * backoff, and dead letters. Whose fault a failure was decides whether it
+ * counts against the event: a remote or store outage never does.
+ */
+export class OutcomeRecorder {
+  constructor(private readonly deps: OutcomeRecorderDeps) {}
+
+  async settle(records: readonly EventRecord[], outcomes: readonly EventOutcome[], commit: string | undefined, deployments: Deployment[]): Promise<void> {
+    const byId = new Map(records.map((r) => [r.id, r]))
+    const results: Finish[] = outcomes.map((o) => {
+      if (o.status !== 'failed') return { kind: 'final', outcome: o, ...(o.status === 'applied' && commit && { commit }) }
+      return this.retryOrDead(byId.get(o.id)!, o.code ?? 'FAILED', o.reason ?? 'failed', true, o.targets)
+    })
+    await this.deps.store.finish(results, deployments, this.deps.clock())
+    this.count(results)
+  }
+
+  private retryOrDead(r: EventRecord, code: string, reason: string, countAttempt: boolean, targets?: EventOutcome['targets']): Finish {
+    const attempt = r.attempts + 1
+    if (countAttempt && attempt >= this.deps.options.maxAttempts) return { kind: 'dead', id: r.id, code, reason: `${reason} (gave up after ${attempt} attempts)`, ...(targets && { targets }) }
+    const retryAt = new Date(this.deps.clock().getTime() + backoffMs(countAttempt ? attempt : this.deps.circuit.failureCount, this.deps.options.retryBaseMs, this.deps.options.retryCapMs, this.deps.random))
+    return { kind: 'retry', id: r.id, code, reason, retryAt, countAttempt, ...(targets && { targets }) }
+  }
+
+  count(results: readonly Finish[]): void {
+    for (const r of results) this.deps.metrics.finished(r.kind === 'final' ? r.outcome.status : r.kind === 'dead' ? 'dead' : 'failed')
+  }
+
+  async failAll(records: readonly EventRecord[], e: unknown): Promise<void> {
+    const err = e instanceof InfraSyncError ? e : undefined
+    if (!err) this.deps.log.error({ err: e }, 'unexpected error while applying events')
+    else this.deps.log.warn({ code: err.code, reason: err.message, events: records.length }, 'batch failed; will retry')
+    const code = err?.code ?? 'INTERNAL'
+    const reason = err?.message ?? 'internal error'
+    // Trouble with the remote or the store is not the events' fault: they wait, however long it lasts.
+    // A branch locked by another writer is neither the events' fault nor the remote failing.
+    const outage = e instanceof GitRemoteError || e instanceof StoreUnavailableError
+    const counts = !outage && !(e instanceof RefLockedError)
+    if (outage) this.deps.circuit.failed(err!)
+    const results = records.map((r) => this.retryOrDead(r, code, reason, counts))
+    await this.deps.store.finish(results, [], this.deps.clock())
+    this.count(results)
+  }
+}

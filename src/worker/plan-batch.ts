@@ -1,0 +1,59 @@
+import { performance } from 'node:perf_hooks'
+import type { ChangeSet, PendingEvent } from '../core/change-set.js'
+import { InfraSyncError } from '../core/errors.js'
+import { decodeFile } from '../editors/yaml-text.js'
+import { valueOrigins } from '../git/file-history.js'
+import type { ObjectStore } from '../git/object-store.js'
+import { GitSnapshot } from '../git/snapshot.js'
+import { BatchPlanner, type FileContent } from '../plan/build-change-set.js'
+import { humanValues, originLookup } from '../plan/human-values.js'
+import { filesNeeded, matchEvent } from '../plan/match-events.js'
+import { emptyRegistry, loadRegistry, type Registry } from '../projects/registry.js'
+import { targetKey, type Store } from '../store/store.js'
+
+export interface PlannedBatch {
+  readonly registry: Registry
+  readonly changeSet: ChangeSet
+}
+
+/**
+ * Reads what the pure planner needs at `head` (the service registry, the
+ * files the events touch, infra-sync's own last values, and when a value a
+ * human committed entered git) and plans `pending` on it.
+ */
+export async function planBatch(objects: ObjectStore, store: Store, head: string | null, pending: Iterable<PendingEvent>, previous: Registry, onPhase: (name: string) => void): Promise<PlannedBatch> {
+  const snapshot = head ? await GitSnapshot.at(objects, head) : null
+  const registry = snapshot ? await loadRegistry(snapshot, previous) : emptyRegistry()
+  onPhase('registry')
+  const matched = [...pending].map((p) => matchEvent(p, registry))
+  const files = new Map<string, FileContent>()
+  for (const path of filesNeeded(matched)) files.set(path, await readFile(snapshot!, path))
+  const keys = matched.flatMap((m) => m.candidates.map((c) => ({ service: c.service.name, environment: c.target.environment, image: c.service.config!.image })))
+  const history = await store.lastApplied(keys)
+  const lastApplied = (service: string, environment: string, image: string) => history.get(targetKey({ service, environment, image }))
+  // A value infra-sync did not apply (rare) is as new as the commit that set it: look that up in history.
+  const questions = humanValues(matched, files, lastApplied)
+  const origins = originLookup(questions, await valueOrigins(objects, head, questions))
+  const planner = new BatchPlanner(files, lastApplied, { pullRequests: false }, origins)
+  let slice = performance.now()
+  for (const m of matched) {
+    planner.add(m)
+    // Planning a large batch is CPU work; let intake answer in between.
+    if (performance.now() - slice > 4) {
+      await new Promise((r) => setImmediate(r))
+      slice = performance.now()
+    }
+  }
+  onPhase('plan')
+  return { registry, changeSet: planner.result() }
+}
+
+async function readFile(snapshot: GitSnapshot, path: string): Promise<FileContent> {
+  try {
+    const bytes = await snapshot.read(path)
+    return bytes === null ? null : { text: decodeFile(bytes, path) }
+  } catch (e) {
+    if (e instanceof InfraSyncError) return { error: e }
+    throw e
+  }
+}
