@@ -90,19 +90,29 @@ export async function refusals(bare: string, dataDir: string, sources: number, n
       { name: 'a wrong signature, naming no source (the fallback secret)', headers: (k) => signedBy(SECRET, undefined, `wrong-unnamed-${k}`) },
     ]
     const out: RefusalCase[] = []
+    const send = (c: (typeof cases)[number], k: number) => post(`${rig.server.url}/v1/events`, c.headers(k), body)
+    // The log is written asynchronously: wait until it holds `count` refusals.
+    const logged = async (count: number) => {
+      const end = performance.now() + 10_000
+      while (refusedMs(rig.server.output()).length < count && performance.now() < end) await new Promise((r) => setTimeout(r, 20))
+    }
+    let seen = 0
     for (const c of cases) {
-      const before = refusedMs(rig.server.output()).length
+      // Warm: the first requests of a fresh process pay for compiling the paths they take.
+      const warm = 10
+      for (let k = 0; k < warm; k++) await send(c, -1 - k)
+      seen += warm
+      await logged(seen)
       const client: number[] = []
       let last = { status: 0, code: '' }
       for (let k = 0; k < n; k++) {
         const t0 = performance.now()
-        last = await post(`${rig.server.url}/v1/events`, c.headers(k), body)
+        last = await send(c, k)
         client.push(performance.now() - t0)
       }
-      // The log is written asynchronously: wait for every line.
-      const end = performance.now() + 10_000
-      while (refusedMs(rig.server.output()).length < before + n && performance.now() < end) await new Promise((r) => setTimeout(r, 20))
-      const server = refusedMs(rig.server.output()).slice(before, before + n)
+      await logged(seen + n)
+      const server = refusedMs(rig.server.output()).slice(seen, seen + n)
+      seen += n
       out.push({ name: c.name, status: last.status, code: last.code, serverP50: median(server), serverP99: percentile(server, 99), serverMin: Math.min(...server), clientP50: median(client) })
     }
     return { sources, bytes: body.length, n, loadAverage: os.loadavg()[0]!, cores: os.cpus().length, cases: out }
