@@ -70,8 +70,10 @@ export function baselinesSection(r: Report): string {
   p(`| zero lost, zero duplicated (from the remote's trailers) | ${r.burst.lost} lost, ${r.burst.duplicated} duplicated, ${r.burst.wrongFinal} services not at their last tag | ${yes(r.burst.lost === 0 && r.burst.duplicated === 0 && r.burst.wrongFinal === 0)} |`)
   p(`| per-event latency at ${scaleLarge.services.toLocaleString('en')} folders within 1.2× of ${scaleSmall.services} | ${ms(scaleLarge.p50)} vs ${ms(scaleSmall.p50)} (${(scaleLarge.p50 / scaleSmall.p50).toFixed(2)}×); the remote's own receive-pack ${ms(scaleLarge.remoteP50)} vs ${ms(scaleSmall.remoteP50)} | ${yes(scaleLarge.p50 <= 1.2 * scaleSmall.p50)} |`)
   p(`| peak RSS ≤ 256 MiB | ${mib(peak)} | ${yes(peak <= 256 * 1024 * 1024)} |`)
-  const slowestRefusal = Math.max(...r.refusals.cases.map((c) => c.serverP50))
-  p(`| a 1 MiB unsigned or wrongly signed request refused in < 2 ms of server time, ${r.refusals.sources} sources configured | ${r.refusals.cases.map((c) => ms(c.serverP50, 2)).join(', ')} (p50: ${r.refusals.cases.map((c) => c.name.split(',')[0]).join('; ')}) | ${yes(slowestRefusal < 2)} |`)
+  const [unsigned, ...wrong] = r.refusals.cases
+  p(`| a 1 MiB unsigned request refused in < 2 ms of server time, ${r.refusals.sources} sources configured | ${ms(unsigned!.serverP50, 2)} p50 (before the body is read) | ${yes(unsigned!.serverP50 < 2)} |`)
+  const slowest = Math.max(...wrong.map((c) => c.serverP50))
+  p(`| a 1 MiB wrongly signed request refused in < 2 ms of server time, ${r.refusals.sources} sources configured | ${wrong.map((c) => ms(c.serverP50, 2)).join(' and ')} p50 (naming a source; naming none), fastest ${ms(Math.min(...wrong.map((c) => c.serverMin)), 2)}: the upload arriving plus one HMAC of it | ${yes(slowest < 2)} |`)
   if (intake500) p(`| intake p99 ≤ 10 ms at 500 req/s | ${ms(intake500.p99, 0)} at the client (autocannon), ${ms(intake500.serverP99, 2)} in the server; ${intake500.achievedRate.toFixed(0)}/s achieved | ${yes(intake500.p99 <= 10)} |`)
   p()
   p('## Event → pushed commit')
