@@ -164,11 +164,11 @@ function exampleCommand(body: Record<string, string>, config: Config, url: strin
   const secretFile = config.secrets.generatedFallbackFile
   const where = config.repo.kind === 'local' ? `git -C ${config.repo.location} log -p -1` : 'the infra repo'
   return [
-    secretFile ? `SECRET=$(cat ${secretFile})` : `SECRET=$INFRA_SYNC_SECRET   # or the source's own secret`,
+    secretFile ? `SECRET=$(cat ${secretFile})` : `SECRET=$INFRA_SYNC_SECRET   # or the secret of the source named in infra-sync-source`,
     `BODY='${JSON.stringify(body)}'`,
     `ID=evt-$(date +%s%N); TS=$(date +%s)`,
     `SIG=$(printf '%s' "$ID.$TS.$BODY" | openssl dgst -sha256 -hmac "$SECRET" -binary | base64)`,
-    `curl -sS ${url}/v1/events -H 'content-type: application/json' -H "webhook-id: $ID" -H "webhook-timestamp: $TS" -H "webhook-signature: v1,$SIG" -d "$BODY"`,
+    `curl -sS ${url}/v1/events -H 'content-type: application/json' -H 'infra-sync-source: ${body.source}' -H "webhook-id: $ID" -H "webhook-timestamp: $TS" -H "webhook-signature: v1,$SIG" -d "$BODY"`,
     `# then: curl -sS ${url}/v1/events/<id>   and   ${where}`,
   ].join('\n')
 }
