@@ -1,9 +1,8 @@
 import t from 'tap'
 import { git, makeBareRepo, show } from '../helpers/git-cli.js'
 import { startGitServer } from '../helpers/git-server.js'
-import { startTestServer } from '../helpers/server.js'
-import { FALLBACK, signedHeaders } from '../helpers/sign.js'
-import { eventually, tmpDir } from '../helpers/tmp.js'
+import { sendAndSettle, startTestServer } from '../helpers/server.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 /**
  * Files that start with a byte-order mark keep it when the service edits
@@ -41,16 +40,7 @@ t.test('a byte-order mark survives the worker in every format', async (t) => {
   const gitServer = await startGitServer(bare)
   t.teardown(() => gitServer.close())
   const server = await startTestServer(t, { location: gitServer.url, kind: 'http' })
-  const send = async (source: string, tag: string) => {
-    const payload = JSON.stringify({ source, image: `ghcr.io/${source}`, tag, ref: 'refs/heads/main' })
-    const res = await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(FALLBACK, payload), payload })
-    t.equal(res.statusCode, 202)
-    const id = (res.json() as { id: string }).id
-    return eventually(async () => {
-      const r = await server.store.get(id)
-      return r && r.status !== 'queued' ? r : undefined
-    })
-  }
+  const send = (source: string, tag: string) => sendAndSettle(t, server, source, tag)
 
   t.equal((await send('acme/bom', '1.1.0')).status, 'applied')
   t.equal(show(bare, 'main', 'services/bom/overlays/dev/kustomization.yaml'), KUSTOMIZATION.replace('1.0.0', '1.1.0'))

@@ -1,9 +1,8 @@
 import t from 'tap'
 import { commits, git, makeBareRepo, show } from '../helpers/git-cli.js'
 import { startGitServer } from '../helpers/git-server.js'
-import { startTestServer } from '../helpers/server.js'
-import { FALLBACK, signedHeaders } from '../helpers/sign.js'
-import { eventually, tmpDir } from '../helpers/tmp.js'
+import { sendAndSettle, startTestServer } from '../helpers/server.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 /**
  * The service uses the same editors as set-image, for every format, against a
@@ -79,16 +78,7 @@ t.test('Helm values, plain manifests and Flux markers, through the service and a
   const gitServer = await startGitServer(bare)
   t.teardown(() => gitServer.close())
   const server = await startTestServer(t, { location: gitServer.url, kind: 'http' })
-  const send = async (source: string, tag: string) => {
-    const payload = JSON.stringify({ source, image: `ghcr.io/${source}`, tag, ref: 'refs/heads/main' })
-    const res = await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(FALLBACK, payload), payload })
-    t.equal(res.statusCode, 202)
-    const id = (res.json() as { id: string }).id
-    return eventually(async () => {
-      const r = await server.store.get(id)
-      return r && r.status !== 'queued' ? r : undefined
-    })
-  }
+  const send = (source: string, tag: string) => sendAndSettle(t, server, source, tag)
   const before = git(bare, 'rev-parse', 'main').trim()
 
   const chart = await send('acme/chart', '2.1.0')

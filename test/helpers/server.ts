@@ -5,8 +5,9 @@ import { pino } from 'pino'
 import type { Config } from '../../src/config/config.js'
 import { REDACT } from '../../src/http/app.js'
 import { startServer, type Server } from '../../src/main.js'
-import { FALLBACK, SECRET_A, SECRET_B } from './sign.js'
-import { tmpDir } from './tmp.js'
+import type { EventRecord } from '../../src/store/store.js'
+import { FALLBACK, SECRET_A, SECRET_B, signedHeaders } from './sign.js'
+import { eventually, tmpDir } from './tmp.js'
 
 interface TestLike {
   teardown(fn: () => unknown): void
@@ -64,4 +65,20 @@ export async function startTestServer(t: TestLike, repo: { location: string; kin
   const server = await startServer(config, { logger, workerThread: { entry: new URL('../../dist/worker/worker-thread.js', import.meta.url), execArgv: [] } })
   t.teardown(() => server.close())
   return Object.assign(server, { logs, config })
+}
+
+interface AssertLike {
+  equal(found: unknown, wanted: unknown, message?: string): unknown
+}
+
+/** Posts a build of `ghcr.io/<source>` signed with the fallback secret, asserts it was accepted, and waits until the worker has decided it. */
+export async function sendAndSettle(t: AssertLike, server: TestServer, source: string, tag: string): Promise<EventRecord> {
+  const payload = JSON.stringify({ source, image: `ghcr.io/${source}`, tag, ref: 'refs/heads/main' })
+  const res = await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(FALLBACK, payload), payload })
+  t.equal(res.statusCode, 202)
+  const id = (res.json() as { id: string }).id
+  return eventually(async () => {
+    const r = await server.store.get(id)
+    return r && r.status !== 'queued' ? r : undefined
+  })
 }
