@@ -1,5 +1,6 @@
 import { normaliseSource, parseBuildEvent, type BuildEvent } from '../core/build-event.js'
-import { ForbiddenSourceError, SignatureError, SourceSecretError, ValidationError } from '../core/errors.js'
+import { ForbiddenSourceError, SignatureError, SourceSecretError } from '../core/errors.js'
+import { parseJsonBody } from './parse-json.js'
 import type { SourceKeys } from './secrets.js'
 import { SOURCE_HEADER } from './source-name.js'
 import { readSignedHeaders, sign, verify, type Hmac, type SignedHeaders } from './standard-webhooks.js'
@@ -46,12 +47,7 @@ export function verifyGenericEvent(raw: Buffer, claim: GenericClaim, keys: Sourc
   if (!verify(claim.signed, raw, claim.keys, hmac)) {
     throw new SignatureError('SIGNATURE_INVALID', claim.named ? `no valid signature for this body by a secret of ${claim.named}` : `no valid signature for this body by the fallback secret (name the source in ${SOURCE_HEADER} to use its own)`)
   }
-  let body: unknown
-  try {
-    body = JSON.parse(raw.toString('utf8'))
-  } catch {
-    throw new ValidationError('body is not valid JSON', {}, 'INVALID_JSON')
-  }
+  const body = parseJsonBody(raw)
   // Before the rest of validation: a request for another source is refused as such, valid or not.
   const claimed = sourceField(body)
   if (claim.named && claimed !== undefined && claimed !== claim.named) {

@@ -3,6 +3,7 @@ import { normaliseSource } from '../../core/build-event.js'
 import { ForbiddenSourceError, NotFoundError, ValidationError } from '../../core/errors.js'
 import { githubDecision, type InfraRepoRef } from '../../intake/github.js'
 import type { GithubClaim, GithubTrust } from '../../intake/github-trust.js'
+import { parseJsonBody } from '../../intake/parse-json.js'
 import { namedSource } from '../../intake/source-name.js'
 import { acceptEvent, type AcceptDeps } from '../accept-event.js'
 import { errorBodySchema } from '../error-handler.js'
@@ -82,12 +83,7 @@ export async function githubRoutes(app: FastifyInstance, deps: GithubRoutesDeps)
       let decision
       try {
         await deps.github.verify(raw, claim)
-        let payload: unknown
-        try {
-          payload = JSON.parse(raw.toString('utf8'))
-        } catch {
-          throw new ValidationError('body is not valid JSON', {}, 'INVALID_JSON')
-        }
+        const payload = parseJsonBody(raw)
         // A hook named for a source speaks only for that repository, whatever the event.
         const repository = repositoryOf(payload)
         if (claim.named && repository !== undefined && repository !== claim.named) {
