@@ -4,7 +4,7 @@ import { InfraSyncError, UnsafePathError, ValidationError } from '../core/errors
 import { formatImageValue } from '../editors/editor.js'
 import { splitRef } from '../editors/image-sites.js'
 import { openImage } from '../editors/registry.js'
-import { decodeFile, encodeFile } from '../editors/yaml-text.js'
+import { decodeFile, encodeFile } from '../editors/file-codec.js'
 
 export interface SetImageOptions {
   readonly dryRun?: boolean

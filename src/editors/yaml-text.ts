@@ -1,5 +1,6 @@
 import { parseAllDocuments, parse, isAlias, isMap, isScalar, isSeq, Scalar, YAMLMap, YAMLSeq, type Document, type Node, type Pair } from 'yaml'
 import { YamlError } from '../core/errors.js'
+import { MAX_FILE_BYTES } from './file-codec.js'
 
 /**
  * Byte-exact YAML editing: the `yaml` library locates nodes (source ranges),
@@ -7,37 +8,10 @@ import { YamlError } from '../core/errors.js'
  * document would reformat it, which is what users of the peers complain about.
  */
 
-export const MAX_FILE_BYTES = 1024 * 1024
 const MAX_ALIASES = 100
 const MAX_DEPTH = 100
 
-// ignoreBOM keeps a byte-order mark in the text (TextDecoder drops it otherwise), so writing the text back keeps it too.
-const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-const utf8 = new TextEncoder()
 const BOM = '\uFEFF'
-
-/**
- * Decodes file bytes, refusing invalid UTF-8 rather than silently replacing
- * bytes. A byte-order mark stays at the start of the text; the editors set it
- * aside and put it back. Every path that edits a file (worker, set-image, the
- * golden tests) decodes with this and encodes with encodeFile.
- */
-export function decodeFile(bytes: Uint8Array, path = '<input>'): string {
-  if (bytes.byteLength > MAX_FILE_BYTES) throw new YamlError('YAML_HOSTILE', `${path}: larger than ${MAX_FILE_BYTES} bytes`, { path })
-  try {
-    return fatalUtf8.decode(bytes)
-  } catch {
-    throw new YamlError('YAML_INVALID', `${path}: not valid UTF-8`, { path })
-  }
-}
-
-/** The bytes of a text decodeFile produced (and an editor returned): a byte-order mark is written back. */
-export function encodeFile(text: string): Uint8Array {
-  return utf8.encode(text)
-}
-
-/** The name the worker and the service registry import: the same decoder. */
-export const decodeUtf8 = decodeFile
 
 /** Nesting depth of flow and block structure, measured on the text before the parser recurses into it. */
 function tooDeep(text: string): boolean {

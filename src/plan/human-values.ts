@@ -1,7 +1,7 @@
 import { InfraSyncError } from '../core/errors.js'
 import { formatImageValue, type ImageValue } from '../editors/editor.js'
 import { openImage } from '../editors/registry.js'
-import { decodeUtf8 } from '../editors/yaml-text.js'
+import { decodeFile } from '../editors/file-codec.js'
 import { parsePolicy } from '../policies/registry.js'
 import type { Policy } from '../policies/policy.js'
 import type { Service, ServiceTarget } from '../projects/registry.js'
@@ -96,7 +96,7 @@ export function humanValues(matched: readonly MatchedEvent[], files: ReadonlyMap
           holds(bytes) {
             let text: string
             try {
-              text = decodeUtf8(bytes, path)
+              text = decodeFile(bytes, path)
             } catch (e) {
               if (e instanceof InfraSyncError) return false
               throw e

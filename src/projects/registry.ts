@@ -1,7 +1,7 @@
 import { InfraSyncError } from '../core/errors.js'
 import { kustomizeImages } from '../editors/kustomize-images.js'
 import { EDITORS, editorByFormat } from '../editors/registry.js'
-import { decodeUtf8 } from '../editors/yaml-text.js'
+import { decodeFile } from '../editors/file-codec.js'
 import { parseServiceConfig, SERVICE_CONFIG_FILE, type EnvironmentConfig, type ServiceConfig, type UpdateMode } from './service-config.js'
 import type { TreeSource } from './tree-source.js'
 
@@ -73,7 +73,7 @@ async function readConfig(source: TreeSource, path: string): Promise<ParsedConfi
   try {
     const bytes = await source.read(path)
     if (!bytes) return null
-    return { config: parseServiceConfig(decodeUtf8(bytes, path), path) }
+    return { config: parseServiceConfig(decodeFile(bytes, path), path) }
   } catch (e) {
     if (e instanceof InfraSyncError) return { error: { code: e.code, message: e.message, data: e.data } }
     throw e

@@ -1,5 +1,5 @@
 import { openImage } from '../editors/registry.js'
-import { decodeUtf8 } from '../editors/yaml-text.js'
+import { decodeFile } from '../editors/file-codec.js'
 import type { Remote } from '../git/remote.js'
 import { GitSnapshot } from '../git/snapshot.js'
 import { tagVersion } from '../policies/semver.js'
@@ -16,7 +16,7 @@ export async function exampleEvent(remote: Remote): Promise<Record<string, strin
     if (!s.config || !t) continue
     const file = t.files[0]!
     const bytes = await snapshot.read(file)
-    const current = bytes ? openImage(file, decodeUtf8(bytes), s.config.imageAsWritten, { ...t, imagePolicies: s.config.imagePolicies }).current : null
+    const current = bytes ? openImage(file, decodeFile(bytes), s.config.imageAsWritten, { ...t, imagePolicies: s.config.imagePolicies }).current : null
     const v = tagVersion(current?.tag)
     const tag = v ? `${v.major}.${v.minor}.${v.patch + 1}` : `example-${Date.now()}`
     return { source: s.config.source, image: s.config.image, tag, ref: 'refs/heads/main', commit: '9fceb02d0ae598e95dc970b74767f19372d61af8' }

@@ -1,7 +1,7 @@
 import type { RepoConfig } from '../config/config.js'
 import type { Person } from '../git/write-commit.js'
 import type { RepoHealth } from './circuit.js'
-import type { WorkerOptions } from './worker.js'
+import type { WorkerOptions } from './worker-options.js'
 
 /** What the worker thread needs to run: plain, cloneable values. */
 export interface WorkerThreadConfig {

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { ChangeSet, PendingEvent } from '../core/change-set.js'
 import { InfraSyncError } from '../core/errors.js'
-import { decodeFile } from '../editors/yaml-text.js'
+import { decodeFile } from '../editors/file-codec.js'
 import { valueOrigins } from '../git/file-history.js'
 import type { ObjectStore } from '../git/object-store.js'
 import { GitSnapshot } from '../git/snapshot.js'

@@ -1,65 +1,18 @@
 import type { PendingEvent } from '../core/change-set.js'
-import { GitRemoteError, InfraSyncError, PushRejectedError, RefLockedError } from '../core/errors.js'
-import type { Logger } from '../core/logger.js'
-import { encodeFile } from '../editors/yaml-text.js'
-import type { Remote } from '../git/remote.js'
-import { writeCommit, type Person } from '../git/write-commit.js'
-import type { WorkerMetrics } from '../observability/metrics.js'
+import { GitRemoteError, InfraSyncError } from '../core/errors.js'
+import { encodeFile } from '../editors/file-codec.js'
+import { writeCommit } from '../git/write-commit.js'
 import { commitMessage } from '../plan/commit-message.js'
 import { emptyRegistry, type Registry } from '../projects/registry.js'
-import type { Deployment, EventRecord, Store } from '../store/store.js'
-import { backoffMs } from './backoff.js'
+import type { Deployment, EventRecord } from '../store/store.js'
 import { RemoteCircuit, type RepoHealth } from './circuit.js'
 import { phaseTimer } from './phase-timer.js'
+import { afterFailedPush, type AfterPushDeps } from './after-failed-push.js'
+import { DEFAULT_WORKER_OPTIONS, type WorkerDeps, type WorkerOptions } from './worker-options.js'
 import { OutcomeRecorder } from './outcome-recorder.js'
 import { planBatch } from './plan-batch.js'
+import { Retention } from './retention.js'
 import { settlePushed } from './settle-pushed.js'
-
-export interface WorkerOptions {
-  readonly batchSize: number
-  /** Attempts before an event is dead-lettered. */
-  readonly maxAttempts: number
-  /** Re-plans after a rejected push, within one batch. */
-  readonly pushRetries: number
-  readonly pollMs: number
-  readonly retryBaseMs: number
-  readonly retryCapMs: number
-  /** Batches failing in a row for the remote's sake before the circuit opens. */
-  readonly circuitThreshold: number
-  /** Finished events older than this are forgotten (their delivery ids with them); at least 3 days. */
-  readonly retentionDays: number
-  readonly author: Person
-}
-
-export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
-  // Big enough that a burst makes a handful of commits; small enough to keep a batch's memory modest (see bench/findings.md).
-  batchSize: 200,
-  maxAttempts: 8,
-  pushRetries: 10,
-  pollMs: 1000,
-  retryBaseMs: 1000,
-  retryCapMs: 5 * 60_000,
-  circuitThreshold: 3,
-  retentionDays: 30,
-  author: { name: 'infra-sync', email: 'infra-sync@localhost' },
-}
-
-export interface WorkerDeps {
-  readonly store: Store
-  readonly remote: Remote
-  readonly log: Logger
-  readonly metrics: WorkerMetrics
-  readonly clock?: () => Date
-  readonly random?: () => number
-  readonly sleep?: (ms: number) => Promise<void>
-  readonly options?: Partial<WorkerOptions>
-  /** Told whenever the known head of the remote changes (readiness shows it). */
-  readonly onHead?: (head: string | null | undefined) => void
-  /** Told whenever the repo's health changes: fetched once, circuit open or closed, the last failure (readiness shows it). */
-  readonly onRepoHealth?: (health: RepoHealth) => void
-  /** Crash tests: kills the process at a named point (see failpoints.ts). */
-  readonly failpoint?: (name: string) => void
-}
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
@@ -101,6 +54,8 @@ export class Worker {
   /** Batches in a row that failed for the remote's or the store's sake: the backoff of the whole worker. */
   private readonly circuit: RemoteCircuit
   private readonly outcomes: OutcomeRecorder
+  private readonly pushDeps: AfterPushDeps
+  private readonly retention: Retention
 
   constructor(private readonly deps: WorkerDeps) {
     this.opts = { ...DEFAULT_WORKER_OPTIONS, ...deps.options }
@@ -119,6 +74,16 @@ export class Worker {
       schedule: (ms) => this.schedule(ms),
       ...(deps.onRepoHealth && { onChange: deps.onRepoHealth }),
     })
+    this.retention = new Retention(deps.store, deps.log, this.clock, o.retentionDays)
+    this.pushDeps = {
+      metrics: deps.metrics,
+      log: deps.log,
+      sleep: this.sleep,
+      random: this.random,
+      pushRetries: o.pushRetries,
+      sync: () => this.sync(),
+      forgetHead: () => (this.knownHead = undefined),
+    }
     this.outcomes = new OutcomeRecorder({ store: deps.store, metrics: deps.metrics, log: deps.log, clock: this.clock, random: this.random, options: o, circuit: this.circuit })
   }
 
@@ -155,25 +120,9 @@ export class Worker {
       } catch (e) {
         this.deps.log.error({ err: e }, 'worker batch failed')
       }
-      if (n === 0) await this.pruneNow()
+      if (n === 0) await this.retention.maybePrune()
       if (n === 0) for (const w of this.idleWaiters.splice(0)) w()
       if (n === 0 && this.running) await this.idle()
-    }
-  }
-
-  private lastPrune = 0
-
-  /** Once an hour, when idle: the store keeps what is unfinished and the deployment history, and forgets old finished events. */
-  private async pruneNow(): Promise<void> {
-    const now = this.clock().getTime()
-    if (now - this.lastPrune < 3_600_000) return
-    this.lastPrune = now
-    const days = Math.max(3, this.opts.retentionDays)
-    try {
-      const removed = await this.deps.store.prune(new Date(now - days * 86_400_000))
-      if (removed > 0) this.deps.log.info({ removed, olderThanDays: days }, 'forgot old finished events')
-    } catch (e) {
-      this.deps.log.warn({ code: (e as InfraSyncError).code }, 'pruning old events failed; will try again later')
     }
   }
 
@@ -321,33 +270,8 @@ export class Worker {
         this.deps.failpoint?.('after-push')
         timer.mark('push')
       } catch (e) {
-        if (e instanceof RefLockedError) {
-          // Another writer holds the branch's lock for a moment (a stale one is cleared by the remote): wait, then look again.
-          metrics.push('rejected')
-          if (attempt >= this.opts.pushRetries) throw e
-          log.info({ attempt, code: e.code }, 'the branch is locked by another writer; trying again')
-          await this.sleep(backoffMs(attempt, 50, 1000, this.random))
-          head = await this.sync()
-          fresh = true
-          timer.mark('race')
-          continue
-        }
-        if (!(e instanceof PushRejectedError)) {
-          metrics.push('error')
-          this.knownHead = undefined
-          throw e
-        }
-        metrics.push('rejected')
-        const newHead = await this.sync()
+        head = await afterFailedPush(e, attempt, head, this.pushDeps)
         fresh = true
-        if (newHead === head) {
-          // Not a race: the remote refused the update itself (a hook, branch protection).
-          throw new GitRemoteError(`the remote refused the push: ${e.message}`, { reason: e.data.reason }, { retryable: true })
-        }
-        if (attempt >= this.opts.pushRetries) throw new GitRemoteError(`lost the race to push ${attempt} times in a row`, {}, { retryable: true })
-        log.info({ attempt, head: newHead }, 'push lost a race; re-planning on the new head')
-        head = newHead
-        await this.sleep(backoffMs(attempt, 20, 1000, this.random))
         timer.mark('race')
         continue
       }

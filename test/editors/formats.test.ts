@@ -5,7 +5,8 @@ import { openSites, refSite } from '../../src/editors/image-sites.js'
 import { manifests } from '../../src/editors/manifests.js'
 import { markers, parseMarker } from '../../src/editors/markers.js'
 import { editorFor, openImage } from '../../src/editors/registry.js'
-import { decodeFile, encodeFile, parseYamlDocs } from '../../src/editors/yaml-text.js'
+import { decodeFile, encodeFile } from '../../src/editors/file-codec.js'
+import { parseYamlDocs } from '../../src/editors/yaml-text.js'
 
 const I = 'ghcr.io/acme/orders-api'
 const bomb = (tail: string) => {

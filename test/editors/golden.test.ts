@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { openImage } from '../../src/editors/registry.js'
-import { decodeFile, encodeFile } from '../../src/editors/yaml-text.js'
+import { decodeFile, encodeFile } from '../../src/editors/file-codec.js'
 
 /**
  * Golden fixtures: test/fixtures/editors/<format>/<case>/{input.yaml,

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { helmValues } from '../../src/editors/helm-values.js'
 import { openImage } from '../../src/editors/registry.js'
-import { decodeUtf8 } from '../../src/editors/yaml-text.js'
+import { decodeFile } from '../../src/editors/file-codec.js'
 
 /**
  * Helm values with a `key`, opened the way the worker and `set-image` open a
@@ -9,7 +9,7 @@ import { decodeUtf8 } from '../../src/editors/yaml-text.js'
  */
 const I = 'ghcr.io/acme/orders-api'
 const D = `sha256:${'4'.repeat(64)}`
-const open = (text: string, key?: string, file = 'values.yaml') => openImage(file, decodeUtf8(Buffer.from(text)), I, key === undefined ? {} : { key })
+const open = (text: string, key?: string, file = 'values.yaml') => openImage(file, decodeFile(Buffer.from(text)), I, key === undefined ? {} : { key })
 const set = (text: string, key: string | undefined, change: { tag?: string; digest?: string }) => open(text, key).set(change).text
 
 t.test('a key holding a bare tag sets the tag; the chart builds the reference', async (t) => {

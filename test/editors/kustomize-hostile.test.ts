@@ -1,6 +1,6 @@
 import t from 'tap'
 import { kustomizeImages as k } from '../../src/editors/kustomize-images.js'
-import { decodeUtf8 } from '../../src/editors/yaml-text.js'
+import { decodeFile } from '../../src/editors/file-codec.js'
 
 const img = 'ghcr.io/acme/orders-api'
 const set = (text: string) => k.set(text, { image: img, tag: '1.4.2' }, 'kustomization.yaml')
@@ -24,9 +24,9 @@ t.test('hostile and broken YAML is refused by code, without a crash', async (t) 
 })
 
 t.test('invalid UTF-8 and oversized files are refused when decoded', async (t) => {
-  t.throws(() => decodeUtf8(Buffer.from([0x61, 0x3a, 0x20, 0xff, 0xfe, 0x0a])), { code: 'YAML_INVALID' })
-  t.throws(() => decodeUtf8(Buffer.alloc(1024 * 1024 + 1, 0x61)), { code: 'YAML_HOSTILE' })
-  t.equal(decodeUtf8(Buffer.from('é: ü\n')), 'é: ü\n')
+  t.throws(() => decodeFile(Buffer.from([0x61, 0x3a, 0x20, 0xff, 0xfe, 0x0a])), { code: 'YAML_INVALID' })
+  t.throws(() => decodeFile(Buffer.alloc(1024 * 1024 + 1, 0x61)), { code: 'YAML_HOSTILE' })
+  t.equal(decodeFile(Buffer.from('é: ü\n')), 'é: ü\n')
 })
 
 t.test('nothing to set is a usage error', async (t) => {

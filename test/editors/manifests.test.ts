@@ -1,11 +1,11 @@
 import t from 'tap'
 import { manifests } from '../../src/editors/manifests.js'
 import { openImage } from '../../src/editors/registry.js'
-import { decodeUtf8 } from '../../src/editors/yaml-text.js'
+import { decodeFile } from '../../src/editors/file-codec.js'
 
 /** Plain manifests opened the way the worker and `set-image` open a file: bytes decoded, the editor picked by path and content. */
 const I = 'ghcr.io/acme/orders-api'
-const open = (text: string) => openImage('deployment.yaml', decodeUtf8(Buffer.from(text)), I)
+const open = (text: string) => openImage('deployment.yaml', decodeFile(Buffer.from(text)), I)
 
 const volume = (ref: string) => `    volumes:\n    - name: model\n      image:\n        reference: ${ref}\n        pullPolicy: IfNotPresent\n`
 

@@ -4,7 +4,8 @@ import { silentLogger } from '../../src/core/logger.js'
 import type { Remote } from '../../src/git/remote.js'
 import type { WorkerMetrics } from '../../src/observability/metrics.js'
 import { SqliteStore } from '../../src/store/sqlite-store.js'
-import { Worker, type WorkerOptions } from '../../src/worker/worker.js'
+import { Worker } from '../../src/worker/worker.js'
+import type { WorkerOptions } from '../../src/worker/worker-options.js'
 import { tmpDir } from './tmp.js'
 
 interface TestLike {

@@ -1,0 +1,54 @@
+import type { Logger } from '../core/logger.js'
+import type { Remote } from '../git/remote.js'
+import type { Person } from '../git/write-commit.js'
+import type { WorkerMetrics } from '../observability/metrics.js'
+import type { Store } from '../store/store.js'
+import type { RepoHealth } from './circuit.js'
+
+/** How a worker paces itself; config file `worker.*` overrides these. */
+export interface WorkerOptions {
+  readonly batchSize: number
+  /** Attempts before an event is dead-lettered. */
+  readonly maxAttempts: number
+  /** Re-plans after a rejected push, within one batch. */
+  readonly pushRetries: number
+  readonly pollMs: number
+  readonly retryBaseMs: number
+  readonly retryCapMs: number
+  /** Batches failing in a row for the remote's sake before the circuit opens. */
+  readonly circuitThreshold: number
+  /** Finished events older than this are forgotten (their delivery ids with them); at least 3 days. */
+  readonly retentionDays: number
+  readonly author: Person
+}
+
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
+  // Big enough that a burst makes a handful of commits; small enough to keep a batch's memory modest (see bench/findings.md).
+  batchSize: 200,
+  maxAttempts: 8,
+  pushRetries: 10,
+  pollMs: 1000,
+  retryBaseMs: 1000,
+  retryCapMs: 5 * 60_000,
+  circuitThreshold: 3,
+  retentionDays: 30,
+  author: { name: 'infra-sync', email: 'infra-sync@localhost' },
+}
+
+/** What a worker is given: I/O at the edges, passed in. */
+export interface WorkerDeps {
+  readonly store: Store
+  readonly remote: Remote
+  readonly log: Logger
+  readonly metrics: WorkerMetrics
+  readonly clock?: () => Date
+  readonly random?: () => number
+  readonly sleep?: (ms: number) => Promise<void>
+  readonly options?: Partial<WorkerOptions>
+  /** Told whenever the known head of the remote changes (readiness shows it). */
+  readonly onHead?: (head: string | null | undefined) => void
+  /** Told whenever the repo's health changes: fetched once, circuit open or closed, the last failure (readiness shows it). */
+  readonly onRepoHealth?: (health: RepoHealth) => void
+  /** Crash tests: kills the process at a named point (see failpoints.ts). */
+  readonly failpoint?: (name: string) => void
+}
