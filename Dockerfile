@@ -26,6 +26,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY services ./services
 COPY infra-template ./infra-template
+COPY schemas ./schemas
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

@@ -58,6 +58,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const seeded = await seedRepo(config.repo.location, config.repo.branch, [
       { from: path.join(PACKAGE_ROOT, 'services'), to: 'services' },
       { from: path.join(PACKAGE_ROOT, 'infra-template', 'argocd'), to: 'argocd' },
+      // So the template's yaml-language-server modeline (../../schemas/…) finds its schema in a clone of the embedded repo.
+      { from: path.join(PACKAGE_ROOT, 'schemas'), to: 'schemas' },
     ], config.author)
     if (seeded) log.info({ repo: config.repo.location, commit: seeded }, 'seeded the embedded infra repo from services/ and infra-template/argocd/')
   }

@@ -25,7 +25,7 @@ t.test('the embedded default works out of the box, and its printed example deplo
   })
   t.ok(fs.existsSync(path.join(infra, 'HEAD')), 'a bare repo at ./data/infra')
   t.same(commits(infra).map((c) => c.subject), ['seed: the infra repo, from infra-sync\'s example services and Argo CD templates'])
-  t.match(git(infra, 'ls-tree', '-r', '--name-only', 'main'), /argocd\/applicationset\.yaml\n[\s\S]*services\/orders-api\/infra-sync\.yaml/)
+  t.match(git(infra, 'ls-tree', '-r', '--name-only', 'main'), /argocd\/applicationset\.yaml\n[\s\S]*schemas\/infra-sync\.schema\.json\n[\s\S]*services\/orders-api\/infra-sync\.yaml/)
   const secret = fs.readFileSync(path.join(dir, 'data', 'webhook-secret'), 'utf8').trim()
   t.notMatch(child.output(), secret, 'the generated secret is not printed')
 
