@@ -26,14 +26,37 @@ export interface TargetOutcome {
   readonly reason: string
   /** How the change is delivered when decision is update. */
   readonly update?: 'commit' | 'pull-request'
+  /**
+   * Where this target stands, in the event status words: applied (its change
+   * is on the base branch), proposed (in an open PR), superseded (its PR took
+   * a newer build), declined (its PR closed unmerged), skipped, rejected.
+   * Unset on records written before pull requests existed: read it as
+   * eventStatus's rule does (update → applied, skip → skipped, reject → rejected).
+   */
+  readonly status?: TargetStatus
+  /** The pull request that carries (or carried) this target's change. */
+  readonly pullRequest?: PullRequestRef
 }
 
-export type EventStatus = 'queued' | 'applied' | 'skipped' | 'rejected' | 'failed' | 'dead'
+export type TargetStatus = 'applied' | 'proposed' | 'superseded' | 'declined' | 'skipped' | 'rejected'
+
+/** A pull request as events and targets name it. */
+export interface PullRequestRef {
+  readonly number: number
+  readonly url: string
+  readonly state: 'open' | 'closed' | 'merged'
+}
+
+export type EventStatus = 'queued' | 'proposed' | 'applied' | 'superseded' | 'declined' | 'skipped' | 'rejected' | 'failed' | 'dead'
 
 export interface EventOutcome {
   readonly id: string
-  /** applied: at least one target changes; the rest are final decisions made without a change. */
-  readonly status: 'applied' | 'skipped' | 'rejected' | 'failed'
+  /**
+   * applied: at least one target changed on the base branch and none waits in a PR;
+   * proposed: at least one target waits in an open PR. The rest are final decisions
+   * made without a change. See eventStatusOf in plan/event-status.ts.
+   */
+  readonly status: 'applied' | 'proposed' | 'superseded' | 'declined' | 'skipped' | 'rejected' | 'failed'
   readonly code?: string
   readonly reason?: string
   readonly retryable?: boolean
@@ -60,8 +83,34 @@ export interface FileEdit {
   readonly changes: readonly ValueChange[]
 }
 
-/** The whole result of planning a batch: the file edits to commit and the outcome of every event. */
+export type MergeMode = 'manual' | 'auto'
+export type MergeMethod = 'merge' | 'squash' | 'rebase'
+
+/**
+ * The change one pull-request environment gets from a batch: its own edits,
+ * made on the base branch's head (never on the other lanes' edits), for the
+ * branch `infra-sync/<service>/<environment>`.
+ */
+export interface Proposal {
+  readonly service: string
+  readonly environment: string
+  readonly image: string
+  readonly branch: string
+  readonly edits: readonly FileEdit[]
+  /** Every event whose change the proposal carries (the newest build per file wins; older ones are superseded). */
+  readonly eventIds: readonly string[]
+  readonly merge: MergeMode
+  readonly mergeMethod: MergeMethod
+  readonly reviewers: readonly string[]
+  readonly labels: readonly string[]
+}
+
+/** The whole result of planning a batch: the file edits to commit, one proposal per pull-request environment, and the outcome of every event. */
 export interface ChangeSet {
   readonly edits: readonly FileEdit[]
+  readonly proposals: readonly Proposal[]
   readonly outcomes: readonly EventOutcome[]
 }
+
+/** The branch a pull-request environment's changes are proposed from. */
+export const proposalBranch = (service: string, environment: string) => `infra-sync/${service}/${environment}`

@@ -149,3 +149,29 @@ export class ConflictError extends InfraSyncError {
     super(code, message, { data })
   }
 }
+
+/**
+ * A forge's API (GitHub) failed or refused. `retryable` comes from its answer:
+ * 5xx, rate limits and the network are retried; 401/403/404/422 are not.
+ */
+export class ForgeError extends InfraSyncError {
+  constructor(
+    code: 'FORGE_UNAVAILABLE' | 'FORGE_AUTH' | 'FORGE_NOT_FOUND' | 'FORGE_REFUSED',
+    message: string,
+    data: { readonly status?: number; readonly operation: string } & ErrorData,
+    opts: { retryable?: boolean; cause?: unknown } = {},
+  ) {
+    super(code, message, { retryable: opts.retryable ?? code === 'FORGE_UNAVAILABLE', data, cause: opts.cause })
+  }
+}
+
+/**
+ * The remote refused the update itself, not because the branch moved: branch
+ * protection, a hook. Retrying cannot help; a person must act (for a
+ * protected branch: deliver that environment by pull request).
+ */
+export class PushRefusedError extends InfraSyncError {
+  constructor(message: string, data: { readonly ref: string; readonly reason: string }) {
+    super('PUSH_REFUSED', message, { retryable: false, data })
+  }
+}

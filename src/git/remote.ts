@@ -24,5 +24,14 @@ export interface Remote {
    * The commit's objects are in `objects`, in memory; push writes them to disk.
    */
   push(base: string | null, commit: WrittenCommit): Promise<void>
+  /** The remote's refs whose names start with `prefix` (e.g. refs/heads/infra-sync/), name → oid. */
+  listRefs(prefix: string): Promise<Map<string, string>>
+  /**
+   * Moves any other ref (a pull request's branch) from `expected` (null: it
+   * must not exist) to `commit`: a lease, never a force. PushRejectedError
+   * when it is not at `expected`; PushRefusedError when the remote refuses for
+   * another reason. Leaves `branch`'s local tracking as it is.
+   */
+  pushRef(ref: string, expected: string | null, commit: WrittenCommit): Promise<void>
   close(): Promise<void>
 }

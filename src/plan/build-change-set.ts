@@ -1,4 +1,4 @@
-import type { ChangeSet, EventOutcome, FileEdit, TargetOutcome, ValueChange } from '../core/change-set.js'
+import type { ChangeSet, EventOutcome, FileEdit, PullRequestRef, TargetOutcome, ValueChange } from '../core/change-set.js'
 import { InfraSyncError } from '../core/errors.js'
 import { formatImageValue } from '../editors/editor.js'
 import { openImage } from '../editors/registry.js'
@@ -20,9 +20,21 @@ export type HistoryLookup = (service: string, environment: string, image: string
 /** A file as read at the planned-on commit: its text, absent, or an error reading it. */
 export type FileContent = { readonly text: string } | { readonly error: InfraSyncError } | null
 
+/** What the planner knows of a pull-request target's proposals (the store's ProposalState fits it). */
+export interface ProposalView {
+  /** The open PR: the value it proposes and the events it carries. */
+  readonly open?: { readonly value: AppliedRecord; readonly eventIds: readonly string[]; readonly pullRequest: PullRequestRef }
+  /** Values whose PR was closed without merge: never proposed again. */
+  readonly declined: readonly AppliedRecord[]
+}
+
+export type ProposalLookup = (service: string, environment: string, image: string) => ProposalView | undefined
+
 export interface PlanOptions {
   /** Whether pull-request delivery is available; without it such targets are skipped. */
   readonly pullRequests: boolean
+  /** The proposals of pull-request targets; none when absent. */
+  readonly proposals?: ProposalLookup
 }
 
 interface Applied {

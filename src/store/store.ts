@@ -1,5 +1,5 @@
 import type { BuildEvent } from '../core/build-event.js'
-import type { EventOutcome, EventStatus, TargetOutcome, ValueChange } from '../core/change-set.js'
+import type { EventOutcome, EventStatus, PullRequestRef, TargetOutcome, ValueChange } from '../core/change-set.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
 
 export interface AcceptInput {
@@ -38,7 +38,8 @@ export interface EventRecord {
   readonly attempts: number
   readonly nextAttemptAt?: string
   readonly commit?: string
-  readonly pullRequest?: string
+  /** The pull request of the event when it has exactly one (a single pull-request target); targets name theirs. */
+  readonly pullRequest?: PullRequestRef
   readonly targets: readonly TargetOutcome[]
   /** Set while a push that may carry this event is unresolved: the head it was based on. */
   readonly pushBase?: string | null
@@ -65,6 +66,46 @@ export type Finish =
       readonly countAttempt: boolean
     }
   | { readonly kind: 'dead'; readonly id: string; readonly code: string; readonly reason: string; readonly targets?: readonly TargetOutcome[] }
+
+/**
+ * One pull request infra-sync opened for a (service, environment): what it
+ * proposes and which events it carries. The newest row per (service,
+ * environment) in state open is that target's open proposal.
+ */
+export interface ProposalRecord {
+  readonly service: string
+  readonly environment: string
+  readonly image: string
+  readonly branch: string
+  readonly pullRequest: PullRequestRef
+  /** The branch's tip as infra-sync last pushed it. */
+  readonly headSha: string
+  /** Identifies the branch's change (paths and the blobs before and after), so an unchanged change never moves the branch. */
+  readonly contentKey: string
+  /** The value proposed: the newest build the PR carries. */
+  readonly value: AppliedRecord
+  /** The changes the PR carries now, each with the event that made it. */
+  readonly changes: readonly ValueChange[]
+  readonly eventIds: readonly string[]
+  readonly openedAt: string
+  readonly updatedAt: string
+  readonly mergeCommit?: string
+  readonly mergedBy?: string
+  readonly mergedAt?: string
+  readonly closedAt?: string
+}
+
+/** What the planner needs to know of a pull-request target's proposals. */
+export interface ProposalState {
+  readonly open?: ProposalRecord
+  /** Values of pull requests closed without merge: never proposed again. */
+  readonly declined: readonly AppliedRecord[]
+}
+
+/** How a pull request ended, as the forge says. */
+export type ProposalEnd =
+  | { readonly state: 'merged'; readonly mergeCommit: string; readonly mergedBy?: string; readonly mergedAt: string }
+  | { readonly state: 'closed'; readonly closedAt: string }
 
 export interface TargetKey {
   readonly service: string
@@ -103,6 +144,26 @@ export interface Store {
    * deployment history. Returns how many were removed.
    */
   prune(before: Date): Promise<number>
+  /** The open and declined proposals of pull-request targets, by targetKey. */
+  proposals(keys: readonly TargetKey[]): Promise<Map<string, ProposalState>>
+  /** Every proposal whose pull request is open, oldest first (polling fallback, reports). */
+  openProposals(): Promise<ProposalRecord[]>
+  /**
+   * Records a proposal as pushed and its PR opened or updated, in one
+   * transaction: upserts the row by (service, environment, PR number); an
+   * event the same PR carried before and no longer does has its target for
+   * this (service, environment) set to superseded (status recomputed).
+   * The events of the batch itself are written by finish.
+   */
+  recordProposal(p: ProposalRecord, now: Date): Promise<void>
+  /**
+   * A proposal's PR was merged or closed: in one transaction the row ends;
+   * each carried event's target for that (service, environment) becomes
+   * applied (with the merge commit, and a deployment row per change) or
+   * declined, and each event's status is recomputed (eventStatusOf).
+   * Idempotent; returns the events it changed, as they are now.
+   */
+  endProposal(service: string, environment: string, number: number, end: ProposalEnd, now: Date): Promise<EventRecord[]>
   /** Counts by status, for readiness and metrics. */
   counts(): Promise<Record<string, number>>
   ping(): Promise<void>
