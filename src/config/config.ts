@@ -13,7 +13,26 @@ export interface WorkerSettings {
   readonly retryBaseMs?: number
   readonly retryCapMs?: number
   readonly retentionDays?: number
+  /** How often open pull requests are looked at when no webhook said so, in milliseconds; default 30000. */
+  readonly prPollMs?: number
 }
+
+/** How infra-sync reaches the forge that hosts the infra repo's pull requests. */
+export interface ForgeConfig {
+  readonly kind: 'github'
+  /** https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server (INFRA_SYNC_GITHUB_API_URL). */
+  readonly apiUrl: string
+  /** The infra repository, from INFRA_SYNC_REPO's path. */
+  readonly owner: string
+  readonly repo: string
+  /** A token (INFRA_SYNC_GIT_TOKEN) or a GitHub App whose installation tokens are minted and refreshed; the same credentials serve git. */
+  readonly auth:
+    | { readonly kind: 'token'; readonly token: string }
+    | { readonly kind: 'app'; readonly appId: string; readonly privateKey: string; readonly installationId?: number }
+}
+
+/** How a source repository hears back about its builds (sources.<repo>.report). */
+export type ReportMode = 'status' | 'deployments'
 
 export interface RepoConfig {
   /** An http(s) URL, or a path to a repository on this machine. */
@@ -22,6 +41,8 @@ export interface RepoConfig {
   readonly branch: string
   readonly token?: string
   readonly username?: string
+  /** Set when pull requests can be opened (INFRA_SYNC_FORGE, implied for github.com). */
+  readonly forge?: ForgeConfig
 }
 
 /** The server's configuration: validated and frozen by loadConfig. */
@@ -50,6 +71,8 @@ export interface Config {
   readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number }
   readonly author: Author
   readonly worker: WorkerSettings
+  /** Per source repository (normalised owner/repo): how it is told about its builds; absent: not told. */
+  readonly sourceReports: ReadonlyMap<string, ReportMode>
   readonly logLevel: string
 }
 
