@@ -8,7 +8,8 @@ import { writeSync } from 'node:fs'
  * - `after-accept`: the event is durable, the 202 has not been sent;
  * - `after-commit`: the commit is written and the push recorded as pending, not pushed;
  * - `ref-locked`: a local repository's `<branch>.lock` is taken (its owner recorded), the branch not yet moved;
- * - `after-push`: the remote has the commit, the store does not know yet.
+ * - `after-push`: the remote has the commit, the store does not know yet;
+ * - `after-branch-push`: a pull request's branch is pushed, the PR not yet opened or updated.
  */
 const armed = process.env.INFRA_SYNC_FAILPOINT
 

@@ -1,4 +1,6 @@
+import type { ReportMode } from '../config/config.js'
 import type { Logger } from '../core/logger.js'
+import type { Forge } from '../forges/forge.js'
 import type { Remote } from '../git/remote.js'
 import type { Person } from '../git/write-commit.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
@@ -19,6 +21,8 @@ export interface WorkerOptions {
   readonly circuitThreshold: number
   /** Finished events older than this are forgotten (their delivery ids with them); at least 3 days. */
   readonly retentionDays: number
+  /** How often open pull requests are looked at when no webhook said so. */
+  readonly prPollMs: number
   readonly author: Person
 }
 
@@ -32,6 +36,8 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   retryCapMs: 5 * 60_000,
   circuitThreshold: 3,
   retentionDays: 30,
+  // A missed pull_request webhook is settled within a minute.
+  prPollMs: 30_000,
   author: { name: 'infra-sync', email: 'infra-sync@localhost' },
 }
 
@@ -39,6 +45,10 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
 export interface WorkerDeps {
   readonly store: Store
   readonly remote: Remote
+  /** Where pull requests are opened; without one, pull-request targets are skipped. */
+  readonly forge?: Forge
+  /** Per source: how it hears back about its builds (needs a forge). */
+  readonly reports?: ReadonlyMap<string, ReportMode>
   readonly log: Logger
   readonly metrics: WorkerMetrics
   readonly clock?: () => Date

@@ -3,6 +3,7 @@ import { stdSerializers } from 'pino'
 import { InfraSyncError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import { failpoint } from '../failpoints.js'
+import { openForge } from '../forges/open-forge.js'
 import { openRemote } from '../git/open-remote.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
 import { SqliteStore } from '../store/sqlite-store.js'
@@ -45,11 +46,15 @@ const metrics: WorkerMetrics = {
 try {
   const store = SqliteStore.fromUrl(config.databaseUrl)
   await store.init()
-  const remote = openRemote(config.repo, config.dataDir, { log, failpoint })
+  // The same credentials serve the forge's API and git (a GitHub App's installation token is refreshed for both).
+  const forged = config.repo.forge ? openForge(config.repo.forge, log) : undefined
+  const remote = openRemote(config.repo, config.dataDir, { log, failpoint, ...(forged && { credentials: forged.credentials }) })
   await remote.prepare()
   const worker = new Worker({
     store,
     remote,
+    ...(forged && { forge: forged.forge }),
+    ...(config.sourceReports && { reports: config.sourceReports }),
     log,
     metrics,
     failpoint,
@@ -60,6 +65,7 @@ try {
   port.on('message', async (m: ToWorker) => {
     if (m.type === 'wake') worker.wake()
     else if (m.type === 'refresh') void worker.refresh()
+    else if (m.type === 'pull-request') void worker.pullRequestChanged(m.number)
     else if (m.type === 'idle') worker.whenIdle().then(() => post({ type: 'reply', ticket: m.ticket, value: null }))
     else if (m.type === 'example') {
       const value = await worker.exclusive(() => exampleEvent(remote)).catch(() => null)

@@ -12,7 +12,10 @@ import { DEFAULT_WORKER_OPTIONS, type WorkerDeps, type WorkerOptions } from './w
 import { OutcomeRecorder } from './outcome-recorder.js'
 import { planBatch } from './plan-batch.js'
 import { Retention } from './retention.js'
+import { WakeSignal } from './wake-signal.js'
 import { settlePushed } from './settle-pushed.js'
+import { PullRequests } from './pull-requests.js'
+import { targetStatus } from '../plan/event-status.js'
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
@@ -30,8 +33,7 @@ export class Worker {
   private registry: Registry = emptyRegistry()
   private running = false
   private loop: Promise<void> | undefined
-  private wakeUp: (() => void) | undefined
-  private woken = false
+  private readonly signal = new WakeSignal()
   private head: string | null | undefined
   private idleWaiters: (() => void)[] = []
 
@@ -56,6 +58,7 @@ export class Worker {
   private readonly outcomes: OutcomeRecorder
   private readonly pushDeps: AfterPushDeps
   private readonly retention: Retention
+  private readonly prs: PullRequests | undefined
 
   constructor(private readonly deps: WorkerDeps) {
     this.opts = { ...DEFAULT_WORKER_OPTIONS, ...deps.options }
@@ -71,7 +74,7 @@ export class Worker {
       clock: this.clock,
       log: deps.log,
       metrics: deps.metrics,
-      schedule: (ms) => this.schedule(ms),
+      schedule: (ms) => this.signal.after(ms),
       ...(deps.onRepoHealth && { onChange: deps.onRepoHealth }),
     })
     this.retention = new Retention(deps.store, deps.log, this.clock, o.retentionDays)
@@ -85,6 +88,25 @@ export class Worker {
       forgetHead: () => (this.knownHead = undefined),
     }
     this.outcomes = new OutcomeRecorder({ store: deps.store, metrics: deps.metrics, log: deps.log, clock: this.clock, random: this.random, options: o, circuit: this.circuit })
+    if (deps.forge) {
+      this.prs = new PullRequests({
+        forge: deps.forge,
+        ...(deps.reports && { reports: deps.reports }),
+        store: deps.store,
+        remote: deps.remote,
+        log: deps.log,
+        clock: this.clock,
+        author: o.author,
+        pollMs: o.prPollMs,
+        ...(deps.failpoint && { failpoint: deps.failpoint }),
+        onMerged: () => (this.knownHead = undefined),
+      })
+    }
+  }
+
+  /** A webhook said pull request `number` changed: look at it now, between batches. */
+  pullRequestChanged(number: number): Promise<void> {
+    return this.exclusive(async () => this.prs?.changed(number))
   }
 
   /** Whether the repo was fetched, whether the circuit is open, and why. */
@@ -100,8 +122,7 @@ export class Worker {
 
   /** New work arrived: skip the rest of the poll interval. */
   wake(): void {
-    this.woken = true
-    this.wakeUp?.()
+    this.signal.wake()
   }
 
   async stop(): Promise<void> {
@@ -120,34 +141,11 @@ export class Worker {
       } catch (e) {
         this.deps.log.error({ err: e }, 'worker batch failed')
       }
+      if (n === 0 && this.prs?.pollDue()) await this.exclusive(() => this.prs!.poll())
       if (n === 0) await this.retention.maybePrune()
       if (n === 0) for (const w of this.idleWaiters.splice(0)) w()
-      if (n === 0 && this.running) await this.idle()
+      if (n === 0 && this.running) await this.signal.sleep(this.opts.pollMs)
     }
-  }
-
-  /** Wakes the loop after `ms` (the circuit's wait), whatever the poll interval. */
-  private schedule(ms: number): void {
-    setTimeout(() => this.wake(), ms).unref?.()
-  }
-
-  private idle(): Promise<void> {
-    if (this.woken) {
-      this.woken = false
-      return Promise.resolve()
-    }
-    return new Promise((resolve) => {
-      const t = setTimeout(done, this.opts.pollMs)
-      function done() {
-        clearTimeout(t)
-        resolve()
-      }
-      this.wakeUp = () => {
-        this.wakeUp = undefined
-        this.woken = false
-        done()
-      }
-    })
   }
 
   private lock: Promise<unknown> = Promise.resolve()
@@ -184,7 +182,7 @@ export class Worker {
   }
 
   private async batch(): Promise<number> {
-    this.woken = false
+    this.signal.consume()
     // While the remote keeps failing, the circuit is open: no batch is claimed (events wait in the
     // store, intake keeps accepting) until a backoff has passed; then one batch tries.
     if (this.circuit.isOpen()) return 0
@@ -235,7 +233,7 @@ export class Worker {
 
     const pending = new Map<string, PendingEvent>(remaining.map((r) => [r.id, { id: r.id, event: r.event, receivedAt: r.receivedAt }]))
     for (let attempt = 1; ; attempt++) {
-      const planned = await planBatch(remote.objects, store, head, pending.values(), this.registry, (phase) => timer.mark(phase))
+      const planned = await planBatch(remote.objects, store, head, pending.values(), this.registry, (phase) => timer.mark(phase), this.deps.forge !== undefined)
       this.registry = planned.registry
       const { changeSet } = planned
 
@@ -248,7 +246,13 @@ export class Worker {
             continue
           }
         }
-        await this.outcomes.settle(records, changeSet.outcomes, undefined, [])
+      }
+      // Pull requests first: a crash after them replays to the same branch and PR (found by head), and the commit's recorded outcome can name them.
+      const outcomes = changeSet.proposals.length > 0 ? await this.prs!.propose(head, changeSet, pending) : changeSet.outcomes
+      timer.mark('propose')
+      if (changeSet.edits.length === 0) {
+        await this.outcomes.settle(records, outcomes, undefined, [])
+        await this.prs?.report(outcomes, pending)
         return
       }
       const now = this.clock()
@@ -260,7 +264,8 @@ export class Worker {
         author: this.opts.author,
         when: now,
       })
-      const applied = changeSet.outcomes.filter((o) => o.status === 'applied')
+      // Only events with a change in this commit: its trailers settle them after a crash.
+      const applied = outcomes.filter((o) => o.targets.some((t) => t.decision === 'update' && targetStatus(t) === 'applied'))
       timer.mark('write')
       await store.markPushing(head, applied)
       timer.mark('record')
@@ -279,9 +284,10 @@ export class Worker {
       metrics.commit()
       this.knownHead = written.oid
       const deployments: Deployment[] = changeSet.edits.flatMap((e) => e.changes.map((c) => ({ ...c, commit: written.oid, appliedAt: now.toISOString() })))
-      await this.outcomes.settle(records, changeSet.outcomes, written.oid, deployments)
+      await this.outcomes.settle(records, outcomes, written.oid, deployments)
       timer.mark('settle')
-      for (const r of records) if (changeSet.outcomes.find((o) => o.id === r.id)?.status === 'applied') metrics.eventToCommit((this.clock().getTime() - Date.parse(r.receivedAt)) / 1000)
+      await this.prs?.report(outcomes, pending, written.oid)
+      for (const r of records) if (outcomes.find((o) => o.id === r.id)?.status === 'applied') metrics.eventToCommit((this.clock().getTime() - Date.parse(r.receivedAt)) / 1000)
       log.info({ commit: written.oid, events: applied.map((o) => o.id), files: changeSet.edits.map((e) => e.path), ms: timer.result() }, message.split('\n')[0])
       return
     }

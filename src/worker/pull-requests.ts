@@ -1,0 +1,85 @@
+import type { ChangeSet, EventOutcome, PendingEvent } from '../core/change-set.js'
+import type { InfraSyncError } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
+import type { ReportMode } from '../config/config.js'
+import type { Forge } from '../forges/forge.js'
+import type { Remote } from '../git/remote.js'
+import type { Person } from '../git/write-commit.js'
+import type { Store } from '../store/store.js'
+import { deliverProposals } from './deliver-proposals.js'
+import { PullRequestWatch } from './pull-request-watch.js'
+import { SourceReports } from './source-reports.js'
+
+export interface PullRequestsDeps {
+  readonly forge: Forge
+  readonly reports?: ReadonlyMap<string, ReportMode>
+  readonly store: Store
+  readonly remote: Remote
+  readonly log: Logger
+  readonly clock: () => Date
+  readonly author: Person
+  readonly pollMs: number
+  readonly failpoint?: (name: string) => void
+  /** A merge moved the base branch. */
+  readonly onMerged: () => void
+}
+
+/** The worker's pull-request side: delivers proposals, watches their PRs end, and tells sources. */
+export class PullRequests {
+  private readonly watch: PullRequestWatch
+  private readonly reports: SourceReports | undefined
+  private lastPoll = 0
+
+  constructor(private readonly deps: PullRequestsDeps) {
+    const reports = (this.reports = deps.reports?.size ? new SourceReports({ forge: deps.forge, modes: deps.reports, log: deps.log }) : undefined)
+    this.watch = new PullRequestWatch({
+      forge: deps.forge,
+      store: deps.store,
+      log: deps.log,
+      clock: deps.clock,
+      onSettled: async (events) => reports?.send(events.map((e) => ({ event: e.event, targets: e.targets, ...(e.commit && { commit: e.commit }) }))),
+      onMerged: deps.onMerged,
+    })
+  }
+
+  /** A webhook said pull request `number` changed. */
+  async changed(number: number): Promise<void> {
+    await this.watch.changed(number).catch((e: InfraSyncError) => this.deps.log.warn({ pullRequest: number, code: e.code }, 'could not read the pull request; the poll will'))
+  }
+
+  /** Whether the polling fallback is due (at most every pollMs). */
+  pollDue(): boolean {
+    return this.deps.clock().getTime() - this.lastPoll >= this.deps.pollMs
+  }
+
+  async poll(): Promise<void> {
+    this.lastPoll = this.deps.clock().getTime()
+    await this.watch.poll().catch((e: InfraSyncError) => this.deps.log.warn({ code: e.code }, 'polling pull requests failed; trying again later'))
+  }
+
+  propose(head: string | null, changeSet: ChangeSet, pending: ReadonlyMap<string, PendingEvent>): Promise<readonly EventOutcome[]> {
+    const { remote, forge, store, log, failpoint, author, clock } = this.deps
+    return deliverProposals(
+      {
+        remote,
+        forge,
+        store,
+        log,
+        author,
+        clock,
+        ...(failpoint && { failpoint }),
+        onEnded: (p, pr) => this.watch.end(p, pr),
+        onAutoMergeWaiting: (pr, method) => this.watch.autoMergeWaiting(pr, method),
+      },
+      head,
+      changeSet,
+      pending,
+    )
+  }
+
+  /** Tells each event's source what became of it (when the source asked to be told). */
+  async report(outcomes: readonly EventOutcome[], pending: ReadonlyMap<string, PendingEvent>, commit?: string): Promise<void> {
+    if (!this.reports) return
+    await this.reports.send(outcomes.filter((o) => o.status !== 'failed' && pending.has(o.id)).map((o) => ({ event: pending.get(o.id)!.event, targets: o.targets, ...(commit && { commit }) })))
+  }
+}
