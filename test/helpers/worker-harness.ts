@@ -5,7 +5,7 @@ import type { Remote } from '../../src/git/remote.js'
 import type { WorkerMetrics } from '../../src/observability/metrics.js'
 import { SqliteStore } from '../../src/store/sqlite-store.js'
 import { Worker } from '../../src/worker/worker.js'
-import type { WorkerOptions } from '../../src/worker/worker-options.js'
+import type { WorkerDeps, WorkerOptions } from '../../src/worker/worker-options.js'
 import { tmpDir } from './tmp.js'
 
 interface TestLike {
@@ -18,7 +18,7 @@ interface TestLike {
  * not depend on the machine's pace. The remote is a real one behind a
  * switch: while `down`, every call fails as a dead remote's would.
  */
-export async function workerHarness(t: TestLike, real: Remote, options: Partial<WorkerOptions> = {}) {
+export async function workerHarness(t: TestLike, real: Remote, options: Partial<WorkerOptions> = {}, extra: Pick<WorkerDeps, 'forge' | 'reports'> = {}) {
   const dir = tmpDir(t)
   const store = SqliteStore.fromUrl(`sqlite:${path.join(dir, 'infra-sync.db')}`)
   await store.init()
@@ -48,6 +48,14 @@ export async function workerHarness(t: TestLike, real: Remote, options: Partial<
       if (state.down) throw down()
       return real.push(base, commit)
     },
+    listRefs: async (prefix) => {
+      if (state.down) throw down()
+      return real.listRefs(prefix)
+    },
+    pushRef: async (ref, expected, commit) => {
+      if (state.down) throw down()
+      return real.pushRef(ref, expected, commit)
+    },
     close: () => real.close(),
   }
   const circuit: boolean[] = []
@@ -62,6 +70,7 @@ export async function workerHarness(t: TestLike, real: Remote, options: Partial<
     clock: clock.now,
     random: () => 0,
     sleep: async () => undefined,
+    ...extra,
     options: { retryBaseMs: 1000, retryCapMs: 60_000, circuitThreshold: 3, ...options },
   })
   let n = 0
