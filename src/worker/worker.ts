@@ -104,6 +104,11 @@ export class Worker {
     }
   }
 
+  /** The fallback for missed pull_request webhooks (the loop runs it every prPollMs). */
+  pollPullRequests(): Promise<void> {
+    return this.exclusive(async () => this.prs?.poll())
+  }
+
   /** A webhook said pull request `number` changed: look at it now, between batches. */
   pullRequestChanged(number: number): Promise<void> {
     return this.exclusive(async () => this.prs?.changed(number))
@@ -141,7 +146,7 @@ export class Worker {
       } catch (e) {
         this.deps.log.error({ err: e }, 'worker batch failed')
       }
-      if (n === 0 && this.prs?.pollDue()) await this.exclusive(() => this.prs!.poll())
+      if (n === 0 && this.prs?.pollDue()) await this.pollPullRequests()
       if (n === 0) await this.retention.maybePrune()
       if (n === 0) for (const w of this.idleWaiters.splice(0)) w()
       if (n === 0 && this.running) await this.signal.sleep(this.opts.pollMs)

@@ -1,0 +1,103 @@
+import t from 'tap'
+import { LocalRemote } from '../../src/git/local-remote.js'
+import { commits, git, makeBareRepo, show } from '../helpers/git-cli.js'
+import { MemoryForge } from '../helpers/memory-forge.js'
+import { exampleInfraFiles } from '../helpers/server.js'
+import { tmpDir } from '../helpers/tmp.js'
+import { workerHarness } from '../helpers/worker-harness.js'
+
+const PROD = 'services/orders-api/overlays/prod/kustomization.yaml'
+const DEV = 'services/orders-api/overlays/dev/kustomization.yaml'
+const BRANCH = 'infra-sync/orders-api/prod'
+
+async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
+  const forge = new MemoryForge(bare)
+  const h = await workerHarness(t, new LocalRemote(bare, 'main'), {}, { forge, reports: new Map([['acme/orders-api', 'status' as const]]) })
+  const accept = async (tag: string) => {
+    const source = 'acme/orders-api'
+    return (await h.store.accept({ source, deliveryId: `d-${tag}-${Math.random()}`, event: { source, image: 'ghcr.io/acme/orders-api', tag, ref: 'refs/heads/main', commit: 'a'.repeat(40) }, receivedAt: h.clock.now() })).id
+  }
+  return { ...h, bare, forge, accept }
+}
+
+const branchCommits = (bare: string) => git(bare, 'rev-list', `main..${BRANCH}`).trim().split('\n').filter(Boolean)
+
+t.test('one event: dev committed on main, prod proposed in one PR from a one-commit branch', async (t) => {
+  const { bare, forge, worker, store, accept } = await setup(t)
+  const id = await accept('1.4.2')
+  await worker.runOnce()
+  const r = (await store.get(id))!
+  t.equal(r.status, 'proposed')
+  const dev = r.targets.find((x) => x.environment === 'dev')!
+  const prod = r.targets.find((x) => x.environment === 'prod')!
+  t.equal(dev.status, 'applied')
+  t.equal(prod.status, 'proposed')
+  t.equal(prod.pullRequest?.state, 'open')
+  t.match(show(bare, 'main', DEV), /newTag: 1\.4\.2/)
+  t.match(show(bare, 'main', PROD), /newTag: 1\.4\.1/)
+  t.match(show(bare, BRANCH, PROD), /newTag: 1\.4\.2/)
+  t.equal(branchCommits(bare).length, 1)
+  t.equal(forge.pulls.size, 1)
+  t.equal(forge.pulls.get(prod.pullRequest!.number)!.info.title, 'deploy(orders-api/prod): 1.4.1 → 1.4.2')
+  const states = Object.fromEntries(forge.reports.map((x) => [x.environment, x.state]))
+  t.same(states, { dev: 'success', prod: 'pending' })
+})
+
+t.test('a newer build updates the same PR; the older event is superseded; an older one is skipped', async (t) => {
+  const { bare, forge, worker, store, accept } = await setup(t)
+  const first = await accept('1.4.2')
+  await worker.runOnce()
+  const second = await accept('1.4.3')
+  await worker.runOnce()
+  const older = await accept('1.4.0')
+  await worker.runOnce()
+  t.equal(forge.pulls.size, 1)
+  const a = (await store.get(first))!
+  const b = (await store.get(second))!
+  t.equal(a.targets.find((x) => x.environment === 'prod')!.status, 'superseded')
+  t.equal(b.status, 'proposed')
+  t.equal(b.targets.find((x) => x.environment === 'prod')!.pullRequest!.number, a.targets.find((x) => x.environment === 'prod')!.pullRequest!.number)
+  t.match(show(bare, BRANCH, PROD), /newTag: 1\.4\.3/)
+  t.equal(branchCommits(bare).length, 1, 'regenerated from main as one commit')
+  t.equal((await store.get(older))!.status, 'skipped')
+})
+
+t.test('merged by a person: applied with the merge commit, a deployment, success reported', async (t) => {
+  const { bare, forge, worker, store, accept } = await setup(t)
+  const id = await accept('1.4.2')
+  await worker.runOnce()
+  const number = (await store.get(id))!.targets.find((x) => x.environment === 'prod')!.pullRequest!.number
+  const merged = forge.merge(number, 'alice')
+  await worker.pullRequestChanged(number)
+  const r = (await store.get(id))!
+  t.equal(r.status, 'applied')
+  const prod = r.targets.find((x) => x.environment === 'prod')!
+  t.equal(prod.status, 'applied')
+  t.equal(prod.pullRequest?.state, 'merged')
+  t.match(show(bare, 'main', PROD), /newTag: 1\.4\.2/)
+  t.equal(commits(bare)[0]!.sha, merged.mergeCommit)
+  t.ok(forge.reports.some((x) => x.environment === 'prod' && x.state === 'success'))
+  // The next build of prod is compared with what the merge deployed.
+  const again = await accept('1.4.2')
+  await worker.runOnce()
+  t.not((await store.get(again))!.status, 'proposed')
+})
+
+t.test('closed unmerged: declined, failure reported; a newer build opens a new PR', async (t) => {
+  const { forge, worker, store, accept } = await setup(t)
+  const id = await accept('1.4.2')
+  await worker.runOnce()
+  const number = (await store.get(id))!.targets.find((x) => x.environment === 'prod')!.pullRequest!.number
+  forge.close(number)
+  // No webhook: the poll finds it.
+  await worker.pollPullRequests()
+  const r = (await store.get(id))!
+  t.equal(r.targets.find((x) => x.environment === 'prod')!.status, 'declined')
+  t.ok(forge.reports.some((x) => x.environment === 'prod' && x.state === 'failure'))
+  const newer = await accept('1.5.0')
+  await worker.runOnce()
+  const pr = (await store.get(newer))!.targets.find((x) => x.environment === 'prod')!.pullRequest!
+  t.not(pr.number, number)
+  t.equal(forge.pulls.get(number)!.info.state, 'closed', 'never reopened')
+})
