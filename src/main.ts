@@ -3,7 +3,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
-import type { Config } from './config/config.js'
+import type { Config, ForgeConfig } from './config/config.js'
 import { buildApp, REDACT } from './http/app.js'
 import { failpoint } from './failpoints.js'
 import { GithubTrust } from './intake/github-trust.js'
@@ -39,7 +39,7 @@ export interface StartOptions {
 
 /** JSON lines on stdout, written asynchronously (a synchronous write per request showed in the intake profile); flushed on exit. */
 export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: [...REDACT, 'token', 'secret', '*.token', '*.secret'], censor: '[redacted]' } }, pino.destination({ dest: 1, sync: false }))
+  return pino({ level, redact: { paths: [...REDACT, 'token', 'secret', 'privateKey', '*.token', '*.secret', '*.privateKey'], censor: '[redacted]' } }, pino.destination({ dest: 1, sync: false }))
 }
 
 /**
@@ -68,7 +68,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   await store.init()
   const metrics = new Metrics()
   const worker = new WorkerHost(
-    { repo: config.repo, dataDir: config.dataDir, databaseUrl: config.databaseUrl, author: config.author, worker: config.worker },
+    // config.repo carries the forge (and its credentials) to the thread that opens pull requests.
+    { repo: config.repo, dataDir: config.dataDir, databaseUrl: config.databaseUrl, author: config.author, worker: config.worker, sourceReports: config.sourceReports },
     log,
     metrics,
     opts.workerThread,
@@ -92,6 +93,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       github: new GithubTrust(config.secrets.github, config.secrets.githubBySource, config.secrets.bySource.keys()),
       infraRepo: { location: config.repo.location, branch: config.repo.branch },
       onInfraPush: () => worker.refresh(),
+      onPullRequest: (n) => worker.pullRequest(n),
       adminToken: config.adminToken,
       adminLoopback: config.embeddedRepo,
       failpoint,
@@ -135,7 +137,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
 
   log.info(
-    { url, data: config.dataDir, store: config.databaseUrl.replace(/\/\/[^@]*@/, '//'), repo: config.repo.kind === 'http' ? redactUrl(config.repo.location) : config.repo.location, branch: config.repo.branch },
+    { url, data: config.dataDir, store: config.databaseUrl.replace(/\/\/[^@]*@/, '//'), repo: config.repo.kind === 'http' ? redactUrl(config.repo.location) : config.repo.location, branch: config.repo.branch, ...(config.repo.forge && { forge: describeForge(config.repo.forge) }) },
     `infra-sync is up${config.embeddedRepo ? ` (embedded infra repo: git -C ${config.repo.location} log -p)` : ''}`,
   )
   // For the newcomer on the embedded default; a configured deployment does not need it in its logs.
@@ -159,6 +161,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       await store.close()
     },
   }
+}
+
+/** The forge for the start-up line: where and as whom, never the token or the key. */
+function describeForge(f: ForgeConfig): string {
+  return `${f.kind} ${f.owner}/${f.repo} via ${f.apiUrl} as ${f.auth.kind === 'app' ? `App ${f.auth.appId}` : 'a token'}`
 }
 
 /** A ready-to-paste curl + openssl command that sends `body`, signed. */

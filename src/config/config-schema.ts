@@ -20,7 +20,8 @@ const source = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
-  description: 'The secrets of one source repository. At least one of them: a Standard Webhooks secret (POST /v1/events), a GitHub hook secret (POST /v1/webhooks/github?source=owner/repo), or both.',
+  description:
+    'The secrets of one source repository, and how it hears back. At least one secret: a Standard Webhooks secret (POST /v1/events), a GitHub hook secret (POST /v1/webhooks/github?source=owner/repo), or both.',
   properties: {
     secret: secretText('The Standard Webhooks secret this source signs its events with.'),
     secrets: secretList('Several Standard Webhooks secrets, all valid at once: old and new during a rotation.'),
@@ -28,6 +29,12 @@ const source = {
     githubSecret: secretText("The secret of this repository's own GitHub webhook; it speaks only for this repository."),
     githubSecrets: secretList("Several secrets of this repository's own GitHub webhook: old and new during a rotation."),
     githubSecretEnv: envName("An environment variable holding this repository's GitHub webhook secret; space-separated for a rotation. Refused when it is unset or empty."),
+    report: {
+      type: 'string',
+      enum: ['status', 'deployments'],
+      description:
+        'How this repository hears about its builds (needs a forge): status, a commit status infra-sync/<environment> on the build\'s commit; deployments, a GitHub deployment with its statuses. Unset: not told. Not a secret: a source still needs one of its secrets.',
+    },
   },
 }
 
@@ -52,12 +59,26 @@ export const CONFIG_SCHEMA = {
     githubSecret: secretText(
       "The secret of the infra repository's own GitHub webhook or of a GitHub App's webhook (env INFRA_SYNC_GITHUB_SECRET); space-separated during a rotation.",
     ),
+    forge: {
+      type: 'string',
+      enum: ['github'],
+      description: 'Where pull requests are opened (env INFRA_SYNC_FORGE): github, for github.com or GitHub Enterprise Server; implied for a github.com repo. Unset otherwise: environments with update: pull-request are skipped.',
+    },
+    githubApiUrl: text('The GitHub REST API (env INFRA_SYNC_GITHUB_API_URL); default https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server.'),
+    githubAppId: {
+      type: ['integer', 'string'],
+      minLength: 1,
+      minimum: 1,
+      description: "A GitHub App's id or client id (env INFRA_SYNC_GITHUB_APP_ID): infra-sync then acts as the App, with installation tokens for git and the API, instead of gitToken.",
+    },
+    githubAppPrivateKeyFile: text("The App's private key, a PEM file as GitHub gives it (env INFRA_SYNC_GITHUB_APP_PRIVATE_KEY_FILE, or the key itself in INFRA_SYNC_GITHUB_APP_PRIVATE_KEY); read at start, never printed."),
+    githubAppInstallationId: positive("The App's installation on the infra repository's owner (env INFRA_SYNC_GITHUB_APP_INSTALLATION_ID); default: looked up from the repository.", true),
     adminToken: secretText('Bearer token for the operator endpoints (env INFRA_SYNC_ADMIN_TOKEN).'),
     sources: {
       type: 'object',
       propertyNames: { pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$', maxLength: 200, description: 'A source repository as owner/repo.' },
       additionalProperties: { $ref: '#/definitions/source' },
-      description: 'Per source repository (owner/repo, case-insensitive): its webhook secrets.',
+      description: 'Per source repository (owner/repo, case-insensitive): its webhook secrets, and how it hears about its builds.',
     },
     author: {
       type: 'object',
@@ -79,6 +100,7 @@ export const CONFIG_SCHEMA = {
         pollMs: positive('How often the worker looks for due events when idle, in milliseconds; default 1000.'),
         retryBaseMs: positive('The first retry delay of a failed event, in milliseconds; doubled each attempt; default 1000.'),
         retryCapMs: positive('The longest retry delay, in milliseconds; default 300000.'),
+        prPollMs: positive('How often open pull requests are looked at when no webhook said so, in milliseconds; default 30000.'),
         retentionDays: { type: 'number', minimum: 3, description: 'Finished events (and their delivery ids) are kept this long, in days; at least 3 (senders may redeliver for three days); default 30.' },
       },
     },

@@ -6,7 +6,8 @@ import { describeProblems, schemaCheck } from '../core/schema-check.js'
 import { CONFIG_SCHEMA } from './config-schema.js'
 import type { Config, RepoConfig, WorkerSettings } from './config.js'
 import { detectContainer } from './container.js'
-import { checkSecret, notEmpty, resolveSecrets, type SourceEntry } from './source-secrets.js'
+import { forgeConfig, pick } from './forge-config.js'
+import { checkSecret, notEmpty, resolveSecrets, sourceReports, type SourceEntry } from './source-secrets.js'
 
 export const DEFAULT_CONFIG_FILE = 'infra-sync.config.yaml'
 export { DEV_SECRET_FILE } from './source-secrets.js'
@@ -25,6 +26,11 @@ interface ConfigFile {
   databaseUrl?: string
   secret?: string
   githubSecret?: string
+  forge?: string
+  githubApiUrl?: string
+  githubAppId?: string | number
+  githubAppPrivateKeyFile?: string
+  githubAppInstallationId?: number
   adminToken?: string
   sources?: Record<string, SourceEntry>
   author?: { name?: string; email?: string }
@@ -112,7 +118,19 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const username = env.INFRA_SYNC_GIT_USERNAME ?? f.gitUsername
   const embeddedRepo = repoLocation === undefined
   const repo = repoConfig(repoLocation ?? path.join(dataDir, 'infra'), branch, token, username)
-  const resolvedRepo = repo.kind === 'local' ? { ...repo, location: path.resolve(cwd, repo.location) } : repo
+  const forge = forgeConfig(
+    {
+      forge: pick(['INFRA_SYNC_FORGE', env.INFRA_SYNC_FORGE], ['forge', f.forge]),
+      apiUrl: pick(['INFRA_SYNC_GITHUB_API_URL', env.INFRA_SYNC_GITHUB_API_URL], ['githubApiUrl', f.githubApiUrl]),
+      appId: pick<string | number>(['INFRA_SYNC_GITHUB_APP_ID', env.INFRA_SYNC_GITHUB_APP_ID], ['githubAppId', f.githubAppId]),
+      privateKey: pick(['INFRA_SYNC_GITHUB_APP_PRIVATE_KEY', env.INFRA_SYNC_GITHUB_APP_PRIVATE_KEY]),
+      privateKeyFile: pick(['INFRA_SYNC_GITHUB_APP_PRIVATE_KEY_FILE', env.INFRA_SYNC_GITHUB_APP_PRIVATE_KEY_FILE], ['githubAppPrivateKeyFile', f.githubAppPrivateKeyFile]),
+      installationId: pick<string | number>(['INFRA_SYNC_GITHUB_APP_INSTALLATION_ID', env.INFRA_SYNC_GITHUB_APP_INSTALLATION_ID], ['githubAppInstallationId', f.githubAppInstallationId]),
+    },
+    repo,
+    cwd,
+  )
+  const resolvedRepo = repo.kind === 'local' ? { ...repo, location: path.resolve(cwd, repo.location) } : { ...repo, ...(forge && { forge }) }
 
   const databaseUrl = env.INFRA_SYNC_DATABASE_URL ?? f.databaseUrl ?? `sqlite:${path.join(dataDir, 'infra-sync.db')}`
   if (!/^sqlite:/.test(databaseUrl)) {
@@ -128,6 +146,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     env,
     { dataDir, container },
   )
+
+  for (const [source, entry] of Object.entries(f.sources ?? {})) {
+    const at = `sources.${source}.report`
+    if (entry.report !== undefined && !forge) fail(`${at}: reports go through the forge, and there is none (set INFRA_SYNC_FORGE=github)`, { path: at, reason: 'report-without-forge' })
+  }
 
   const adminToken = notEmpty({ name: 'INFRA_SYNC_ADMIN_TOKEN', value: env.INFRA_SYNC_ADMIN_TOKEN ?? f.adminToken })
   if (adminToken !== undefined) checkSecret('INFRA_SYNC_ADMIN_TOKEN', adminToken)
@@ -154,6 +177,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       email: env.INFRA_SYNC_AUTHOR_EMAIL ?? f.author?.email ?? 'infra-sync@localhost',
     },
     worker: { ...f.worker },
+    sourceReports: sourceReports(f.sources),
     logLevel: env.LOG_LEVEL ?? f.logLevel ?? 'info',
   }
   return Object.freeze(config)

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { isValidSource, normaliseSource } from '../core/build-event.js'
 import { ConfigError } from '../core/errors.js'
 import { secretKey } from '../intake/secrets.js'
-import { MIN_SECRET_BYTES, type Config } from './config.js'
+import { MIN_SECRET_BYTES, type Config, type ReportMode } from './config.js'
 import type { ContainerCheck } from './container.js'
 
 export const DEV_SECRET_FILE = 'webhook-secret'
@@ -19,6 +19,8 @@ export interface SourceEntry {
   readonly githubSecret?: string
   readonly githubSecrets?: readonly string[]
   readonly githubSecretEnv?: string
+  /** How the source hears about its builds; not a secret, so not enough on its own. */
+  readonly report?: ReportMode
 }
 
 /** A setting as found: its value (from the environment or the file) and the name to report it by. */
@@ -80,11 +82,21 @@ export function sourceSecrets(raw: Readonly<Record<string, SourceEntry>> | undef
     seen.set(key, source)
     const standard = secretsOf(at, entry.secret, entry.secrets, entry.secretEnv, env, ['secret', 'secrets', 'secretEnv'])
     const github = secretsOf(at, entry.githubSecret, entry.githubSecrets, entry.githubSecretEnv, env, ['githubSecret', 'githubSecrets', 'githubSecretEnv'])
-    if (standard.length === 0 && github.length === 0) fail(`${at} has no secret`, { path: at, reason: 'source-without-secret' })
+    if (standard.length === 0 && github.length === 0) {
+      const only = entry.report === undefined ? '' : ' (report alone is not enough: the source must sign what it sends)'
+      fail(`${at} has no secret${only}: give secret, secrets, secretEnv, githubSecret, githubSecrets or githubSecretEnv`, { path: at, reason: 'source-without-secret' })
+    }
     if (standard.length > 0) bySource.set(key, standard)
     if (github.length > 0) githubBySource.set(key, github)
   }
   return { bySource, githubBySource }
+}
+
+/** Per normalised source, how it hears about its builds (the names were checked by sourceSecrets). */
+export function sourceReports(raw: Readonly<Record<string, SourceEntry>> | undefined): Map<string, ReportMode> {
+  const reports = new Map<string, ReportMode>()
+  for (const [source, entry] of Object.entries(raw ?? {})) if (entry.report !== undefined) reports.set(normaliseSource(source), entry.report)
+  return reports
 }
 
 /**

@@ -12,11 +12,15 @@ import { isValidDigest } from '../core/image-ref.js'
  *   repository's default branch (say so in `branches` if that is not good
  *   enough, or send the generic event from CI, which names its ref).
  * - `push` to the infra repository's branch: refresh the clone now.
+ * - `pull_request` closed (merged or not) on one of infra-sync's branches of
+ *   the infra repository: settle that pull request now rather than at the
+ *   next poll.
  * - anything else: acknowledged and ignored, with the reason.
  */
 export type GithubDecision =
   | { readonly kind: 'events'; readonly events: readonly { readonly deliveryId: string; readonly event: BuildEvent }[] }
   | { readonly kind: 'refresh'; readonly reason: string }
+  | { readonly kind: 'pull-request'; readonly number: number; readonly reason: string }
   | { readonly kind: 'ignored'; readonly reason: string }
 
 export interface InfraRepoRef {
@@ -112,6 +116,26 @@ function packageEvent(name: string, deliveryId: string, body: Obj): GithubDecisi
   return { kind: 'events', events }
 }
 
+/** Whether a payload's repository is the infra repository (any of the URLs GitHub gives for it). */
+function isInfraRepo(body: Obj, infra: InfraRepoRef): boolean {
+  const repository = obj(body.repository)
+  const ours = repoKey(infra.location)
+  const theirs = [repository?.clone_url, repository?.html_url, repository?.url].map((u) => (typeof u === 'string' ? repoKey(u) : undefined))
+  return ours !== undefined && theirs.includes(ours)
+}
+
+function pullRequestEvent(body: Obj, infra: InfraRepoRef): GithubDecision {
+  if (!isInfraRepo(body, infra)) return { kind: 'ignored', reason: 'a pull request in another repository' }
+  const pr = obj(body.pull_request)
+  const head = str(obj(pr?.head)?.ref)
+  if (!head?.startsWith('infra-sync/')) return { kind: 'ignored', reason: 'a pull request that infra-sync did not open' }
+  const number = pr?.number ?? body.number
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) return { kind: 'ignored', reason: 'a pull request without a number' }
+  // infra-sync never reopens a pull request; an edit or a push to its branch changes nothing it tracks.
+  if (body.action !== 'closed') return { kind: 'ignored', reason: `pull request #${number} ${String(body.action).slice(0, 40)}: only a merge or a close settles it` }
+  return { kind: 'pull-request', number, reason: `pull request #${number} was ${pr?.merged === true ? 'merged' : 'closed without merge'}` }
+}
+
 export function githubDecision(name: string, deliveryId: string, payload: unknown, infra: InfraRepoRef): GithubDecision {
   const body = obj(payload)
   if (!body) return { kind: 'ignored', reason: 'the payload is not an object' }
@@ -121,13 +145,11 @@ export function githubDecision(name: string, deliveryId: string, payload: unknow
     case 'registry_package':
     case 'package':
       return packageEvent(name, deliveryId, body)
-    case 'push': {
-      const repository = obj(body.repository)
-      const ours = repoKey(infra.location)
-      const theirs = [repository?.clone_url, repository?.html_url, repository?.url].map((u) => (typeof u === 'string' ? repoKey(u) : undefined))
-      if (ours && theirs.includes(ours) && body.ref === `refs/heads/${infra.branch}`) return { kind: 'refresh', reason: `a push to ${infra.branch} of the infra repository` }
+    case 'push':
+      if (isInfraRepo(body, infra) && body.ref === `refs/heads/${infra.branch}`) return { kind: 'refresh', reason: `a push to ${infra.branch} of the infra repository` }
       return { kind: 'ignored', reason: 'a push to another repository or branch' }
-    }
+    case 'pull_request':
+      return pullRequestEvent(body, infra)
     default:
       return { kind: 'ignored', reason: `${name} events are not builds` }
   }

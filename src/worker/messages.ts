@@ -1,4 +1,4 @@
-import type { RepoConfig } from '../config/config.js'
+import type { ReportMode, RepoConfig } from '../config/config.js'
 import type { Person } from '../git/write-commit.js'
 import type { RepoHealth } from './circuit.js'
 import type { WorkerOptions } from './worker-options.js'
@@ -10,9 +10,18 @@ export interface WorkerThreadConfig {
   readonly databaseUrl: string
   readonly author: Person
   readonly worker: Partial<WorkerOptions>
+  /** Per source (normalised owner/repo), how it hears about its builds; a Map survives the structured clone. */
+  readonly sourceReports: ReadonlyMap<string, ReportMode>
 }
 
-export type ToWorker = { readonly type: 'wake' } | { readonly type: 'refresh' } | { readonly type: 'stop' } | { readonly type: 'idle'; readonly ticket: number } | { readonly type: 'example'; readonly ticket: number }
+export type ToWorker =
+  | { readonly type: 'wake' }
+  | { readonly type: 'refresh' }
+  | { readonly type: 'stop' }
+  | { readonly type: 'idle'; readonly ticket: number }
+  | { readonly type: 'example'; readonly ticket: number }
+  /** A pull_request webhook: this pull request was merged or closed. */
+  | { readonly type: 'pull-request'; readonly number: number }
 
 export type FromWorker =
   | { readonly type: 'ready'; readonly head: string | null | undefined }

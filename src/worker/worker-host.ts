@@ -146,6 +146,11 @@ export class WorkerHost {
     this.send({ type: 'refresh' })
   }
 
+  /** One of infra-sync's pull requests was merged or closed (a GitHub webhook): settle it now. */
+  pullRequest(number: number): void {
+    this.send({ type: 'pull-request', number })
+  }
+
   /** Resolves the next time the worker finds nothing due. */
   async whenIdle(): Promise<void> {
     await this.ask('idle')

@@ -58,6 +58,7 @@ export async function startTestServer(t: TestLike, repo: { location: string; kin
     rateLimit: { perSecond: 0, burst: 1 },
     http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
     worker: { pollMs: 50, retryBaseMs: 50, retryCapMs: 500 },
+    sourceReports: new Map(),
     logLevel: 'debug',
     ...over,
   }

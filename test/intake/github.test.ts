@@ -123,3 +123,33 @@ t.test('GitHub trust: one hook is chosen from the headers and URL; the app secre
   t.throws(() => new GithubTrust([], hooks).claim(sig, 'acme/orders-api'), { code: 'SOURCE_UNKNOWN' })
   t.notOk(new GithubTrust([], new Map()).configured)
 })
+
+export function pullRequestEvent(over: { action?: string; merged?: boolean; head?: string; number?: number; repo?: string } = {}) {
+  const number = over.number ?? 7
+  const repo = over.repo ?? 'https://github.com/acme/infra'
+  return {
+    action: over.action ?? 'closed',
+    number,
+    pull_request: { number, merged: over.merged ?? true, head: { ref: over.head ?? 'infra-sync/orders-api/prod' }, base: { ref: 'main' } },
+    repository: { full_name: new URL(repo).pathname.slice(1), clone_url: `${repo}.git`, html_url: repo },
+  }
+}
+
+t.test("pull_request: a merge or a close of infra-sync's own pull request in the infra repo settles it; the rest is ignored", async (t) => {
+  t.match(githubDecision('pull_request', 'd', pullRequestEvent(), INFRA), { kind: 'pull-request', number: 7 }, 'closed, merged')
+  t.match(githubDecision('pull_request', 'd', pullRequestEvent({ merged: false, number: 12 }), INFRA), { kind: 'pull-request', number: 12 }, 'closed without merge')
+  const ignored: [string, unknown][] = [
+    ['opened', pullRequestEvent({ action: 'opened' })],
+    ['reopened: infra-sync never reopens', pullRequestEvent({ action: 'reopened' })],
+    ['synchronize', pullRequestEvent({ action: 'synchronize' })],
+    ['another repository', pullRequestEvent({ repo: 'https://github.com/acme/other' })],
+    ['a branch infra-sync did not open', pullRequestEvent({ head: 'feature/infra-sync/x' })],
+    ['no pull_request', { action: 'closed', repository: pullRequestEvent().repository }],
+    ['no number', { ...pullRequestEvent(), number: undefined, pull_request: { head: { ref: 'infra-sync/a/b' } } }],
+  ]
+  for (const [name, body] of ignored) {
+    const d = githubDecision('pull_request', 'd', body, INFRA)
+    t.equal(d.kind, 'ignored', name)
+    t.type((d as { reason?: unknown }).reason, 'string', `${name}: with a reason`)
+  }
+})

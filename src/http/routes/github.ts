@@ -15,6 +15,8 @@ export interface GithubRoutesDeps extends AcceptDeps {
   readonly infraRepo: InfraRepoRef
   /** A push to the infra repo's branch: fetch it now rather than at the next poll. */
   readonly onInfraPush: () => void
+  /** One of infra-sync's pull requests was merged or closed: settle it now rather than at the next poll. */
+  readonly onPullRequest: (number: number) => void
 }
 
 const DELIVERY = /^[0-9A-Za-z-]{1,100}$/
@@ -97,6 +99,10 @@ export async function githubRoutes(app: FastifyInstance, deps: GithubRoutesDeps)
         const source = decision.events[0]!.event.source
         decision = { kind: 'ignored', reason: `${source} is not a configured source` } as const
       }
+      if (decision.kind === 'pull-request' && claim.by === 'source') {
+        // A source repository's own hook speaks for its builds, never for the infra repo's pull requests.
+        decision = { kind: 'ignored', reason: `the hook of ${claim.named} does not speak for the infra repository's pull requests` } as const
+      }
       if (decision.kind === 'ignored') {
         req.log.info({ github: name, delivery, reason: decision.reason }, 'GitHub webhook ignored')
         return reply.status(200).send({ status: 'ignored', reason: decision.reason })
@@ -104,6 +110,11 @@ export async function githubRoutes(app: FastifyInstance, deps: GithubRoutesDeps)
       if (decision.kind === 'refresh') {
         deps.onInfraPush()
         return reply.status(200).send({ status: 'refreshing', reason: decision.reason })
+      }
+      if (decision.kind === 'pull-request') {
+        req.log.info({ github: name, delivery, pullRequest: decision.number }, decision.reason)
+        deps.onPullRequest(decision.number)
+        return reply.status(200).send({ status: 'settling', reason: decision.reason })
       }
       const results = []
       for (const { deliveryId, event } of decision.events) results.push(await acceptEvent(deps, req, `github:${deliveryId}`, event))
