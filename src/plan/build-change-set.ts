@@ -1,11 +1,13 @@
-import type { ChangeSet, EventOutcome, FileEdit, PullRequestRef, TargetOutcome, ValueChange } from '../core/change-set.js'
+import type { ChangeSet, EventOutcome, FileEdit, Proposal, PullRequestRef, TargetOutcome, ValueChange } from '../core/change-set.js'
 import { InfraSyncError } from '../core/errors.js'
 import { formatImageValue } from '../editors/editor.js'
 import { openImage } from '../editors/registry.js'
 import { parsePolicy } from '../policies/registry.js'
 import type { Candidate as Build } from '../policies/policy.js'
 import { noOrigins, sameValue, type ValueOrigins } from './human-values.js'
+import { eventStatusOf, targetStatus } from './event-status.js'
 import type { MatchedEvent } from './match-events.js'
+import { COMMIT_LANE, laneKey, proposalOf, proposalSkip, type LaneTarget } from './proposal-lanes.js'
 
 /** What infra-sync last applied to a target, from its own history. */
 export interface AppliedRecord {
@@ -24,8 +26,8 @@ export type FileContent = { readonly text: string } | { readonly error: InfraSyn
 export interface ProposalView {
   /** The open PR: the value it proposes and the events it carries. */
   readonly open?: { readonly value: AppliedRecord; readonly eventIds: readonly string[]; readonly pullRequest: PullRequestRef }
-  /** Values whose PR was closed without merge: never proposed again. */
-  readonly declined: readonly AppliedRecord[]
+  /** Values whose PR was closed without merge: never proposed again. The PR, when known, is named in the skip. */
+  readonly declined: readonly (AppliedRecord & { readonly pullRequest?: PullRequestRef })[]
 }
 
 export type ProposalLookup = (service: string, environment: string, image: string) => ProposalView | undefined
@@ -38,20 +40,34 @@ export interface PlanOptions {
 }
 
 interface Applied {
+  readonly lane: string
+  readonly file: string
   readonly outcome: { eventIndex: number; targetIndex: number }
   readonly change: ValueChange
   readonly record: AppliedRecord
 }
 
+/** A file in one lane (see proposal-lanes.ts): as read at the base head, and as edited so far. */
+interface FileState {
+  readonly lane: string
+  readonly path: string
+  readonly before: string
+  readonly after: string
+}
+
 /**
- * Decides every target of every event in a batch and produces the file edits.
+ * Decides every target of every event in a batch and produces the file edits:
+ * commit targets' edits for the base branch, and one proposal per
+ * pull-request environment, each made on the base head's files.
  * Events are taken in order; each decision sees the edits of the events
- * before it, so a batch commits the same result as applying one at a time.
+ * before it in its lane, so a batch gives the same result as applying one at a time.
  * An event whose file cannot be read or edited fails as a whole and changes nothing.
  * Pure; fed one event at a time so a caller can let other work run in between.
  */
 export class BatchPlanner {
-  private readonly texts = new Map<string, { before: string; after: string }>()
+  /** By lane and path. */
+  private readonly texts = new Map<string, FileState>()
+  private readonly lanes = new Map<string, LaneTarget>()
   private readonly applied = new Map<string, Applied>()
   private readonly perEvent: TargetOutcome[][] = []
   private readonly failures: (EventOutcome | null)[] = []
@@ -75,13 +91,15 @@ export class BatchPlanner {
     const to = formatImageValue(build)!
     const outcomes: TargetOutcome[] = [...m.decided]
     // Work on copies so a failing event leaves nothing behind.
-    const localTexts = new Map<string, { before: string; after: string }>()
+    const localTexts = new Map<string, FileState>()
     const localApplied: [string, Applied][] = []
     let failure: EventOutcome | null = null
 
     for (const { service, target } of m.candidates) {
       const image = service.config!.image
       const editing = { ...target, imagePolicies: service.config!.imagePolicies }
+      const proposing = target.update === 'pull-request' && options.pullRequests
+      const lane = proposing ? laneKey(service.name, target.environment) : COMMIT_LANE
       let mentioned = false
       for (const file of target.files) {
         const base = { service: service.name, environment: target.environment, file, image }
@@ -95,7 +113,8 @@ export class BatchPlanner {
           failure = failed(pending.id, content.error, outcomes)
           break
         }
-        const state = localTexts.get(file) ?? texts.get(file) ?? { before: content.text, after: content.text }
+        const textKey = `${lane}\u0001${file}`
+        const state = localTexts.get(textKey) ?? texts.get(textKey) ?? { lane, path: file, before: content.text, after: content.text }
         try {
           const opened = openImage(file, state.after, service.config!.imageAsWritten, editing)
           const current = opened.current
@@ -155,8 +174,14 @@ export class BatchPlanner {
             outcomes.push({ ...at, decision: 'skip', code: 'pull-request-unavailable', reason: `${service.name}/${target.environment} is updated by pull request, and no forge is configured` })
             continue
           }
+          const view = proposing ? options.proposals?.(service.name, target.environment, image) : undefined
+          const held = proposing ? proposalSkip(build, to, pending.id, view, policy) : null
+          if (held) {
+            outcomes.push({ ...at, decision: 'skip', status: 'skipped', ...held })
+            continue
+          }
           const result = opened.set({ ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }) })
-          localTexts.set(file, { before: state.before, after: result.text })
+          localTexts.set(textKey, { ...state, after: result.text })
           const change: ValueChange = {
             eventId: pending.id,
             service: service.name,
@@ -168,8 +193,16 @@ export class BatchPlanner {
             ...(event.digest && { digest: event.digest }),
             builtAt: build.builtAt!,
           }
-          outcomes.push({ ...at, decision: 'update', code: 'updated', reason: `${from ?? 'unset'} → ${to} in ${file}`, update: target.update })
-          localApplied.push([key, { outcome: { eventIndex, targetIndex: outcomes.length - 1 }, change, record: { ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }), builtAt: build.builtAt!, eventId: pending.id } }])
+          if (proposing) {
+            const open = view?.open
+            const over = open ? `, newer than ${formatImageValue(open.value)} proposed in PR #${open.pullRequest.number}` : ''
+            const reason = `${from ?? 'unset'} → ${to} in ${file}: policy ${target.policy}${over}`
+            outcomes.push({ ...at, decision: 'update', code: 'proposed', status: 'proposed', reason, update: 'pull-request', ...(open && { pullRequest: open.pullRequest }) })
+            if (!this.lanes.has(lane)) this.lanes.set(lane, { service: service.name, environment: target.environment, image, target })
+          } else {
+            outcomes.push({ ...at, decision: 'update', code: 'updated', status: 'applied', reason: `${from ?? 'unset'} → ${to} in ${file}`, update: 'commit' })
+          }
+          localApplied.push([key, { lane, file, outcome: { eventIndex, targetIndex: outcomes.length - 1 }, change, record: { ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }), builtAt: build.builtAt!, eventId: pending.id } }])
         } catch (e) {
           if (!(e instanceof InfraSyncError)) throw e
           failure = failed(pending.id, e, outcomes)
@@ -186,14 +219,15 @@ export class BatchPlanner {
     failures.push(failure)
     perEvent.push(outcomes)
     if (failure) return
-    for (const [file, state] of localTexts) texts.set(file, state)
+    for (const [k, state] of localTexts) texts.set(k, state)
     for (const [key, a] of localApplied) {
       const prev = applied.get(key)
       let change = a.change
       if (prev) {
-        // A later event in the same batch replaces an earlier one's value: one commit, the earlier one is superseded.
+        // A later event in the same batch replaces an earlier one's value: one commit (or proposal), the earlier one is superseded.
         const o = perEvent[prev.outcome.eventIndex]![prev.outcome.targetIndex]!
-        perEvent[prev.outcome.eventIndex]![prev.outcome.targetIndex] = { ...o, decision: 'skip', code: 'superseded', reason: `superseded by event ${pending.id} in the same commit` }
+        const within = a.lane === COMMIT_LANE ? { status: 'skipped' as const, reason: `superseded by event ${pending.id} in the same commit` } : { status: 'superseded' as const, reason: `superseded by event ${pending.id} in the same pull request` }
+        perEvent[prev.outcome.eventIndex]![prev.outcome.targetIndex] = { ...o, decision: 'skip', code: 'superseded', ...within }
         const { from: _ignored, ...rest } = change
         change = prev.change.from !== undefined ? { ...rest, from: prev.change.from } : rest
         const fixed = perEvent[eventIndex]![a.outcome.targetIndex]!
@@ -205,14 +239,18 @@ export class BatchPlanner {
 
   result(): ChangeSet {
     const { texts, applied, perEvent, failures } = this
-    const edits: FileEdit[] = []
-    for (const [path, state] of texts) {
-      if (state.after === state.before) continue
-      const changes = [...applied.values()].filter((a) => perEvent[a.outcome.eventIndex]![a.outcome.targetIndex]!.file === path).map((a) => a.change)
-      edits.push({ path, before: state.before, after: state.after, changes })
+    const byLane = new Map<string, FileEdit[]>()
+    for (const { lane, path, before, after } of texts.values()) {
+      if (after === before) continue
+      const changes = [...applied.values()].filter((a) => a.lane === lane && a.file === path).map((a) => a.change)
+      const list = byLane.get(lane) ?? []
+      list.push({ path, before, after, changes })
+      byLane.set(lane, list)
     }
+    const proposals: Proposal[] = []
+    for (const [lane, edits] of byLane) if (lane !== COMMIT_LANE) proposals.push(proposalOf(this.lanes.get(lane)!, edits))
     const outcomes = this.matched.map((m, i) => failures[i] ?? summarise(m.pending.id, m.pending.event.image, perEvent[i]!))
-    return { edits, outcomes }
+    return { edits: byLane.get(COMMIT_LANE) ?? [], proposals, outcomes }
   }
 }
 
@@ -227,9 +265,14 @@ function failed(id: string, e: InfraSyncError, targets: TargetOutcome[]): EventO
 }
 
 function summarise(id: string, image: string, targets: TargetOutcome[]): EventOutcome {
-  if (targets.some((t) => t.decision === 'update')) return { id, status: 'applied', targets }
   if (targets.length === 0) return { id, status: 'skipped', code: 'no-target', reason: `no service deploys ${image}`, targets }
   const reject = targets.find((t) => t.decision === 'reject')
+  const status = eventStatusOf(targets, reject ? 'rejected' : 'skipped')
+  if (status === 'applied' || status === 'proposed') return { id, status, targets }
+  if (status === 'superseded' || status === 'declined') {
+    const t = targets.find((x) => targetStatus(x) === status)!
+    return { id, status, code: t.code, reason: t.reason, targets }
+  }
   if (reject) return { id, status: 'rejected', code: reject.code, reason: reject.reason, targets }
   const first = targets[0]!
   if (targets.every((t) => t.code === first.code)) return { id, status: 'skipped', code: first.code, reason: targets.length === 1 ? first.reason : `${first.reason} (and ${targets.length - 1} more)`, targets }

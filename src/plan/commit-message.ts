@@ -3,7 +3,8 @@ import type { FileEdit, PendingEvent, ValueChange } from '../core/change-set.js'
 export const EVENT_TRAILER = 'Infra-Sync-Event'
 export const SOURCE_TRAILER = 'Source-Commit'
 
-function subject(changes: readonly ValueChange[]): string {
+/** The subject line for these changes (also a pull request's title). */
+export function subject(changes: readonly ValueChange[]): string {
   if (changes.length === 1) {
     const c = changes[0]!
     return `deploy(${c.service}/${c.environment}): ${c.from ?? 'unset'} → ${c.to}`
@@ -20,7 +21,7 @@ function subject(changes: readonly ValueChange[]): string {
   return `deploy: ${changes.length} updates to ${services.length} service${services.length === 1 ? '' : 's'}`
 }
 
-const short = (sha: string) => sha.slice(0, 12)
+export const short = (sha: string) => sha.slice(0, 12)
 
 /**
  * The commit message for a batch: a subject in the form of DESIGN.md, a line

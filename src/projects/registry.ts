@@ -2,13 +2,13 @@ import { InfraSyncError } from '../core/errors.js'
 import { kustomizeImages } from '../editors/kustomize-images.js'
 import { EDITORS, editorByFormat } from '../editors/registry.js'
 import { decodeFile } from '../editors/file-codec.js'
-import { parseServiceConfig, SERVICE_CONFIG_FILE, type EnvironmentConfig, type ServiceConfig, type UpdateMode } from './service-config.js'
+import { parseServiceConfig, settingsIn, SERVICE_CONFIG_FILE, type EnvironmentConfig, type PullRequestSettings, type ServiceConfig, type UpdateMode } from './service-config.js'
 import type { TreeSource } from './tree-source.js'
 
 export const SERVICES_DIR = 'services'
 
-/** One environment of one service: the file infra-sync edits there. */
-export interface ServiceTarget {
+/** One environment of one service: the file infra-sync edits there. A pull-request one has every PullRequestSettings field. */
+export interface ServiceTarget extends Partial<PullRequestSettings> {
   readonly environment: string
   /** Repository path of the environment folder. */
   readonly dir: string
@@ -119,6 +119,7 @@ async function loadService(source: TreeSource, name: string, oid: string, config
       ...(env.format !== undefined && { format: env.format }),
       ...(env.key !== undefined && { key: env.key }),
       ...(env.pin !== undefined && { pin: env.pin }),
+      ...settingsIn(env),
     })
   }
   return { name, dir, oid, config, error: null, targets }

@@ -1,5 +1,6 @@
 import { load } from 'js-yaml'
 import { isValidSource, normaliseSource } from '../core/build-event.js'
+import type { MergeMethod, MergeMode } from '../core/change-set.js'
 import { ConfigError, InfraSyncError } from '../core/errors.js'
 import { describeProblems, schemaCheck } from '../core/schema-check.js'
 import { isValidTag, parseImageName } from '../core/image-ref.js'
@@ -11,7 +12,19 @@ import { SERVICE_SCHEMA } from './service-schema.js'
 export const SERVICE_CONFIG_FILE = 'infra-sync.yaml'
 export type UpdateMode = 'commit' | 'pull-request'
 
-export interface EnvironmentConfig {
+/** How a pull-request environment's pull request is handled. */
+export interface PullRequestSettings {
+  readonly merge: MergeMode
+  readonly mergeMethod: MergeMethod
+  /** User logins and `org/team` slugs asked to review. */
+  readonly reviewers: readonly string[]
+  readonly labels: readonly string[]
+}
+
+const PR_SETTINGS = ['merge', 'mergeMethod', 'reviewers', 'labels'] as const
+
+/** update: pull-request environments have every PullRequestSettings field (defaults filled in); commit ones none. */
+export interface EnvironmentConfig extends Partial<PullRequestSettings> {
   readonly name: string
   /** Relative to the service folder, normalised (`overlays/dev`). */
   readonly path: string
@@ -86,6 +99,23 @@ function safePath(file: string, field: string, p: string): string {
   }
 }
 
+/** The PullRequestSettings fields set in `raw`, and no others. */
+export function settingsIn(raw: Partial<PullRequestSettings>): Partial<PullRequestSettings> {
+  const out: Record<string, unknown> = {}
+  for (const k of PR_SETTINGS) if (raw[k] !== undefined) out[k] = raw[k]
+  return out as Partial<PullRequestSettings>
+}
+
+/** The settings of a pull-request environment: its own, else the service's, else the defaults. */
+function pullRequestSettings(own: Partial<PullRequestSettings>, service: Partial<PullRequestSettings>): PullRequestSettings {
+  return {
+    merge: own.merge ?? service.merge ?? 'manual',
+    mergeMethod: own.mergeMethod ?? service.mergeMethod ?? 'merge',
+    reviewers: own.reviewers ?? service.reviewers ?? [],
+    labels: own.labels ?? service.labels ?? [],
+  }
+}
+
 /** The shape the schema guarantees. */
 interface RawEnvironment {
   path?: string
@@ -95,6 +125,10 @@ interface RawEnvironment {
   format?: string
   key?: string
   pin?: boolean | string | null
+  merge?: MergeMode
+  mergeMethod?: MergeMethod
+  reviewers?: string[]
+  labels?: string[]
 }
 interface RawService {
   source: string
@@ -104,6 +138,10 @@ interface RawService {
   format?: string
   key?: string
   imagePolicies?: string | string[]
+  merge?: MergeMode
+  mergeMethod?: MergeMethod
+  reviewers?: string[]
+  labels?: string[]
   environments?: Record<string, RawEnvironment | null> | null
 }
 
@@ -145,6 +183,7 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
   const key = checkKey(file, 'key', cfg.key)
   const format = keyFormat(file, '', cfg.format, key)
   const imagePolicies = cfg.imagePolicies === undefined ? [] : ([] as string[]).concat(cfg.imagePolicies)
+  const serviceSettings = settingsIn(cfg)
 
   let environments: EnvironmentConfig[] | null = null
   if (cfg.environments !== undefined && cfg.environments !== null) {
@@ -165,10 +204,16 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
         pin = e.pin.trim()
         if (!isValidTag(pin)) invalid(file, `${at}.pin must be true or a tag`, { path: `${at}.pin` })
       }
+      const update = e.update ?? 'commit'
+      const own = settingsIn(e)
+      // A setting that would silently do nothing is a mistake worth saying so.
+      const stray = update === 'commit' ? PR_SETTINGS.find((k) => own[k] !== undefined) : undefined
+      if (stray) invalid(file, `${at}.${stray} is only for update: pull-request (${name} is updated by commit)`, { path: `${at}.${stray}` })
       environments.push({
         name,
         path,
-        update: e.update ?? 'commit',
+        update,
+        ...(update === 'pull-request' && pullRequestSettings(own, serviceSettings)),
         ...(envPolicy !== undefined && { policy: envPolicy }),
         ...(envFile !== undefined && { file: envFile }),
         ...(envFormat !== undefined && { format: envFormat }),
@@ -176,6 +221,11 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
         ...(pin !== undefined && { pin }),
       })
     }
+  }
+
+  const strayDefault = PR_SETTINGS.find((k) => serviceSettings[k] !== undefined)
+  if (strayDefault && !environments?.some((e) => e.update === 'pull-request')) {
+    invalid(file, `${strayDefault} is only for update: pull-request, and no environment is updated by pull request`, { path: strayDefault })
   }
 
   return {

@@ -27,6 +27,42 @@ const key = {
   examples: ['image.tag', 'api.image', 'workers[0].image'],
 }
 
+const merge = {
+  type: 'string',
+  enum: ['manual', 'auto'],
+  default: 'manual',
+  description: 'How the pull request is merged: manual (a person merges it) or auto (GitHub auto-merge once its required checks pass; merged directly when it already may be). Only with update: pull-request.',
+}
+
+const mergeMethod = {
+  type: 'string',
+  enum: ['merge', 'squash', 'rebase'],
+  default: 'merge',
+  description: 'The merge method infra-sync asks for when it merges (merge: auto). Only with update: pull-request.',
+}
+
+const reviewers = {
+  type: 'array',
+  uniqueItems: true,
+  items: {
+    type: 'string',
+    pattern: '^[A-Za-z0-9][A-Za-z0-9-]{0,38}(/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$',
+    description: 'A user login, or org/team-slug for a team.',
+  },
+  default: [],
+  description: 'Who is asked to review the pull request: user logins and org/team slugs. Only with update: pull-request.',
+  examples: [['alice', 'acme/platform']],
+}
+
+const labels = {
+  type: 'array',
+  uniqueItems: true,
+  items: { type: 'string', minLength: 1, maxLength: 50, description: 'A label name (GitHub allows 50 characters).' },
+  default: [],
+  description: 'Labels put on the pull request. Only with update: pull-request.',
+  examples: [['deploy', 'prod']],
+}
+
 const environment = {
   type: ['object', 'null'],
   additionalProperties: false,
@@ -42,8 +78,13 @@ const environment = {
       type: 'string',
       enum: ['commit', 'pull-request'],
       default: 'commit',
-      description: 'commit: push to the branch. pull-request: a reviewed change (needs a forge adapter; until then skipped with pull-request-unavailable).',
+      description:
+        'commit: push to the branch. pull-request: propose the change on the branch infra-sync/<service>/<environment> and open (or update in place) one pull request for it, when a forge is configured; without one the environment is skipped with pull-request-unavailable.',
     },
+    merge,
+    mergeMethod,
+    reviewers,
+    labels,
     policy: { ...policy, description: `Overrides the service's policy for this environment. ${policy.description}` },
     file: { type: 'string', minLength: 1, description: 'The file to edit in the environment folder, instead of the detected ones.' },
     format,
@@ -87,6 +128,10 @@ export const SERVICE_SCHEMA = {
     policy: { ...policy, default: 'newest-build' },
     format: { ...format, description: `The default format of every environment. ${format.description}` },
     key: { ...key, description: `The default key of every environment. ${key.description}` },
+    merge: { ...merge, description: `The default for every pull-request environment. ${merge.description}` },
+    mergeMethod: { ...mergeMethod, description: `The default for every pull-request environment. ${mergeMethod.description}` },
+    reviewers: { ...reviewers, description: `The default for every pull-request environment (an environment's own list replaces it). ${reviewers.description}` },
+    labels: { ...labels, description: `The default for every pull-request environment (an environment's own list replaces it). ${labels.description}` },
     imagePolicies: {
       type: ['string', 'array'],
       pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?:[a-z0-9]([-.a-z0-9]*[a-z0-9])?$',

@@ -7,9 +7,9 @@ import type { ObjectStore } from '../git/object-store.js'
 import { GitSnapshot } from '../git/snapshot.js'
 import { BatchPlanner, type FileContent } from '../plan/build-change-set.js'
 import { humanValues, originLookup } from '../plan/human-values.js'
-import { filesNeeded, matchEvent } from '../plan/match-events.js'
+import { filesNeeded, matchEvent, type Candidate } from '../plan/match-events.js'
 import { emptyRegistry, loadRegistry, type Registry } from '../projects/registry.js'
-import { targetKey, type Store } from '../store/store.js'
+import { targetKey, type ProposalState, type Store, type TargetKey } from '../store/store.js'
 
 export interface PlannedBatch {
   readonly registry: Registry
@@ -18,23 +18,38 @@ export interface PlannedBatch {
 
 /**
  * Reads what the pure planner needs at `head` (the service registry, the
- * files the events touch, infra-sync's own last values, and when a value a
- * human committed entered git) and plans `pending` on it.
+ * files the events touch, infra-sync's own last values, the proposals of
+ * pull-request targets, and when a value a human committed entered git) and
+ * plans `pending` on it. `pullRequests`: whether this worker has a forge to
+ * deliver pull-request targets with; without one they are skipped.
  */
-export async function planBatch(objects: ObjectStore, store: Store, head: string | null, pending: Iterable<PendingEvent>, previous: Registry, onPhase: (name: string) => void): Promise<PlannedBatch> {
+export async function planBatch(
+  objects: ObjectStore,
+  store: Store,
+  head: string | null,
+  pending: Iterable<PendingEvent>,
+  previous: Registry,
+  onPhase: (name: string) => void,
+  pullRequests = false,
+): Promise<PlannedBatch> {
   const snapshot = head ? await GitSnapshot.at(objects, head) : null
   const registry = snapshot ? await loadRegistry(snapshot, previous) : emptyRegistry()
   onPhase('registry')
   const matched = [...pending].map((p) => matchEvent(p, registry))
   const files = new Map<string, FileContent>()
   for (const path of filesNeeded(matched)) files.set(path, await readFile(snapshot!, path))
-  const keys = matched.flatMap((m) => m.candidates.map((c) => ({ service: c.service.name, environment: c.target.environment, image: c.service.config!.image })))
+  const keyOf = (c: Candidate): TargetKey => ({ service: c.service.name, environment: c.target.environment, image: c.service.config!.image })
+  const keys = matched.flatMap((m) => m.candidates.map(keyOf))
   const history = await store.lastApplied(keys)
   const lastApplied = (service: string, environment: string, image: string) => history.get(targetKey({ service, environment, image }))
+  const proposing = new Map<string, TargetKey>()
+  if (pullRequests) for (const m of matched) for (const c of m.candidates) if (c.target.update === 'pull-request') proposing.set(targetKey(keyOf(c)), keyOf(c))
+  const states = proposing.size > 0 ? await store.proposals([...proposing.values()]) : new Map<string, ProposalState>()
+  const proposals = (service: string, environment: string, image: string) => states.get(targetKey({ service, environment, image }))
   // A value infra-sync did not apply (rare) is as new as the commit that set it: look that up in history.
   const questions = humanValues(matched, files, lastApplied)
   const origins = originLookup(questions, await valueOrigins(objects, head, questions))
-  const planner = new BatchPlanner(files, lastApplied, { pullRequests: false }, origins)
+  const planner = new BatchPlanner(files, lastApplied, { pullRequests, proposals }, origins)
   let slice = performance.now()
   for (const m of matched) {
     planner.add(m)

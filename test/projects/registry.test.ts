@@ -20,7 +20,7 @@ t.test('environments, policies and branches', async (t) => {
   t.same(c.branches, ['main', 'release/*'])
   t.same(c.environments, [
     { name: 'dev', path: 'overlays/dev', update: 'commit' },
-    { name: 'prod', path: 'deploy/prod', update: 'pull-request', policy: 'semver:>=1.0.0', file: 'k.yaml' },
+    { name: 'prod', path: 'deploy/prod', update: 'pull-request', merge: 'manual', mergeMethod: 'merge', reviewers: [], labels: [], policy: 'semver:>=1.0.0', file: 'k.yaml' },
   ])
 })
 
