@@ -1,9 +1,10 @@
 import type { BuildEvent } from '../core/build-event.js'
-import type { EventOutcome, EventStatus } from '../core/change-set.js'
-import type { EventRecord } from './store.js'
+import type { EventOutcome, EventStatus, PullRequestRef, TargetOutcome, ValueChange } from '../core/change-set.js'
+import type { AppliedRecord } from '../plan/build-change-set.js'
+import type { EventRecord, ProposalRecord } from './store.js'
 
-/** The SQLite store's tables, and how one row of `events` reads as an EventRecord. */
-export const SCHEMA = `
+/** The SQLite store's tables as the first versioned schema (user_version 1) has them. */
+const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS events (
   id TEXT PRIMARY KEY,
   source TEXT NOT NULL,
@@ -44,6 +45,54 @@ CREATE TABLE IF NOT EXISTS deployments (
 CREATE INDEX IF NOT EXISTS deployments_target ON deployments (service, environment, image, seq);
 `
 
+/** Pull requests infra-sync opened (user_version 2). `seq` orders rows as they were first recorded: the newest open one wins. */
+const SCHEMA_V2 = `
+CREATE TABLE IF NOT EXISTS proposals (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  service TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  image TEXT NOT NULL,
+  branch TEXT NOT NULL,
+  pr_number INTEGER NOT NULL,
+  pr_url TEXT NOT NULL,
+  pr_state TEXT NOT NULL CHECK (pr_state IN ('open', 'closed', 'merged')),
+  head_sha TEXT NOT NULL,
+  content_key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  changes TEXT NOT NULL,
+  event_ids TEXT NOT NULL,
+  opened_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  merge_commit TEXT,
+  merged_by TEXT,
+  merged_at TEXT,
+  closed_at TEXT,
+  UNIQUE (service, environment, pr_number)
+);
+CREATE INDEX IF NOT EXISTS proposals_target ON proposals (service, environment, image, pr_state);
+CREATE INDEX IF NOT EXISTS proposals_open ON proposals (opened_at, seq) WHERE pr_state = 'open';
+`
+
+export interface Migrator {
+  exec(sql: string): unknown
+  columns(table: string): string[]
+}
+
+/**
+ * Step i brings a database from user_version i to i + 1. Stores made before
+ * versioning read as version 0 and may or may not have the meaning column,
+ * so step 0 is idempotent over everything they can hold.
+ */
+export const MIGRATIONS: readonly ((db: Migrator) => void)[] = [
+  (db) => {
+    db.exec(SCHEMA_V1)
+    // Every event they hold keeps a null meaning.
+    if (!db.columns('events').includes('meaning')) db.exec('ALTER TABLE events ADD COLUMN meaning TEXT')
+    db.exec('CREATE INDEX IF NOT EXISTS events_meaning ON events (meaning)')
+  },
+  (db) => db.exec(SCHEMA_V2),
+]
+
 export interface Row {
   id: string
   source: string
@@ -64,7 +113,23 @@ export interface Row {
   updated_at: string
 }
 
+/** Rows from before pull requests never set the column; anything not a JSON object is read as none. */
+function readPullRequest(text: string | null): PullRequestRef | undefined {
+  if (text === null || !text.startsWith('{')) return undefined
+  return JSON.parse(text) as PullRequestRef
+}
+
+/** The event's pull request: the one its targets name, when they name exactly one. */
+export function eventPullRequest(targets: readonly TargetOutcome[]): string | null {
+  const byNumber = new Map<number, PullRequestRef>()
+  for (const t of targets) if (t.pullRequest) byNumber.set(t.pullRequest.number, t.pullRequest)
+  if (byNumber.size !== 1) return null
+  const pr = [...byNumber.values()][0]!
+  return JSON.stringify({ number: pr.number, url: pr.url, state: pr.state })
+}
+
 export function toRecord(r: Row): EventRecord {
+  const pullRequest = readPullRequest(r.pull_request)
   return {
     id: r.id,
     source: r.source,
@@ -77,10 +142,53 @@ export function toRecord(r: Row): EventRecord {
     attempts: r.attempts,
     ...(r.next_attempt_at !== null && { nextAttemptAt: r.next_attempt_at }),
     ...(r.commit_sha !== null && { commit: r.commit_sha }),
-    ...(r.pull_request !== null && { pullRequest: r.pull_request }),
+    ...(pullRequest && { pullRequest }),
     targets: JSON.parse(r.targets),
     ...(r.push_pending === 1 && { pushBase: r.push_base }),
     ...(r.push_outcome !== null && { pushOutcome: JSON.parse(r.push_outcome) as EventOutcome }),
     updatedAt: r.updated_at,
+  }
+}
+
+export interface ProposalRow {
+  seq: number
+  service: string
+  environment: string
+  image: string
+  branch: string
+  pr_number: number
+  pr_url: string
+  pr_state: PullRequestRef['state']
+  head_sha: string
+  content_key: string
+  value: string
+  changes: string
+  event_ids: string
+  opened_at: string
+  updated_at: string
+  merge_commit: string | null
+  merged_by: string | null
+  merged_at: string | null
+  closed_at: string | null
+}
+
+export function toProposal(r: ProposalRow): ProposalRecord {
+  return {
+    service: r.service,
+    environment: r.environment,
+    image: r.image,
+    branch: r.branch,
+    pullRequest: { number: r.pr_number, url: r.pr_url, state: r.pr_state },
+    headSha: r.head_sha,
+    contentKey: r.content_key,
+    value: JSON.parse(r.value) as AppliedRecord,
+    changes: JSON.parse(r.changes) as ValueChange[],
+    eventIds: JSON.parse(r.event_ids) as string[],
+    openedAt: r.opened_at,
+    updatedAt: r.updated_at,
+    ...(r.merge_commit !== null && { mergeCommit: r.merge_commit }),
+    ...(r.merged_by !== null && { mergedBy: r.merged_by }),
+    ...(r.merged_at !== null && { mergedAt: r.merged_at }),
+    ...(r.closed_at !== null && { closedAt: r.closed_at }),
   }
 }

@@ -5,8 +5,22 @@ import type { EventOutcome, EventStatus } from '../core/change-set.js'
 import { StoreUnavailableError } from '../core/errors.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
 import { eventIdFactory } from './event-id.js'
-import { SCHEMA, toRecord, type Row } from './sqlite-rows.js'
-import { eventMeaning, targetKey, type AcceptInput, type AcceptResult, type Deployment, type EventRecord, type Finish, type Store, type TargetKey } from './store.js'
+import { SqliteProposals, statusAfter } from './sqlite-proposals.js'
+import { eventPullRequest, MIGRATIONS, toRecord, type Row } from './sqlite-rows.js'
+import {
+  eventMeaning,
+  targetKey,
+  type AcceptInput,
+  type AcceptResult,
+  type Deployment,
+  type EventRecord,
+  type Finish,
+  type ProposalEnd,
+  type ProposalRecord,
+  type ProposalState,
+  type Store,
+  type TargetKey,
+} from './store.js'
 
 /**
  * The embedded store: one SQLite file, WAL, synchronous=FULL so an accepted
@@ -16,6 +30,7 @@ import { eventMeaning, targetKey, type AcceptInput, type AcceptResult, type Depl
 export class SqliteStore implements Store {
   readonly kind = 'sqlite'
   private db!: Database.Database
+  private proposalQueries!: SqliteProposals
   private readonly newId = eventIdFactory()
   private readonly queue: { input: AcceptInput; resolve: (r: AcceptResult) => void; reject: (e: unknown) => void }[] = []
 
@@ -38,14 +53,29 @@ export class SqliteStore implements Store {
     this.db = new Database(this.file)
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('synchronous = FULL')
+    // Even the intake waits at start: the other connection may be migrating the same file.
+    this.db.pragma('busy_timeout = 5000')
+    this.db.pragma('foreign_keys = ON')
+    this.run(() => this.migrate())
     this.db.pragma(`busy_timeout = ${this.role === 'intake' ? 0 : 5000}`)
     if (this.role === 'intake') this.db.pragma('wal_autocheckpoint = 0')
-    this.db.pragma('foreign_keys = ON')
-    this.db.exec(SCHEMA)
-    // Stores made by earlier versions gain the column; every event they hold keeps a null meaning.
-    const columns = (this.db.prepare('PRAGMA table_info(events)').all() as { name: string }[]).map((c) => c.name)
-    if (!columns.includes('meaning')) this.db.exec('ALTER TABLE events ADD COLUMN meaning TEXT')
-    this.db.exec('CREATE INDEX IF NOT EXISTS events_meaning ON events (meaning)')
+    this.proposalQueries = new SqliteProposals(this.db, (fn) => this.run(fn))
+  }
+
+  /** Brings the file to the newest schema (PRAGMA user_version), all steps in one transaction. */
+  private migrate(): void {
+    const version = () => this.db.pragma('user_version', { simple: true }) as number
+    if (version() >= MIGRATIONS.length) return
+    const db = {
+      exec: (sql: string) => this.db.exec(sql),
+      columns: (table: string) => (this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name),
+    }
+    this.db
+      .transaction(() => {
+        for (let v = version(); v < MIGRATIONS.length; v++) MIGRATIONS[v]!(db)
+        this.db.pragma(`user_version = ${MIGRATIONS.length}`)
+      })
+      .immediate()
   }
 
   private run<T>(fn: () => T): T {
@@ -152,30 +182,39 @@ export class SqliteStore implements Store {
   async finish(results: readonly Finish[], deployments: readonly Deployment[], now: Date): Promise<void> {
     const at = now.toISOString()
     const final = this.db.prepare(
-      `UPDATE events SET status = ?, code = ?, reason = ?, commit_sha = ?, targets = ?, next_attempt_at = NULL,
+      `UPDATE events SET status = ?, code = ?, reason = ?, commit_sha = ?, targets = ?, pull_request = ?, next_attempt_at = NULL,
          push_pending = 0, push_outcome = NULL, updated_at = ? WHERE id = ?`,
     )
     const retry = this.db.prepare(
-      `UPDATE events SET status = ?, code = ?, reason = ?, targets = COALESCE(?, targets), attempts = attempts + ?,
-         next_attempt_at = ?, updated_at = ? WHERE id = ?`,
+      `UPDATE events SET status = ?, code = ?, reason = ?, targets = COALESCE(?, targets), pull_request = CASE WHEN ? THEN ? ELSE pull_request END,
+         attempts = attempts + ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`,
     )
     const dep = this.db.prepare(
       `INSERT INTO deployments (event_id, service, environment, image, from_value, to_value, tag, digest, built_at, commit_sha, applied_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    // Everything is computed before the write lock is taken: the intake waits for as little as possible.
+    // Only the proposal lookups of settle run under the write lock (they must see the rows as they are): the intake waits little.
+    const finalArgs = (r: Extract<Finish, { kind: 'final' }>) => {
+      const { outcome } = r
+      // A pull request may have ended before its batch is written (auto-merge): its targets read as that end.
+      const settled = outcome.targets.some((t) => t.status === 'proposed') ? this.proposalQueries.settle(outcome.targets) : null
+      const targets = settled?.targets ?? outcome.targets
+      const status = settled ? statusAfter(outcome.status, targets) : outcome.status
+      const commit = r.commit ?? settled?.mergeCommit ?? null
+      return [status, outcome.code ?? null, outcome.reason ?? null, commit, JSON.stringify(targets), eventPullRequest(targets), at, outcome.id]
+    }
     const rows = results.map((r) =>
       r.kind === 'final'
-        ? { stmt: final, args: [r.outcome.status, r.outcome.code ?? null, r.outcome.reason ?? null, r.commit ?? null, JSON.stringify(r.outcome.targets), at, r.outcome.id] }
+        ? { stmt: final, args: () => finalArgs(r) }
         : {
             stmt: retry,
-            args: [r.kind === 'dead' ? 'dead' : 'failed', r.code, r.reason, r.targets ? JSON.stringify(r.targets) : null, r.kind === 'retry' && !r.countAttempt ? 0 : 1, r.kind === 'retry' ? r.retryAt.toISOString() : null, at, r.id],
+            args: () => [r.kind === 'dead' ? 'dead' : 'failed', r.code, r.reason, r.targets ? JSON.stringify(r.targets) : null, r.targets ? 1 : 0, r.targets ? eventPullRequest(r.targets) : null, r.kind === 'retry' && !r.countAttempt ? 0 : 1, r.kind === 'retry' ? r.retryAt.toISOString() : null, at, r.id],
           },
     )
     const deps = deployments.map((d) => [d.eventId, d.service, d.environment, d.image, d.from ?? null, d.to, d.tag ?? null, d.digest ?? null, d.builtAt, d.commit, d.appliedAt])
     this.run(() =>
       this.db.transaction(() => {
-        for (const r of rows) r.stmt.run(...r.args)
+        for (const r of rows) r.stmt.run(...r.args())
         for (const d of deps) dep.run(...d)
       })(),
     )
@@ -215,9 +254,27 @@ export class SqliteStore implements Store {
 
   async prune(before: Date): Promise<number> {
     const res = this.run(() =>
-      this.db.prepare(`DELETE FROM events WHERE status IN ('applied', 'skipped', 'rejected') AND received_at < ?`).run(before.toISOString()),
+      this.db.prepare(`DELETE FROM events WHERE status IN ('applied', 'skipped', 'rejected', 'superseded', 'declined') AND received_at < ?`).run(before.toISOString()),
     )
     return res.changes
+  }
+
+  proposals(keys: readonly TargetKey[]): Promise<Map<string, ProposalState>> {
+    return this.proposalQueries.proposals(keys)
+  }
+
+  openProposals(): Promise<ProposalRecord[]> {
+    return this.proposalQueries.openProposals()
+  }
+
+  recordProposal(p: ProposalRecord, now: Date): Promise<void> {
+    return this.proposalQueries.recordProposal(p, now)
+  }
+
+  async endProposal(service: string, environment: string, number: number, end: ProposalEnd, now: Date): Promise<EventRecord[]> {
+    const ids = await this.proposalQueries.endProposal(service, environment, number, end, now)
+    const records = await Promise.all(ids.map((id) => this.get(id)))
+    return records.filter((r): r is EventRecord => r !== null)
   }
 
   async counts(): Promise<Record<string, number>> {

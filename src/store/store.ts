@@ -139,9 +139,9 @@ export interface Store {
    */
   retry(id: string, now: Date): Promise<EventRecord | null>
   /**
-   * Forgets events that reached a final status (applied, skipped, rejected)
-   * before `before`; queued, failed and dead ones are kept, and so is the
-   * deployment history. Returns how many were removed.
+   * Forgets events that reached a final status (applied, skipped, rejected,
+   * superseded, declined) before `before`; queued, failed, dead and proposed
+   * ones are kept, and so is the deployment history. Returns how many were removed.
    */
   prune(before: Date): Promise<number>
   /** The open and declined proposals of pull-request targets, by targetKey. */

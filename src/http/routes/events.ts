@@ -6,6 +6,7 @@ import { claimGenericEvent, verifyGenericEvent, type GenericClaim } from '../../
 import type { SourceKeys } from '../../intake/secrets.js'
 import { namedSource, SOURCE_HEADER } from '../../intake/source-name.js'
 import type { Hmac } from '../../intake/standard-webhooks.js'
+import { targetStatus } from '../../plan/event-status.js'
 import type { EventRecord } from '../../store/store.js'
 import { acceptEvent, type AcceptDeps } from '../accept-event.js'
 import { errorBodySchema } from '../error-handler.js'
@@ -27,6 +28,14 @@ export const accepted = {
   properties: { id: { type: 'string' }, status: { type: 'string' }, duplicate: { type: 'string' } },
 } as const
 
+const STATUSES = ['queued', 'proposed', 'applied', 'superseded', 'declined', 'skipped', 'rejected', 'failed', 'dead'] as const
+
+const pullRequest = {
+  type: 'object',
+  required: ['number', 'url', 'state'],
+  properties: { number: { type: 'integer' }, url: { type: 'string' }, state: { type: 'string', enum: ['open', 'closed', 'merged'] } },
+} as const
+
 const target = {
   type: 'object',
   properties: {
@@ -40,6 +49,8 @@ const target = {
     code: { type: 'string' },
     reason: { type: 'string' },
     update: { type: 'string' },
+    status: { type: 'string', enum: ['applied', 'proposed', 'superseded', 'declined', 'skipped', 'rejected'] },
+    pullRequest,
   },
 } as const
 
@@ -48,11 +59,11 @@ const eventStatus = {
   required: ['id', 'status', 'targets'],
   properties: {
     id: { type: 'string' },
-    status: { type: 'string', enum: ['queued', 'applied', 'skipped', 'rejected', 'failed', 'dead'] },
+    status: { type: 'string', enum: STATUSES },
     code: { type: 'string' },
     reason: { type: 'string' },
     commit: { type: 'string' },
-    pullRequest: { type: 'string' },
+    pullRequest,
     source: { type: 'string' },
     image: { type: 'string' },
     tag: { type: 'string' },
@@ -86,7 +97,8 @@ function view(r: EventRecord) {
     updatedAt: r.updatedAt,
     attempts: r.attempts,
     ...(r.nextAttemptAt !== undefined && r.status === 'failed' && { nextAttemptAt: r.nextAttemptAt }),
-    targets: r.targets,
+    // Records from before pull requests have no target status: read as their decision says.
+    targets: r.targets.map((t) => ({ ...t, status: targetStatus(t) })),
   }
 }
 
@@ -108,8 +120,6 @@ function checkAdmin(req: FastifyRequest, token: string | undefined, loopback: bo
   if (!loopback) throw new AdminAuthError('ADMIN_TOKEN_REQUIRED', 'set INFRA_SYNC_ADMIN_TOKEN to use this endpoint')
   if (!LOOPBACK.has(req.ip)) throw new AdminAuthError('ADMIN_TOKEN_REQUIRED', 'set INFRA_SYNC_ADMIN_TOKEN to use this endpoint from another machine')
 }
-
-const STATUSES = ['queued', 'applied', 'skipped', 'rejected', 'failed', 'dead'] as const
 
 export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): Promise<void> {
   rawJsonBody(app, EVENT_BODY_LIMIT)
