@@ -3,11 +3,14 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import git from 'isomorphic-git'
-import { GitRemoteError, PushRejectedError } from '../core/errors.js'
+import { GitRemoteError, InfraSyncError, PushRefusedError, PushRejectedError } from '../core/errors.js'
+import type { CredentialsProvider, GitCredentials } from '../forges/forge.js'
 import { GitHttpClient, redactUrl } from './http-client.js'
 import { gitFs, ObjectStore } from './object-store.js'
 import type { Remote } from './remote.js'
 import { indexPack } from './pack-indexer.js'
+import { writePack } from './pack-writer.js'
+import { assertBranchRef, assertRefPrefix } from './ref-name.js'
 import { discoverRefs, receivePack, uploadPack, ZERO_OID } from './smart-http.js'
 import type { WrittenCommit } from './write-commit.js'
 
@@ -16,9 +19,18 @@ export interface HttpRemoteOptions {
   readonly branch: string
   /** Folder that holds local clones. */
   readonly clonesDir: string
+  /** A fixed token (a PAT, tests); `credentials` wins when both are set. */
   readonly token?: string
   readonly username?: string
+  /** Asked before every exchange, so a token the forge refreshes (a GitHub App's) is the one git uses. */
+  readonly credentials?: CredentialsProvider
   readonly client?: GitHttpClient
+}
+
+type Headers = Record<string, string>
+
+function basicAuth(c: GitCredentials): Headers {
+  return { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` }
 }
 
 /** Folder name for a clone: readable and unique per URL, without credentials. */
@@ -42,7 +54,8 @@ export class HttpRemote implements Remote {
   private readonly url: string
   private readonly client: GitHttpClient
   private readonly ownsClient: boolean
-  private readonly headers: Record<string, string>
+  private readonly fixedHeaders: Headers
+  private readonly credentials: CredentialsProvider | undefined
   readonly objects: ObjectStore
   private receiveCaps: ReadonlySet<string> | undefined
 
@@ -64,7 +77,37 @@ export class HttpRemote implements Remote {
     this.ownsClient = !opts.client
     this.client = opts.client ?? new GitHttpClient()
     this.objects = new ObjectStore(this.gitdir)
-    this.headers = token ? { authorization: `Basic ${Buffer.from(`${username ?? 'x-access-token'}:${token}`).toString('base64')}` } : {}
+    this.fixedHeaders = token ? basicAuth({ username: username ?? 'x-access-token', password: token }) : {}
+    this.credentials = opts.credentials
+  }
+
+  /** The Authorization header of the moment: the provider's current credentials, or the fixed token. */
+  private async authHeaders(): Promise<Headers> {
+    if (!this.credentials) return this.fixedHeaders
+    let c: GitCredentials | null
+    try {
+      c = await this.credentials()
+    } catch (e) {
+      // No credentials is no remote: an outage of the remote, whatever failed behind the provider.
+      const retryable = e instanceof InfraSyncError ? e.retryable : true
+      throw new GitRemoteError(`no credentials for ${this.description}`, { cause: e instanceof InfraSyncError ? e.code : 'ERROR' }, { retryable, cause: e })
+    }
+    return c ? basicAuth(c) : {}
+  }
+
+  /**
+   * One exchange with the credentials of the moment. A 401 with a provider:
+   * the token may have expired in between, so the provider is asked again
+   * (it refreshes) and the exchange tried once more; the server refused it
+   * before doing anything, so repeating it is safe. A second 401 stands.
+   */
+  private async exchange<T>(fn: (headers: Headers) => Promise<T>): Promise<T> {
+    try {
+      return await fn(await this.authHeaders())
+    } catch (e) {
+      if (!this.credentials || !(e instanceof GitRemoteError) || e.data.status !== 401) throw e
+    }
+    return fn(await this.authHeaders())
   }
 
   async prepare(): Promise<void> {
@@ -76,11 +119,11 @@ export class HttpRemote implements Remote {
   }
 
   async sync(): Promise<string | null> {
-    const { refs, capabilities } = await discoverRefs(this.client, this.url, this.headers, 'git-upload-pack')
+    const { refs, capabilities } = await this.exchange((h) => discoverRefs(this.client, this.url, h, 'git-upload-pack'))
     const head = refs.get(`refs/heads/${this.branch}`) ?? null
     if (head === null || (await this.objects.has(head))) return head
     const have = await this.trackingHead()
-    const pack = await uploadPack(this.client, this.url, this.headers, head, have ? [have] : [], capabilities)
+    const pack = await this.exchange((h) => uploadPack(this.client, this.url, h, head, have ? [have] : [], capabilities))
     if (pack) {
       const name = createHash('sha1').update(pack.subarray(0, pack.length - 20)).digest('hex')
       const dir = path.join(this.gitdir, 'objects', 'pack')
@@ -119,19 +162,46 @@ export class HttpRemote implements Remote {
   }
 
   async push(base: string | null, commit: WrittenCommit): Promise<void> {
-    if (!this.receiveCaps) this.receiveCaps = (await discoverRefs(this.client, this.url, this.headers, 'git-receive-pack')).capabilities
-    const pack = this.objects.pack(commit.objects)
+    await this.send(`refs/heads/${this.branch}`, base, commit, 'discard')
+    await this.setTrackingHead(commit.oid)
+  }
+
+  async listRefs(prefix: string): Promise<Map<string, string>> {
+    assertRefPrefix(prefix)
+    const { refs } = await this.exchange((h) => discoverRefs(this.client, this.url, h, 'git-upload-pack'))
+    return new Map([...refs].filter(([name]) => name.startsWith(prefix) && !name.endsWith('^{}')))
+  }
+
+  async pushRef(ref: string, expected: string | null, commit: WrittenCommit): Promise<void> {
+    // The branch's tracking ref is what sync() tells the server we have; another ref's push says nothing about it.
+    // Refused or rejected, its objects are kept (on disk): the caller may lease the same commit again.
+    await this.send(assertBranchRef(ref), expected, commit, 'keep')
+  }
+
+  /** One receive-pack: `ref` from `old` (the server refuses if it is elsewhere) to the commit, with exactly its objects. */
+  private async send(ref: string, old: string | null, commit: WrittenCommit, onRefusal: 'discard' | 'keep'): Promise<void> {
+    if (!this.receiveCaps) this.receiveCaps = (await this.exchange((h) => discoverRefs(this.client, this.url, h, 'git-receive-pack'))).capabilities
+    const caps = this.receiveCaps
+    const pack = await this.packOf(commit.objects)
     try {
-      await receivePack(this.client, this.url, this.headers, { ref: `refs/heads/${this.branch}`, oldOid: base ?? ZERO_OID, newOid: commit.oid, pack }, this.receiveCaps)
+      await this.exchange((h) => receivePack(this.client, this.url, h, { ref, oldOid: old ?? ZERO_OID, newOid: commit.oid, pack }, caps))
     } catch (e) {
-      // Rejected: it will never be needed. Unknown outcome: keep it, the remote may have it now.
-      if (e instanceof PushRejectedError) this.objects.discard(commit.objects)
+      // The branch's commit, rejected or refused, is never pushed again (the worker re-plans). Unknown outcome: keep it, the remote may have it now.
+      if (onRefusal === 'discard' && (e instanceof PushRejectedError || e instanceof PushRefusedError)) this.objects.discard(commit.objects)
       else await this.objects.flush(commit.objects)
       throw e
     }
     // After the push, off the path of the deploy: the local clone learns the objects it sent.
     await this.objects.flush(commit.objects)
-    await this.setTrackingHead(commit.oid)
+  }
+
+  /**
+   * The pack of a commit's new objects. Two commits of one batch (the
+   * branch's and a pull request's) can share an object, which the first push
+   * has already written to disk: it is read back from there, not lost.
+   */
+  private async packOf(oids: readonly string[]): Promise<Buffer> {
+    return writePack(await Promise.all([...new Set(oids)].map((oid) => this.objects.read(oid))))
   }
 
   async close(): Promise<void> {

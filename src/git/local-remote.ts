@@ -1,9 +1,10 @@
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import git from 'isomorphic-git'
-import { ConfigError, GitRemoteError, PushRejectedError } from '../core/errors.js'
+import { ConfigError, GitRemoteError, PushRefusedError, PushRejectedError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import { gitFs, ObjectStore } from './object-store.js'
+import { assertBranchRef, assertRefPrefix } from './ref-name.js'
 import { takeRefLock } from './ref-lock.js'
 import type { Remote } from './remote.js'
 import type { WrittenCommit } from './write-commit.js'
@@ -49,13 +50,14 @@ export class LocalRemote implements Remote {
     this.description = path.resolve(repoPath)
   }
 
-  private get refPath(): string {
-    return path.join(this.gitdir, 'refs', 'heads', ...this.branch.split('/'))
+  /** The loose file of refs/heads/<name>. */
+  private refPath(ref: string): string {
+    return path.join(this.gitdir, ...ref.split('/'))
   }
 
-  /** Who holds our lock, kept in the repository so that any infra-sync using it can judge the lock. */
-  private get ownerFile(): string {
-    return `${path.join(this.gitdir, 'infra-sync', 'ref-locks', ...this.branch.split('/'))}.json`
+  /** Who holds a ref's lock, kept in the repository so that any infra-sync using it can judge the lock. */
+  private ownerFile(ref: string): string {
+    return `${path.join(this.gitdir, 'infra-sync', 'ref-locks', ...ref.slice('refs/heads/'.length).split('/'))}.json`
   }
 
   async prepare(): Promise<void> {
@@ -73,24 +75,73 @@ export class LocalRemote implements Remote {
   }
 
   async sync(): Promise<string | null> {
+    return this.current(`refs/heads/${this.branch}`)
+  }
+
+  /** Where a ref points now (loose or packed), null when it does not exist. */
+  private async current(ref: string): Promise<string | null> {
     try {
-      return await git.resolveRef({ fs: gitFs, gitdir: this.gitdir, ref: `refs/heads/${this.branch}` })
+      return await git.resolveRef({ fs: gitFs, gitdir: this.gitdir, ref })
     } catch (e) {
       if ((e as { code?: string }).code === 'NotFoundError') return null
-      throw new GitRemoteError(`cannot read ${this.branch} in ${this.description}`, {}, { cause: e })
+      throw new GitRemoteError(`cannot read ${ref} in ${this.description}`, {}, { cause: e })
     }
   }
 
   async push(base: string | null, commit: WrittenCommit): Promise<void> {
-    // Objects first, then the ref: the branch never points at a commit that is not all there.
+    await this.move(`refs/heads/${this.branch}`, base, commit)
+  }
+
+  async listRefs(prefix: string): Promise<Map<string, string>> {
+    assertRefPrefix(prefix)
+    const out = new Map<string, string>()
+    // Packed first, loose over them: a loose ref is the newer value, as git reads them.
+    const packed = await fsp.readFile(path.join(this.gitdir, 'packed-refs'), 'utf8').catch(() => '')
+    for (const line of packed.split('\n')) {
+      const m = /^([0-9a-f]{40}) (\S+)$/.exec(line)
+      if (m && m[2]!.startsWith(prefix)) out.set(m[2]!, m[1]!)
+    }
+    // Walk the deepest folder every listed ref must be under.
+    const dir = prefix.slice(0, prefix.lastIndexOf('/'))
+    const walk = async (rel: string): Promise<void> => {
+      const entries = await fsp.readdir(path.join(this.gitdir, ...rel.split('/')), { withFileTypes: true }).catch(() => [])
+      for (const e of entries) {
+        const name = `${rel}/${e.name}`
+        if (e.isDirectory()) {
+          if (name.startsWith(prefix) || prefix.startsWith(`${name}/`)) await walk(name)
+        } else if (e.isFile() && name.startsWith(prefix) && !name.endsWith('.lock')) {
+          const oid = (await fsp.readFile(path.join(this.gitdir, ...name.split('/')), 'utf8').catch(() => '')).trim()
+          if (/^[0-9a-f]{40}$/.test(oid)) out.set(name, oid)
+        }
+      }
+    }
+    await walk(dir)
+    return out
+  }
+
+  async pushRef(ref: string, expected: string | null, commit: WrittenCommit): Promise<void> {
+    assertBranchRef(ref)
+    // refs/heads/a and refs/heads/a/b cannot both exist (one would be a file, the other a folder): git refuses that, and so do we, for good.
+    for (const name of (await this.listRefs('refs/heads/')).keys()) {
+      if (name.startsWith(`${ref}/`) || ref.startsWith(`${name}/`)) {
+        throw new PushRefusedError(`${ref} cannot be created beside ${name}`, { ref, reason: `${name} exists` })
+      }
+    }
+    await this.move(ref, expected, commit)
+  }
+
+  /** Moves `ref` from `expected` to the commit under git's lock on it: a lease, never a force. */
+  private async move(ref: string, expected: string | null, commit: WrittenCommit): Promise<void> {
+    // Objects first, then the ref: a ref never points at a commit that is not all there.
     await this.objects.flush(commit.objects)
-    const held = await takeRefLock(this.branch, this.refPath, commit.oid, this.ownerFile, {
-      onStale: (stale) => this.opts.log?.warn({ ...stale, ref: this.branch }, `removed a stale lock on ${this.branch} (${stale.why === 'owner-gone' ? 'its owner is gone' : 'held too long'})`),
+    const name = ref.slice('refs/heads/'.length)
+    const held = await takeRefLock(name, this.refPath(ref), commit.oid, this.ownerFile(ref), {
+      onStale: (stale) => this.opts.log?.warn({ ...stale, ref: name }, `removed a stale lock on ${name} (${stale.why === 'owner-gone' ? 'its owner is gone' : 'held too long'})`),
     })
     try {
-      const current = await this.sync()
-      if (current !== base) throw new PushRejectedError(`${this.branch} moved from ${base ?? 'nothing'} to ${current ?? 'nothing'}`, { ref: this.branch })
-      this.opts.failpoint?.('ref-locked')
+      const current = await this.current(ref)
+      if (current !== expected) throw new PushRejectedError(`${name} moved from ${expected ?? 'nothing'} to ${current ?? 'nothing'}`, { ref })
+      if (name === this.branch) this.opts.failpoint?.('ref-locked')
       await held.commit()
     } finally {
       await held.release()

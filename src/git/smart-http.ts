@@ -1,6 +1,7 @@
-import { GitRemoteError, PushRejectedError } from '../core/errors.js'
+import { GitRemoteError } from '../core/errors.js'
 import { redactUrl, type GitHttpClient } from './http-client.js'
 import { decodePktLines, encodePktLine, FLUSH, FLUSH_PKT } from './pkt-line.js'
+import { checkPushReport } from './push-report.js'
 
 /**
  * The two smart-HTTP exchanges infra-sync does itself: ref discovery and a
@@ -84,7 +85,8 @@ export interface ReceivePackInput {
 }
 
 export async function receivePack(client: GitHttpClient, url: string, headers: Record<string, string>, input: ReceivePackInput, capabilities: ReadonlySet<string>, signal?: AbortSignal): Promise<void> {
-  const want = ['report-status', 'side-band-64k'].filter((c) => capabilities.has(c))
+  // quiet: no progress meters on the side-band, only what hooks and the server have to say.
+  const want = ['report-status', 'side-band-64k', 'quiet'].filter((c) => capabilities.has(c))
   const command = `${input.oldOid} ${input.newOid} ${input.ref}\0${[...want, 'agent=infra-sync'].join(' ')}\n`
   const body = Buffer.concat([encodePktLine(command), FLUSH_PKT, Buffer.from(input.pack)])
   const res = await client.simple(
@@ -96,31 +98,7 @@ export async function receivePack(client: GitHttpClient, url: string, headers: R
   )
   if (res.statusCode !== 200) throw statusError(url, res.statusCode, 'push to', res.body, headers)
   if (!want.includes('report-status')) return
-  let report = res.body
-  if (want.includes('side-band-64k')) {
-    const data: Buffer[] = []
-    for (const line of decodePktLines(res.body)) {
-      if (line === FLUSH) continue
-      const band = line[0]
-      if (band === 1) data.push(line.subarray(1))
-      else if (band === 3) throw new GitRemoteError(`push to ${redactUrl(url)}: remote error: ${line.subarray(1).toString('utf8').trim().slice(0, 200)}`, {})
-    }
-    report = Buffer.concat(data)
-  }
-  let unpackOk = false
-  let refStatus: string | undefined
-  for (const line of decodePktLines(report)) {
-    if (line === FLUSH) continue
-    const text = line.toString('utf8').replace(/\n$/, '')
-    if (text.startsWith('unpack ')) unpackOk = text === 'unpack ok'
-    else if (text.startsWith(`ok ${input.ref}`) || text.startsWith(`ng ${input.ref}`)) refStatus = text
-  }
-  if (!unpackOk) throw new GitRemoteError(`push to ${redactUrl(url)}: the remote could not unpack the objects`, {}, { retryable: true })
-  if (refStatus === undefined) throw new GitRemoteError(`push to ${redactUrl(url)}: no status for ${input.ref}`, {})
-  if (refStatus.startsWith('ng ')) {
-    const reason = refStatus.slice(3 + input.ref.length).trim()
-    throw new PushRejectedError(`push to ${input.ref} rejected: ${reason.slice(0, 200)}`, { ref: input.ref, reason: reason.slice(0, 200) })
-  }
+  checkPushReport({ body: res.body, ref: input.ref, sideBand: want.includes('side-band-64k'), where: redactUrl(url), secrets: credentials(headers) })
 }
 
 /**

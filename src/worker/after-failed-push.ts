@@ -1,4 +1,4 @@
-import { GitRemoteError, PushRejectedError, RefLockedError } from '../core/errors.js'
+import { GitRemoteError, PushRefusedError, PushRejectedError, RefLockedError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
 import { backoffMs } from './backoff.js'
@@ -18,8 +18,8 @@ export interface AfterPushDeps {
 /**
  * Decides what a failed push means, by the error's type: a lock held for a
  * moment or a lost race gives the head to re-plan on; anything else (the
- * remote's own refusal, an outage, too many lost races) is thrown for the
- * batch to fail with.
+ * remote's own refusal, PushRefusedError, which no retry can change; an
+ * outage; too many lost races) is thrown for the batch to fail with.
  */
 export async function afterFailedPush(e: unknown, attempt: number, head: string | null, deps: AfterPushDeps): Promise<string | null> {
   const { metrics, log } = deps
@@ -31,6 +31,11 @@ export async function afterFailedPush(e: unknown, attempt: number, head: string 
     await deps.sleep(backoffMs(attempt, 50, 1000, deps.random))
     return deps.sync()
   }
+  if (e instanceof PushRefusedError) {
+    // The remote refuses this update itself (branch protection, a hook): no re-sync, no retry, the head we know still stands.
+    metrics.push('rejected')
+    throw e
+  }
   if (!(e instanceof PushRejectedError)) {
     metrics.push('error')
     deps.forgetHead()
@@ -39,7 +44,7 @@ export async function afterFailedPush(e: unknown, attempt: number, head: string 
   metrics.push('rejected')
   const newHead = await deps.sync()
   if (newHead === head) {
-    // Not a race: the remote refused the update itself (a hook, branch protection).
+    // The report said the ref was elsewhere, yet it has not moved: the remote failed to update it (its own lock, its disk). Later.
     throw new GitRemoteError(`the remote refused the push: ${e.message}`, { reason: e.data.reason }, { retryable: true })
   }
   if (attempt >= deps.pushRetries) throw new GitRemoteError(`lost the race to push ${attempt} times in a row`, {}, { retryable: true })

@@ -1,5 +1,5 @@
 import type { EventOutcome } from '../core/change-set.js'
-import { GitRemoteError, InfraSyncError, RefLockedError, StoreUnavailableError } from '../core/errors.js'
+import { GitRemoteError, InfraSyncError, PushRefusedError, RefLockedError, StoreUnavailableError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
 import type { Deployment, EventRecord, Finish, Store } from '../store/store.js'
@@ -46,6 +46,7 @@ export class OutcomeRecorder {
   }
 
   async failAll(records: readonly EventRecord[], e: unknown): Promise<void> {
+    if (e instanceof PushRefusedError) return this.refused(records, e)
     const err = e instanceof InfraSyncError ? e : undefined
     if (!err) this.deps.log.error({ err: e }, 'unexpected error while applying events')
     else this.deps.log.warn({ code: err.code, reason: err.message, events: records.length }, 'batch failed; will retry')
@@ -57,6 +58,20 @@ export class OutcomeRecorder {
     const counts = !outage && !(e instanceof RefLockedError)
     if (outage) this.deps.circuit.failed(err!)
     const results = records.map((r) => this.retryOrDead(r, code, reason, counts))
+    await this.deps.store.finish(results, [], this.deps.clock())
+    this.count(results)
+  }
+
+  /**
+   * The remote refuses the update itself (branch protection, a hook): every
+   * try would be refused the same way, so the batch's events are dead at
+   * once, with the remote's reason, for a person to act on. Not an outage:
+   * the circuit is left as it is.
+   */
+  private async refused(records: readonly EventRecord[], e: PushRefusedError): Promise<void> {
+    const reason = `${e.data.reason} (the remote refused the push to ${e.data.ref})`
+    this.deps.log.warn({ code: e.code, ref: e.data.ref, reason: e.data.reason, events: records.length }, 'the remote refused the push; the events are dead')
+    const results: Finish[] = records.map((r) => ({ kind: 'dead', id: r.id, code: e.code, reason }))
     await this.deps.store.finish(results, [], this.deps.clock())
     this.count(results)
   }

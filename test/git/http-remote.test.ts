@@ -11,7 +11,7 @@ import { tmpDir } from '../helpers/tmp.js'
 const author = { name: 'infra-sync', email: 'infra-sync@localhost' }
 const TOKEN = 'ghp_testtoken_0123456789abcdefghij'
 
-async function setup(t: Tap.Test, token: string | undefined = TOKEN) {
+async function setup(t: { teardown(fn: () => unknown): void }, token: string | undefined = TOKEN) {
   const dir = tmpDir(t)
   const bare = makeBareRepo(dir, { 'services/a/overlays/dev/kustomization.yaml': 'v1\n', 'README.md': 'x\n' })
   const server = await startGitServer(bare, token ? { token } : {})
@@ -20,11 +20,6 @@ async function setup(t: Tap.Test, token: string | undefined = TOKEN) {
   t.teardown(() => remote.close())
   await remote.prepare()
   return { dir, bare, server, remote }
-}
-
-type Tap = typeof t
-declare namespace Tap {
-  type Test = typeof t
 }
 
 t.test('clones, reads, and pushes exactly the objects it wrote', async (t) => {

@@ -27,6 +27,8 @@ export interface GitServer {
   readonly url: string
   readonly requests: RequestInfo[]
   hooks: GitServerHooks
+  /** The password requests need from now on (a rotated token); undefined: none. */
+  token: string | undefined
   close(): Promise<void>
 }
 
@@ -46,14 +48,14 @@ export async function startGitServer(bareRepo: string, opts: { token?: string; h
   const root = path.dirname(bareRepo)
   const name = path.basename(bareRepo)
   const requests: RequestInfo[] = []
-  const state = { hooks: opts.hooks ?? {} }
+  const state = { hooks: opts.hooks ?? {}, token: opts.token }
 
   const server = http.createServer(async (req, res) => {
     const url = req.url ?? '/'
     const info: RequestInfo = { method: req.method ?? 'GET', service: serviceOf(url.split('?')[0]!), url, ...(req.headers.authorization && { authorization: req.headers.authorization }) }
     requests.push(info)
-    if (opts.token) {
-      const expected = `Basic ${Buffer.from(`x-access-token:${opts.token}`).toString('base64')}`
+    if (state.token) {
+      const expected = `Basic ${Buffer.from(`x-access-token:${state.token}`).toString('base64')}`
       if (req.headers.authorization !== expected) {
         res.writeHead(401, { 'www-authenticate': 'Basic realm="git"' }).end('unauthorised')
         return
@@ -129,6 +131,12 @@ export async function startGitServer(bareRepo: string, opts: { token?: string; h
     },
     set hooks(h: GitServerHooks) {
       state.hooks = h
+    },
+    get token() {
+      return state.token
+    },
+    set token(v: string | undefined) {
+      state.token = v
     },
     close: () =>
       new Promise<void>((r) => {

@@ -44,12 +44,12 @@ t.test('a remote that refuses the push itself (a hook) is not mistaken for a rac
   // One batch, driven by hand: a race would be re-planned and pushed again within it.
   t.equal(await worker.runOnce(), 1)
   t.equal(gitServer.requests.filter((r) => r.service === 'receive-pack').length, 1, 'one push in the batch, not a storm of re-plans')
-  const failed = (await store.get(id))!
-  t.equal(failed.status, 'failed')
-  t.equal(failed.code, 'GIT_REMOTE', 'a refusal of the remote, not a lost race')
-  t.equal(failed.attempts, 0, 'not counted against the event')
+  const refused = (await store.get(id))!
+  t.equal(refused.status, 'dead', 'no retry can change a refusal: a person must act')
+  t.equal(refused.code, 'PUSH_REFUSED', 'a refusal of the remote, not a lost race')
   fs.rmSync(hook)
-  clock.advance(60 * 60_000)
+  await store.retry(id, clock.now())
+  clock.advance(60_000)
   t.equal(await worker.runOnce(), 1)
   const applied = (await store.get(id))!
   t.equal(applied.status, 'applied')
