@@ -14,6 +14,8 @@ export interface OutcomeRecorderDeps {
   readonly random: () => number
   readonly options: { readonly maxAttempts: number; readonly retryBaseMs: number; readonly retryCapMs: number }
   readonly circuit: RemoteCircuit
+  /** Told of events that just became dead (their sources are told). */
+  readonly onDead?: (dead: readonly { readonly record: EventRecord; readonly reason: string }[]) => Promise<void>
 }
 
 /**
@@ -31,7 +33,13 @@ export class OutcomeRecorder {
       return this.retryOrDead(byId.get(o.id)!, o.code ?? 'FAILED', o.reason ?? 'failed', true, o.targets)
     })
     await this.deps.store.finish(results, deployments, this.deps.clock())
+    await this.recorded(records, results)
+  }
+
+  private async recorded(records: readonly EventRecord[], results: readonly Finish[]): Promise<void> {
     this.count(results)
+    const dead = results.flatMap((r) => (r.kind === 'dead' ? [{ record: records.find((x) => x.id === r.id)!, reason: r.reason }] : []))
+    if (dead.length > 0) await this.deps.onDead?.(dead)
   }
 
   private retryOrDead(r: EventRecord, code: string, reason: string, countAttempt: boolean, targets?: EventOutcome['targets']): Finish {
@@ -59,7 +67,7 @@ export class OutcomeRecorder {
     if (outage) this.deps.circuit.failed(err!)
     const results = records.map((r) => this.retryOrDead(r, code, reason, counts))
     await this.deps.store.finish(results, [], this.deps.clock())
-    this.count(results)
+    await this.recorded(records, results)
   }
 
   /**
@@ -73,6 +81,6 @@ export class OutcomeRecorder {
     this.deps.log.warn({ code: e.code, ref: e.data.ref, reason: e.data.reason, events: records.length }, 'the remote refused the push; the events are dead')
     const results: Finish[] = records.map((r) => ({ kind: 'dead', id: r.id, code: e.code, reason }))
     await this.deps.store.finish(results, [], this.deps.clock())
-    this.count(results)
+    await this.recorded(records, results)
   }
 }

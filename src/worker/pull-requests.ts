@@ -5,7 +5,9 @@ import type { ReportMode } from '../config/config.js'
 import type { Forge } from '../forges/forge.js'
 import type { Remote } from '../git/remote.js'
 import type { Person } from '../git/write-commit.js'
-import type { Store } from '../store/store.js'
+import type { EventRecord, Store } from '../store/store.js'
+import { matchEvent } from '../plan/match-events.js'
+import type { Registry } from '../projects/registry.js'
 import { deliverProposals } from './deliver-proposals.js'
 import { PullRequestWatch } from './pull-request-watch.js'
 import { SourceReports } from './source-reports.js'
@@ -75,6 +77,17 @@ export class PullRequests {
       changeSet,
       pending,
     )
+  }
+
+  /** A dead event's source hears of it for every environment its image was meant for (from the registry as last read). */
+  async reportDead(dead: readonly { readonly record: EventRecord; readonly reason: string }[], registry: Registry): Promise<void> {
+    if (!this.reports) return
+    const items = dead.map(({ record: r, reason }) => {
+      const m = matchEvent({ id: r.id, event: r.event, receivedAt: r.receivedAt }, registry)
+      const targets = m.candidates.map((c) => ({ service: c.service.name, environment: c.target.environment, file: null, image: r.event.image, decision: 'skip' as const, code: 'dead', reason }))
+      return { event: r.event, targets, dead: reason }
+    })
+    await this.reports.send(items)
   }
 
   /** Tells each event's source what became of it (when the source asked to be told). */

@@ -87,7 +87,7 @@ export class Worker {
       sync: () => this.sync(),
       forgetHead: () => (this.knownHead = undefined),
     }
-    this.outcomes = new OutcomeRecorder({ store: deps.store, metrics: deps.metrics, log: deps.log, clock: this.clock, random: this.random, options: o, circuit: this.circuit })
+    this.outcomes = new OutcomeRecorder({ store: deps.store, metrics: deps.metrics, log: deps.log, clock: this.clock, random: this.random, options: o, circuit: this.circuit, onDead: async (dead) => this.prs?.reportDead(dead, this.registry) })
     if (deps.forge) {
       this.prs = new PullRequests({
         forge: deps.forge,

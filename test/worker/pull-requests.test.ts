@@ -101,3 +101,18 @@ t.test('closed unmerged: declined, failure reported; a newer build opens a new P
   t.not(pr.number, number)
   t.equal(forge.pulls.get(number)!.info.state, 'closed', 'never reopened')
 })
+
+t.test('a dead event is reported as failure for each environment it was meant for', async (t) => {
+  const files = exampleInfraFiles()
+  files[PROD] = 'images: [unclosed\n'
+  const bare = makeBareRepo(tmpDir(t), files)
+  const forge = new MemoryForge(bare)
+  const h = await workerHarness(t, new LocalRemote(bare, 'main'), { maxAttempts: 1 }, { forge, reports: new Map([['acme/orders-api', 'status' as const]]) })
+  const source = 'acme/orders-api'
+  const { id } = await h.store.accept({ source, deliveryId: 'd-dead', event: { source, image: 'ghcr.io/acme/orders-api', tag: '1.4.2', ref: 'refs/heads/main', commit: 'b'.repeat(40) }, receivedAt: h.clock.now() })
+  await h.worker.runOnce()
+  t.equal((await h.store.get(id))!.status, 'dead')
+  const failed = forge.reports.filter((r) => r.state === 'failure').map((r) => r.environment).sort()
+  t.same(failed, ['dev', 'prod'])
+  t.equal(forge.pulls.size, 0)
+})
