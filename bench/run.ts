@@ -10,19 +10,20 @@ import { baselinesSection, refusalsSection, type Report } from './report.js'
 import { ciScript, warmGitFloor } from './baselines.js'
 import { generateInfraRepo } from './generate-repo.js'
 import { Rig, TOKEN } from './harness.js'
+import { pullRequests, pullRequestsSection } from './pull-requests.js'
 import { refusals } from './refusals.js'
 import { burst, concurrentOurs, intake, latency, scale } from './scenarios.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
-// `--only refusals`: just that scenario, its section printed (for measuring one change without the full run).
+// `--only refusals` (or `pull-requests`): just that scenario, its section printed (for measuring one change without the full run).
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
 const outIndex = args.indexOf('--out')
 const out = outIndex >= 0 ? args[outIndex + 1]! : path.join(import.meta.dirname, 'results.md')
 
 const size = quick
-  ? { refusalSources: 100, refusals: 5, main: 100, events: 10, rates: [100], intakeSeconds: 1, burstEvents: 100, burstServices: 20, scales: [10, 100], scaleEvents: 3, ciSeq: 2, ciConc: 4, floor: 3, concurrent: 4 }
-  : { refusalSources: 100, refusals: 50, main: 1000, events: 200, rates: [100, 500, 1000], intakeSeconds: 10, burstEvents: 1000, burstServices: 100, scales: [10, 1000, 10000], scaleEvents: 50, ciSeq: 20, ciConc: 20, floor: 20, concurrent: 20 }
+  ? { refusalSources: 100, refusals: 5, main: 100, events: 10, rates: [100], intakeSeconds: 1, burstEvents: 100, burstServices: 20, scales: [10, 100], scaleEvents: 3, ciSeq: 2, ciConc: 4, floor: 3, concurrent: 4, prServices: 10, prDeploys: 3 }
+  : { refusalSources: 100, refusals: 50, main: 1000, events: 200, rates: [100, 500, 1000], intakeSeconds: 10, burstEvents: 1000, burstServices: 100, scales: [10, 1000, 10000], scaleEvents: 50, ciSeq: 20, ciConc: 20, floor: 20, concurrent: 20, prServices: 1000, prDeploys: 30 }
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'infra-sync-bench-'))
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`)
@@ -36,6 +37,17 @@ async function main(): Promise<void> {
     memory: os.totalmem(),
     node: process.version,
     platform: `${os.type()} ${os.release()}`,
+  }
+
+  const prDeploys = async () => {
+    log(`pull requests: ${size.prDeploys} PRs opened and updated, ${size.prServices} services, fake GitHub`)
+    const r = await pullRequests(path.join(work, 'pull-requests'), size.prServices, size.prDeploys)
+    log(`  open p50 ${r.open.p50.toFixed(1)} ms, ${r.open.callsP50} calls; update p50 ${r.update.p50.toFixed(1)} ms, ${r.update.callsP50} calls`)
+    return r
+  }
+  if (only === 'pull-requests') {
+    process.stdout.write(`${pullRequestsSection(await prDeploys())}\n`)
+    return
   }
 
   log(`generating a ${size.main}-service infra repo`)
@@ -98,8 +110,10 @@ async function main(): Promise<void> {
   report.oursOnBaselineRepo = await latency(rig, size.main, size.floor)
   await rig.stop()
 
+  const prs = await prDeploys()
+
   report.finished = new Date().toISOString()
-  fs.writeFileSync(out, baselinesSection(report as Report))
+  fs.writeFileSync(out, `${baselinesSection(report as Report).trimEnd()}\n\n${pullRequestsSection(prs)}\n`)
   log(`wrote ${out}`)
 }
 

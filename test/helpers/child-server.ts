@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 
-export const CLI = path.resolve(import.meta.dirname, '..', '..', 'dist', 'cli.js')
+// INFRA_SYNC_TEST_CLI: a private build's cli.js, for running these tests while the shared tree does not compile.
+export const CLI = process.env.INFRA_SYNC_TEST_CLI ? path.resolve(process.env.INFRA_SYNC_TEST_CLI) : path.resolve(import.meta.dirname, '..', '..', 'dist', 'cli.js')
 
 export interface ChildServer {
   readonly proc: ChildProcess
