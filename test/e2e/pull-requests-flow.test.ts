@@ -1,6 +1,7 @@
 import t from 'tap'
 import { commits, git, show } from '../helpers/git-cli.js'
 import { checkClean, commitOf, DEV, PROD, PROD_BRANCH, startPrRig, targetOf } from '../helpers/pull-request-rig.js'
+import { SECRET_A } from '../helpers/sign.js'
 import { eventually } from '../helpers/tmp.js'
 
 /**
@@ -96,4 +97,23 @@ t.test('open, update in place, ignore an older build, merged by a person', async
 
   checkClean(t, rig)
   t.equal(await rig.server.stop(), 0, 'a clean shutdown on SIGTERM')
+})
+
+t.test('report: deployments: one deployment per environment on the build commit, its statuses follow the PR', async (t) => {
+  const rig = await startPrRig(t, { sources: { 'acme/orders-api': { secret: SECRET_A, report: 'deployments' } } })
+  const { gh } = rig
+  const id = await rig.post('1.4.2')
+  const e = await rig.until(id, ['proposed'])
+  const n = targetOf(e, 'prod').pullRequest!.number
+  const of = (env: string) => gh.deployments.filter((d) => d.repo === 'acme/orders-api' && d.ref === commitOf('1.4.2') && d.environment === env)
+  const last = (env: string) => of(env)[0]?.statuses.at(-1)?.state
+  await eventually(() => (last('dev') === 'success' && last('prod') === 'pending' ? true : undefined), 15_000, 'dev success and prod pending')
+  t.equal(gh.statuses.length, 0, 'no commit statuses: the source asked for deployments')
+
+  await gh.mergeByPerson(n, 'alice')
+  await rig.until(id, ['applied'])
+  await eventually(() => (last('prod') === 'success' ? true : undefined), 15_000, 'prod success after the merge')
+  t.equal(of('prod').length, 1, "the merge's status goes to the same deployment")
+  t.equal(of('dev').length, 1)
+  checkClean(t, rig)
 })
