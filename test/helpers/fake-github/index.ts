@@ -21,6 +21,8 @@ export type * from './types.js'
  * GraphQL (/api/v3/graphql and /api/graphql), git smart HTTP for one repository (real `git http-backend`), and
  * pull_request webhooks. Requests and answers are checked against GitHub's published descriptions; what does
  * not match lands in `violations`, which tests assert stays empty.
+ * It answers from the test's own process: run git against it asynchronously (execFile), never execFileSync,
+ * which would block the very server git is waiting for.
  */
 export async function startFakeGitHub(opts: FakeGitHubOptions): Promise<FakeGitHub> {
   const owner = opts.owner ?? 'acme'

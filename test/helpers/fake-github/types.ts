@@ -116,15 +116,15 @@ export interface FakeGitHub {
   /** The repository on disk, for the git CLI in tests. */
   readonly bareRepo: string
   readonly pulls: ReadonlyMap<number, FakePull>
-  readonly statuses: readonly FakeStatus[]
-  readonly deployments: readonly FakeDeployment[]
+  readonly statuses: FakeStatus[]
+  readonly deployments: FakeDeployment[]
   /** Every API request, in order of arrival. */
-  readonly requests: readonly FakeRequest[]
+  readonly requests: FakeRequest[]
   /** Every git smart-HTTP request, in order of arrival. */
-  readonly gitRequests: readonly FakeGitRequest[]
+  readonly gitRequests: FakeGitRequest[]
   /** Every request or response that did not match the OpenAPI subset / GraphQL schema; tests assert it stays empty. */
-  readonly violations: readonly string[]
-  readonly webhookDeliveries: readonly FakeWebhookDelivery[]
+  readonly violations: string[]
+  readonly webhookDeliveries: FakeWebhookDelivery[]
   testHooks: FakeGitHubTestHooks
   setWebhook(url: string, secret: string): void
   /** Merges in the bare repo with git, marks merged, sends the webhook; returns the merge commit. */
