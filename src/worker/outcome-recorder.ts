@@ -1,4 +1,5 @@
 import type { EventOutcome } from '../core/change-set.js'
+import { targetStatus } from '../plan/event-status.js'
 import { GitRemoteError, InfraSyncError, PushRefusedError, RefLockedError, StoreUnavailableError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
@@ -29,7 +30,8 @@ export class OutcomeRecorder {
   async settle(records: readonly EventRecord[], outcomes: readonly EventOutcome[], commit: string | undefined, deployments: Deployment[]): Promise<void> {
     const byId = new Map(records.map((r) => [r.id, r]))
     const results: Finish[] = outcomes.map((o) => {
-      if (o.status !== 'failed') return { kind: 'final', outcome: o, ...(o.status === 'applied' && commit && { commit }) }
+      // A proposed event with a change in this commit too (dev by commit, prod by PR) names the commit.
+      if (o.status !== 'failed') return { kind: 'final', outcome: o, ...(commit && o.targets.some((t) => t.decision === 'update' && targetStatus(t) === 'applied') && { commit }) }
       return this.retryOrDead(byId.get(o.id)!, o.code ?? 'FAILED', o.reason ?? 'failed', true, o.targets)
     })
     await this.deps.store.finish(results, deployments, this.deps.clock())

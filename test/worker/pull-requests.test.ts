@@ -29,6 +29,7 @@ t.test('one event: dev committed on main, prod proposed in one PR from a one-com
   await worker.runOnce()
   const r = (await store.get(id))!
   t.equal(r.status, 'proposed')
+  t.equal(r.commit, commits(bare)[0]!.sha, "the event names dev's commit on main")
   const dev = r.targets.find((x) => x.environment === 'dev')!
   const prod = r.targets.find((x) => x.environment === 'prod')!
   t.equal(dev.status, 'applied')
