@@ -76,7 +76,7 @@ export interface Forge {
   /** The open pull request whose head is `branch` in the infra repository, if any. */
   findOpen(branch: string): Promise<PullRequestInfo | null>
   get(number: number): Promise<PullRequestInfo>
-  /** Pull requests closed or merged recently, newest first (the polling fallback for missed webhooks). */
+  /** Pull requests closed or merged recently, newest first (the polling fallback for missed webhooks). GitHub's list leaves out who merged (mergedBy) and mergeable: get(number) has them. */
   recentlyClosed(limit: number): Promise<PullRequestInfo[]>
   /** Opens one, adds labels and asks reviewers. When the forge says one is open for that head already, returns that one. */
   open(draft: OpenPullRequest): Promise<PullRequestInfo>
