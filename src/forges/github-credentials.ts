@@ -35,7 +35,7 @@ function checkedPrivateKey(text: string): string {
     // Never the key's text in the message.
     throw new ConfigError('the GitHub App private key is not a PEM private key (INFRA_SYNC_GITHUB_APP_PRIVATE_KEY)', { setting: 'INFRA_SYNC_GITHUB_APP_PRIVATE_KEY' })
   }
-  if (type !== 'rsa') throw new ConfigError(`the GitHub App private key is ${type ?? 'not'} an RSA key; GitHub signs with RSA`, { setting: 'INFRA_SYNC_GITHUB_APP_PRIVATE_KEY' })
+  if (type !== 'rsa') throw new ConfigError(`the GitHub App private key is a ${type ?? 'non-RSA'} key; GitHub App keys are RSA`, { setting: 'INFRA_SYNC_GITHUB_APP_PRIVATE_KEY' })
   return pem
 }
 
