@@ -86,7 +86,9 @@ export class PullRequestWatch {
     const byNumber = new Map(prs.map((pr) => [pr.number, pr]))
     for (const p of open) {
       const pr = byNumber.get(p.pullRequest.number)
-      if (pr && pr.state !== 'open') await this.end(p, pr)
+      if (!pr || pr.state === 'open') continue
+      // GitHub's list leaves out who merged: ask the PR itself (only for the few that end a proposal).
+      await this.end(p, pr.state === 'merged' && !pr.mergedBy ? await this.deps.forge.get(pr.number) : pr)
     }
   }
 }
