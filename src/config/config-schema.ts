@@ -72,6 +72,16 @@ export const CONFIG_SCHEMA = {
       description: "A GitHub App's id or client id (env INFRA_SYNC_GITHUB_APP_ID): infra-sync then acts as the App, with installation tokens for git and the API, instead of gitToken.",
     },
     githubAppPrivateKeyFile: text("The App's private key, a PEM file as GitHub gives it (env INFRA_SYNC_GITHUB_APP_PRIVATE_KEY_FILE, or the key itself in INFRA_SYNC_GITHUB_APP_PRIVATE_KEY); read at start, never printed."),
+    githubPacing: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        "How far apart infra-sync spaces its GitHub writes. Default: GitHub's advice for integrations, 1 s between writes and 3 s between those that notify people (opening a PR). A GitHub Enterprise Server without secondary rate limits (or a test) may lower them; rate-limit answers are waited out either way.",
+      properties: {
+        writeMs: { type: 'number', minimum: 0, description: 'Milliseconds between writes; default 1000.' },
+        notificationMs: { type: 'number', minimum: 0, description: 'Milliseconds between writes that notify people (opening a PR, requesting reviewers); default 3000.' },
+      },
+    },
     githubAppInstallationId: positive("The App's installation on the infra repository's owner (env INFRA_SYNC_GITHUB_APP_INSTALLATION_ID); default: looked up from the repository.", true),
     adminToken: secretText('Bearer token for the operator endpoints (env INFRA_SYNC_ADMIN_TOKEN).'),
     sources: {

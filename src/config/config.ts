@@ -29,6 +29,8 @@ export interface ForgeConfig {
   readonly auth:
     | { readonly kind: 'token'; readonly token: string }
     | { readonly kind: 'app'; readonly appId: string; readonly privateKey: string; readonly installationId?: number }
+  /** Spacing of writes (githubPacing in the config file); absent: GitHub's advice, 1 s between writes, 3 s between those that notify people. */
+  readonly pacing?: { readonly writeMs?: number; readonly notificationMs?: number }
 }
 
 /** How a source repository hears back about its builds (sources.<repo>.report). */

@@ -31,6 +31,7 @@ interface ConfigFile {
   githubAppId?: string | number
   githubAppPrivateKeyFile?: string
   githubAppInstallationId?: number
+  githubPacing?: { writeMs?: number; notificationMs?: number }
   adminToken?: string
   sources?: Record<string, SourceEntry>
   author?: { name?: string; email?: string }
@@ -130,7 +131,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     repo,
     cwd,
   )
-  const resolvedRepo = repo.kind === 'local' ? { ...repo, location: path.resolve(cwd, repo.location) } : { ...repo, ...(forge && { forge }) }
+  if (f.githubPacing && !forge) fail('githubPacing is set but no forge is configured', { setting: 'githubPacing' })
+  const paced = forge && f.githubPacing ? { ...forge, pacing: f.githubPacing } : forge
+  const resolvedRepo = repo.kind === 'local' ? { ...repo, location: path.resolve(cwd, repo.location) } : { ...repo, ...(paced && { forge: paced }) }
 
   const databaseUrl = env.INFRA_SYNC_DATABASE_URL ?? f.databaseUrl ?? `sqlite:${path.join(dataDir, 'infra-sync.db')}`
   if (!/^sqlite:/.test(databaseUrl)) {

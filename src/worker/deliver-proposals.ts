@@ -41,17 +41,24 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex')
  * what it holds), then the one open PR for that branch found by head, opened
  * or updated in place, and recorded. Finding the PR by its head makes a crash
  * anywhere in between harmless: the replay finds what the crash left.
+ * `head` is the base branch after this batch's own commit, if it made one.
  * Returns the batch's outcomes with each proposed target's PR filled in.
  */
-export async function deliverProposals(deps: DeliverDeps, head: string | null, changeSet: ChangeSet, pending: ReadonlyMap<string, PendingEvent>): Promise<readonly EventOutcome[]> {
+export async function deliverProposals(
+  deps: DeliverDeps,
+  head: string | null,
+  changeSet: ChangeSet,
+  pending: ReadonlyMap<string, PendingEvent>,
+  outcomes: readonly EventOutcome[] = changeSet.outcomes,
+): Promise<readonly EventOutcome[]> {
   const prs = new Map<string, PullRequestRef>()
   const keys = changeSet.proposals.map((p) => ({ service: p.service, environment: p.environment, image: p.image }))
   const known = await deps.store.proposals(keys)
   for (const p of changeSet.proposals) {
     const stored = known.get(targetKey(p))?.open
-    prs.set(lane(p.service, p.environment), await deliverOne(deps, head, p, stored, pending, changeSet.outcomes))
+    prs.set(lane(p.service, p.environment), await deliverOne(deps, head, p, stored, pending, outcomes))
   }
-  return changeSet.outcomes.map((o) => {
+  return outcomes.map((o) => {
     if (!o.targets.some((t) => t.update === 'pull-request' && prs.has(lane(t.service, t.environment)))) return o
     return {
       ...o,
@@ -147,4 +154,14 @@ async function pushBranch(deps: DeliverDeps, head: string | null, p: Proposal, r
   }
   deps.failpoint?.('after-branch-push')
   return written.oid
+}
+
+/**
+ * Where a batch's PR branches start: on its commit, unless a PR edits a file
+ * the commit edited too (a values file shared by dev and prod), whose PR text
+ * was planned without the commit's change and would undo it there.
+ */
+export function branchBase(changeSet: ChangeSet, head: string | null, commit: string): string | null {
+  const committed = new Set(changeSet.edits.map((e) => e.path))
+  return changeSet.proposals.some((p) => p.edits.some((e) => committed.has(e.path))) ? head : commit
 }

@@ -1,6 +1,6 @@
 import type { EventOutcome } from '../core/change-set.js'
 import { targetStatus } from '../plan/event-status.js'
-import { GitRemoteError, InfraSyncError, PushRefusedError, RefLockedError, StoreUnavailableError } from '../core/errors.js'
+import { ForgeError, GitRemoteError, InfraSyncError, PushRefusedError, RefLockedError, StoreUnavailableError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
 import type { Deployment, EventRecord, Finish, Store } from '../store/store.js'
@@ -27,9 +27,11 @@ export interface OutcomeRecorderDeps {
 export class OutcomeRecorder {
   constructor(private readonly deps: OutcomeRecorderDeps) {}
 
-  async settle(records: readonly EventRecord[], outcomes: readonly EventOutcome[], commit: string | undefined, deployments: Deployment[]): Promise<void> {
+  /** `commits`: events an earlier commit carries (settle-pushed.ts), named with it rather than with this batch's. */
+  async settle(records: readonly EventRecord[], outcomes: readonly EventOutcome[], batchCommit: string | undefined, deployments: Deployment[], commits: ReadonlyMap<string, string> = new Map()): Promise<void> {
     const byId = new Map(records.map((r) => [r.id, r]))
     const results: Finish[] = outcomes.map((o) => {
+      const commit = commits.get(o.id) ?? batchCommit
       // A proposed event with a change in this commit too (dev by commit, prod by PR) names the commit.
       if (o.status !== 'failed') return { kind: 'final', outcome: o, ...(commit && o.targets.some((t) => t.decision === 'update' && targetStatus(t) === 'applied') && { commit }) }
       return this.retryOrDead(byId.get(o.id)!, o.code ?? 'FAILED', o.reason ?? 'failed', true, o.targets)
@@ -64,9 +66,10 @@ export class OutcomeRecorder {
     const reason = err?.message ?? 'internal error'
     // Trouble with the remote or the store is not the events' fault: they wait, however long it lasts.
     // A branch locked by another writer is neither the events' fault nor the remote failing.
-    const outage = e instanceof GitRemoteError || e instanceof StoreUnavailableError
+    // A forge that is down (5xx, rate limits) is not the events' fault either; its refusals (4xx) are.
+    const outage = e instanceof GitRemoteError || e instanceof StoreUnavailableError || (e instanceof ForgeError && e.retryable)
     const counts = !outage && !(e instanceof RefLockedError)
-    if (outage) this.deps.circuit.failed(err!)
+    if (outage && !(e instanceof ForgeError)) this.deps.circuit.failed(err!)
     const results = records.map((r) => this.retryOrDead(r, code, reason, counts))
     await this.deps.store.finish(results, [], this.deps.clock())
     await this.recorded(records, results)

@@ -59,7 +59,7 @@ export class PullRequests {
     await this.watch.poll().catch((e: InfraSyncError) => this.deps.log.warn({ code: e.code }, 'polling pull requests failed; trying again later'))
   }
 
-  propose(head: string | null, changeSet: ChangeSet, pending: ReadonlyMap<string, PendingEvent>): Promise<readonly EventOutcome[]> {
+  propose(head: string | null, changeSet: ChangeSet, pending: ReadonlyMap<string, PendingEvent>, outcomes: readonly EventOutcome[]): Promise<readonly EventOutcome[]> {
     const { remote, forge, store, log, failpoint, author, clock } = this.deps
     return deliverProposals(
       {
@@ -76,6 +76,7 @@ export class PullRequests {
       head,
       changeSet,
       pending,
+      outcomes,
     )
   }
 

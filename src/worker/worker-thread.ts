@@ -47,7 +47,8 @@ try {
   const store = SqliteStore.fromUrl(config.databaseUrl)
   await store.init()
   // The same credentials serve the forge's API and git (a GitHub App's installation token is refreshed for both).
-  const forged = config.repo.forge ? openForge(config.repo.forge, log) : undefined
+  const pacing = config.repo.forge?.pacing
+  const forged = config.repo.forge ? openForge(config.repo.forge, log, pacing && { pacing: { ...(pacing.writeMs !== undefined && { writeMinMs: pacing.writeMs }), ...(pacing.notificationMs !== undefined && { notificationMinMs: pacing.notificationMs }) } }) : undefined
   const remote = openRemote(config.repo, config.dataDir, { log, failpoint, ...(forged && { credentials: forged.credentials }) })
   await remote.prepare()
   const worker = new Worker({

@@ -13,7 +13,8 @@ import { OutcomeRecorder } from './outcome-recorder.js'
 import { planBatch } from './plan-batch.js'
 import { Retention } from './retention.js'
 import { WakeSignal } from './wake-signal.js'
-import { settlePushed } from './settle-pushed.js'
+import { carryOver, settlePushed } from './settle-pushed.js'
+import { branchBase } from './deliver-proposals.js'
 import { PullRequests } from './pull-requests.js'
 import { targetStatus } from '../plan/event-status.js'
 
@@ -88,20 +89,7 @@ export class Worker {
       forgetHead: () => (this.knownHead = undefined),
     }
     this.outcomes = new OutcomeRecorder({ store: deps.store, metrics: deps.metrics, log: deps.log, clock: this.clock, random: this.random, options: o, circuit: this.circuit, onDead: async (dead) => this.prs?.reportDead(dead, this.registry) })
-    if (deps.forge) {
-      this.prs = new PullRequests({
-        forge: deps.forge,
-        ...(deps.reports && { reports: deps.reports }),
-        store: deps.store,
-        remote: deps.remote,
-        log: deps.log,
-        clock: this.clock,
-        author: o.author,
-        pollMs: o.prPollMs,
-        ...(deps.failpoint && { failpoint: deps.failpoint }),
-        onMerged: () => (this.knownHead = undefined),
-      })
-    }
+    if (deps.forge) this.prs = new PullRequests({ ...deps, forge: deps.forge, clock: this.clock, author: o.author, pollMs: o.prPollMs, onMerged: () => (this.knownHead = undefined) })
   }
 
   /** The fallback for missed pull_request webhooks (the loop runs it every prPollMs). */
@@ -232,15 +220,18 @@ export class Worker {
       fresh = true
     }
     timer.mark('sync')
-    const { remaining, settled } = await settlePushed(remote.objects, store, log, head, records, this.clock())
+    const { remaining, settled, carried } = await settlePushed(remote.objects, store, log, head, records, this.clock())
     this.outcomes.count(settled)
     if (remaining.length === 0) return
+    // A carried event keeps the commit that already carries it.
+    const commits = new Map([...carried].map(([id, c]) => [id, c.commit]))
 
     const pending = new Map<string, PendingEvent>(remaining.map((r) => [r.id, { id: r.id, event: r.event, receivedAt: r.receivedAt }]))
     for (let attempt = 1; ; attempt++) {
       const planned = await planBatch(remote.objects, store, head, pending.values(), this.registry, (phase) => timer.mark(phase), this.deps.forge !== undefined)
       this.registry = planned.registry
       const { changeSet } = planned
+      let outcomes = carryOver(changeSet.outcomes, carried)
 
       if (changeSet.edits.length === 0) {
         if (!fresh) {
@@ -251,12 +242,8 @@ export class Worker {
             continue
           }
         }
-      }
-      // Pull requests first: a crash after them replays to the same branch and PR (found by head), and the commit's recorded outcome can name them.
-      const outcomes = changeSet.proposals.length > 0 ? await this.prs!.propose(head, changeSet, pending) : changeSet.outcomes
-      timer.mark('propose')
-      if (changeSet.edits.length === 0) {
-        await this.outcomes.settle(records, outcomes, undefined, [])
+        if (changeSet.proposals.length > 0) outcomes = [...(await this.prs!.propose(head, changeSet, pending, outcomes))]
+        await this.outcomes.settle(records, outcomes, undefined, [], commits)
         await this.prs?.report(outcomes, pending)
         return
       }
@@ -288,8 +275,11 @@ export class Worker {
       metrics.push('ok')
       metrics.commit()
       this.knownHead = written.oid
+      // Pull requests after the commit: a commit environment never waits for a forge. A crash in between carries them over (settle-pushed.ts).
+      if (changeSet.proposals.length > 0) outcomes = [...(await this.prs!.propose(branchBase(changeSet, head, written.oid), changeSet, pending, outcomes))]
+      timer.mark('propose')
       const deployments: Deployment[] = changeSet.edits.flatMap((e) => e.changes.map((c) => ({ ...c, commit: written.oid, appliedAt: now.toISOString() })))
-      await this.outcomes.settle(records, outcomes, written.oid, deployments)
+      await this.outcomes.settle(records, outcomes, written.oid, deployments, commits)
       timer.mark('settle')
       await this.prs?.report(outcomes, pending, written.oid)
       for (const r of records) if (outcomes.find((o) => o.id === r.id)?.status === 'applied') metrics.eventToCommit((this.clock().getTime() - Date.parse(r.receivedAt)) / 1000)

@@ -125,3 +125,12 @@ t.test('sources.<repo>.report: per normalised source, beside a secret, with a fo
   ]
   for (const [name, text, data] of refused) t.match(thrown(() => load(t, { INFRA_SYNC_GIT_TOKEN: TOKEN }, text).config()), { code: 'CONFIG_INVALID', data }, name)
 })
+
+t.test('githubPacing spaces writes for a forge, and is refused without one', async (t) => {
+  const paced = load(t, { INFRA_SYNC_REPO: GITHUB_REPO, INFRA_SYNC_GIT_TOKEN: TOKEN }, 'githubPacing: { writeMs: 50, notificationMs: 100 }\n').config().repo.forge
+  t.same(paced?.pacing, { writeMs: 50, notificationMs: 100 })
+  const e = thrown(() => load(t, {}, 'githubPacing: { writeMs: 50 }\n').config()) as { code?: string }
+  t.equal(e?.code, 'CONFIG_INVALID')
+  const negative = thrown(() => load(t, { INFRA_SYNC_REPO: GITHUB_REPO, INFRA_SYNC_GIT_TOKEN: TOKEN }, 'githubPacing: { writeMs: -1 }\n').config()) as { code?: string }
+  t.equal(negative?.code, 'CONFIG_INVALID')
+})

@@ -1,5 +1,6 @@
 import type { MergeMethod } from '../../src/core/change-set.js'
 import type { AutoMergeResult, Forge, OpenPullRequest, PullRequestInfo, SourceReport } from '../../src/forges/forge.js'
+import { ForgeError } from '../../src/core/errors.js'
 import { git } from './git-cli.js'
 
 interface Pull {
@@ -22,6 +23,8 @@ export class MemoryForge implements Forge {
   readonly reports: SourceReport[] = []
   requests = 0
   private next = 1
+  /** The next open() fails as a forge that is down would (ForgeError, retryable). */
+  failNextOpen = false
   /** What autoMerge finds: mergeable (it merges), or checks pending (it enables). */
   checksGreen = true
 
@@ -53,6 +56,10 @@ export class MemoryForge implements Forge {
 
   async open(d: OpenPullRequest) {
     this.requests++
+    if (this.failNextOpen) {
+      this.failNextOpen = false
+      throw new ForgeError('FORGE_UNAVAILABLE', 'the forge is down (test)', { status: 502, operation: 'open' })
+    }
     const existing = await this.findOpen(d.head)
     if (existing) return existing
     const number = this.next++

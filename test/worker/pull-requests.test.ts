@@ -117,3 +117,24 @@ t.test('a dead event is reported as failure for each environment it was meant fo
   t.same(failed, ['dev', 'prod'])
   t.equal(forge.pulls.size, 0)
 })
+
+t.test('the forge fails after the commit landed: the retry keeps that commit and opens the PR, nothing committed twice', async (t) => {
+  const { bare, forge, worker, store, accept, clock } = await setup(t)
+  forge.failNextOpen = true
+  const id = await accept('1.4.2')
+  await worker.runOnce()
+  const failed = (await store.get(id))!
+  t.equal(failed.status, 'failed')
+  t.equal(failed.attempts, 0, 'a forge outage is not the event’s fault')
+  const devCommit = commits(bare)[0]!
+  t.same(devCommit.events, [id])
+  clock.advance(60_000)
+  await worker.runOnce()
+  const r = (await store.get(id))!
+  t.equal(r.status, 'proposed')
+  t.equal(r.commit, devCommit.sha)
+  t.equal(r.targets.find((x) => x.environment === 'dev')!.status, 'applied')
+  t.equal(r.targets.find((x) => x.environment === 'prod')!.status, 'proposed')
+  t.equal(commits(bare).filter((c) => c.events.includes(id)).length, 1)
+  t.equal(forge.pulls.size, 1)
+})
