@@ -1,17 +1,18 @@
 import t from 'tap'
 import { show } from '../helpers/git-cli.js'
-import { checkClean, PROD, PROD_BRANCH, startPrRig } from '../helpers/pull-request-rig.js'
+import { checkClean, ordersConfig, PROD, PROD_BRANCH, prInfraFiles, startPrRig, targetOf } from '../helpers/pull-request-rig.js'
 import { eventually } from '../helpers/tmp.js'
 
 /**
  * A protected main refuses direct pushes (GitHub's GH006): a commit
  * environment there cannot work, so its event is dead with PUSH_REFUSED at
- * once instead of being retried for ever; the same event's pull-request
- * environment still gets its PR, because a branch push is not refused.
+ * once instead of being retried for ever, and nothing of it is proposed.
+ * Every environment by pull request is what works there: its branch push is
+ * not refused, and a person's merge deploys it.
  */
 const tagIn = (text: string) => /newTag: (\S+)/.exec(text)![1]!
 
-t.test('a commit environment on a protected main: dead, PUSH_REFUSED; the PR environment still gets its PR', async (t) => {
+t.test('a commit environment on a protected main: dead, PUSH_REFUSED, nothing proposed', async (t) => {
   const rig = await startPrRig(t, { fake: { protectMain: true } })
   const main = rig.tip('main')
   const id = await rig.post('1.4.2')
@@ -19,11 +20,20 @@ t.test('a commit environment on a protected main: dead, PUSH_REFUSED; the PR env
   t.equal(dead.code, 'PUSH_REFUSED')
   t.equal(rig.tip('main'), main, 'main is unchanged')
 
-  const pr = await eventually(() => rig.pullsFor(PROD_BRANCH).find((p) => p.state === 'open'), 15_000, 'the prod pull request')
-  t.equal(pr.title, 'deploy(orders-api/prod): 1.4.1 → 1.4.2')
-  t.equal(pr.headSha, rig.tip(PROD_BRANCH))
-  t.equal(tagIn(show(rig.bare, PROD_BRANCH, PROD)), '1.4.2')
-  t.equal(rig.pullsFor(PROD_BRANCH).length, 1)
+  // The commit comes first: refused, the event is dead as a whole, and no PR was opened for half of it.
+  t.equal(rig.pullsFor(PROD_BRANCH).length, 0, 'nothing proposed for a dead event')
   t.equal((await rig.event(id)).status, 'dead', 'still dead: a refused push is not retried')
+  checkClean(t, rig)
+})
+
+t.test('every environment by pull request on a protected main: proposed, merged by a person, applied', async (t) => {
+  const rig = await startPrRig(t, { fake: { protectMain: true }, files: prInfraFiles(ordersConfig({ dev: false })) })
+  const id = await rig.post('1.4.2')
+  const proposed = await rig.until(id, ['proposed'], 60_000)
+  const number = targetOf(proposed, 'prod').pullRequest!.number
+  await rig.gh.mergeByPerson(number, 'alice')
+  const applied = await rig.until(id, ['applied'], 60_000)
+  t.equal(targetOf(applied, 'prod').pullRequest?.state, 'merged')
+  t.equal(tagIn(show(rig.bare, 'main', PROD)), '1.4.2')
   checkClean(t, rig)
 })

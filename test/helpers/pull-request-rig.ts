@@ -93,6 +93,8 @@ export interface RigOptions {
   /** The server's config file, beside worker and sources; `sources` replaces the default (orders-api reporting statuses). */
   readonly sources?: Record<string, object>
   readonly worker?: Record<string, number>
+  /** More of the server's config file (e.g. githubPacing). */
+  readonly config?: Record<string, unknown>
 }
 
 export interface PrRig {
@@ -129,6 +131,7 @@ export async function startPrRig(t: TestLike, opts: RigOptions = {}): Promise<Pr
   const config = {
     worker: { prPollMs: 1000, pollMs: 50, retryBaseMs: 50, retryCapMs: 500, ...opts.worker },
     sources: opts.sources ?? { 'acme/orders-api': { secret: SECRET_A, report: 'status' } },
+    ...opts.config,
   }
   const configFile = path.join(dir, 'infra-sync.config.yaml')
   // JSON is YAML.
