@@ -113,4 +113,5 @@ export interface ChangeSet {
 }
 
 /** The branch a pull-request environment's changes are proposed from. */
-export const proposalBranch = (service: string, environment: string) => `infra-sync/${service}/${environment}`
+export const PROPOSAL_BRANCH_PREFIX = 'infra-sync/'
+export const proposalBranch = (service: string, environment: string) => `${PROPOSAL_BRANCH_PREFIX}${service}/${environment}`

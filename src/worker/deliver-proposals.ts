@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { ChangeSet, EventOutcome, PendingEvent, Proposal, PullRequestRef } from '../core/change-set.js'
+import { PROPOSAL_BRANCH_PREFIX, type ChangeSet, type EventOutcome, type PendingEvent, type Proposal, type PullRequestRef } from '../core/change-set.js'
 import { PushRejectedError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import { encodeFile } from '../editors/file-codec.js'
@@ -54,9 +54,11 @@ export async function deliverProposals(
   const prs = new Map<string, PullRequestRef>()
   const keys = changeSet.proposals.map((p) => ({ service: p.service, environment: p.environment, image: p.image }))
   const known = await deps.store.proposals(keys)
+  // One ref advertisement for every branch of the batch, not one per branch.
+  const tips = await deps.remote.listRefs(`refs/heads/${PROPOSAL_BRANCH_PREFIX}`)
   for (const p of changeSet.proposals) {
     const stored = known.get(targetKey(p))?.open
-    prs.set(lane(p.service, p.environment), await deliverOne(deps, head, p, stored, pending, outcomes))
+    prs.set(lane(p.service, p.environment), await deliverOne(deps, head, p, stored, pending, outcomes, tips.get(`refs/heads/${p.branch}`) ?? null))
   }
   return outcomes.map((o) => {
     if (!o.targets.some((t) => t.update === 'pull-request' && prs.has(lane(t.service, t.environment)))) return o
@@ -79,11 +81,11 @@ async function deliverOne(
   stored: ProposalRecord | undefined,
   pending: ReadonlyMap<string, PendingEvent>,
   outcomes: readonly EventOutcome[],
+  tip: string | null,
 ): Promise<PullRequestRef> {
   const { remote, forge, store, log } = deps
   const ref = `refs/heads/${p.branch}`
   const key = contentKey(p)
-  const tip = (await remote.listRefs(ref)).get(ref) ?? null
   let headSha = tip
   const moved = !(stored && stored.contentKey === key && stored.headSha === tip && tip !== null)
   if (moved) headSha = await pushBranch(deps, head, p, ref, tip, pending)
