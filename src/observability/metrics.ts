@@ -11,6 +11,8 @@ export interface WorkerMetrics {
   finished(status: string): void
   /** The remote circuit opened (true) or closed (false). */
   circuit(open: boolean): void
+  /** API requests sent to the forge since the last report. */
+  forgeRequests?(count: number): void
 }
 
 /** Every Prometheus metric infra-sync exposes on /metrics, in one registry per process. */
@@ -36,6 +38,7 @@ export class Metrics implements WorkerMetrics {
   })
   readonly workerHeap = new Gauge({ name: 'infra_sync_worker_heap_used_bytes', help: "The worker thread's V8 heap in use, after its last batch", registers: [this.registry] })
   readonly circuitOpen = new Gauge({ name: 'infra_sync_remote_circuit_open', help: '1 while the infra repo remote keeps failing and the worker waits before trying it again', registers: [this.registry] })
+  readonly forgeRequestsTotal = new Counter({ name: 'infra_sync_forge_requests_total', help: "API requests sent to the forge (GitHub): pull requests, reports, tokens", registers: [this.registry] })
   readonly pending = new Gauge({ name: 'infra_sync_events_pending', help: 'Events waiting to be applied (queued or failed)', registers: [this.registry] })
 
   constructor(defaults = true) {
@@ -68,5 +71,9 @@ export class Metrics implements WorkerMetrics {
 
   circuit(open: boolean): void {
     this.circuitOpen.set(open ? 1 : 0)
+  }
+
+  forgeRequests(count: number): void {
+    this.forgeRequestsTotal.inc(count)
   }
 }

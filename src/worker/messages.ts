@@ -29,6 +29,6 @@ export type FromWorker =
   | { readonly type: 'head'; readonly head: string | null | undefined }
   | { readonly type: 'repo'; readonly health: RepoHealth }
   | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error' | 'debug'; readonly obj: object; readonly msg?: string }
-  | { readonly type: 'metric'; readonly name: 'batch' | 'heap' | 'push' | 'commit' | 'eventToCommit' | 'finished' | 'circuit'; readonly arg?: string | number }
+  | { readonly type: 'metric'; readonly name: 'batch' | 'heap' | 'push' | 'commit' | 'eventToCommit' | 'finished' | 'circuit' | 'forgeRequests'; readonly arg?: string | number }
   | { readonly type: 'reply'; readonly ticket: number; readonly value: unknown }
   | { readonly type: 'stopped' }

@@ -5,6 +5,7 @@ import type { ReportMode } from '../config/config.js'
 import type { Forge } from '../forges/forge.js'
 import type { Remote } from '../git/remote.js'
 import type { Person } from '../git/write-commit.js'
+import type { WorkerMetrics } from '../observability/metrics.js'
 import type { EventRecord, Store } from '../store/store.js'
 import { matchEvent } from '../plan/match-events.js'
 import type { Registry } from '../projects/registry.js'
@@ -14,6 +15,7 @@ import { SourceReports } from './source-reports.js'
 
 export interface PullRequestsDeps {
   readonly forge: Forge
+  readonly metrics?: WorkerMetrics
   readonly reports?: ReadonlyMap<string, ReportMode>
   readonly store: Store
   readonly remote: Remote
@@ -31,6 +33,7 @@ export class PullRequests {
   private readonly watch: PullRequestWatch
   private readonly reports: SourceReports | undefined
   private lastPoll = 0
+  private counted = 0
 
   constructor(private readonly deps: PullRequestsDeps) {
     const reports = (this.reports = deps.reports?.size ? new SourceReports({ forge: deps.forge, modes: deps.reports, log: deps.log }) : undefined)
@@ -47,6 +50,14 @@ export class PullRequests {
   /** A webhook said pull request `number` changed. */
   async changed(number: number): Promise<void> {
     await this.watch.changed(number).catch((e: InfraSyncError) => this.deps.log.warn({ pullRequest: number, code: e.code }, 'could not read the pull request; the poll will'))
+    this.count()
+  }
+
+  /** Reports the API requests sent since the last report (/metrics). */
+  private count(): void {
+    const n = this.deps.forge.requests - this.counted
+    this.counted += n
+    if (n > 0) this.deps.metrics?.forgeRequests?.(n)
   }
 
   /** Whether the polling fallback is due (at most every pollMs). */
@@ -57,9 +68,18 @@ export class PullRequests {
   async poll(): Promise<void> {
     this.lastPoll = this.deps.clock().getTime()
     await this.watch.poll().catch((e: InfraSyncError) => this.deps.log.warn({ code: e.code }, 'polling pull requests failed; trying again later'))
+    this.count()
   }
 
-  propose(head: string | null, changeSet: ChangeSet, pending: ReadonlyMap<string, PendingEvent>, outcomes: readonly EventOutcome[]): Promise<readonly EventOutcome[]> {
+  async propose(head: string | null, changeSet: ChangeSet, pending: ReadonlyMap<string, PendingEvent>, outcomes: readonly EventOutcome[]): Promise<readonly EventOutcome[]> {
+    try {
+      return await this.deliver(head, changeSet, pending, outcomes)
+    } finally {
+      this.count()
+    }
+  }
+
+  private deliver(head: string | null, changeSet: ChangeSet, pending: ReadonlyMap<string, PendingEvent>, outcomes: readonly EventOutcome[]): Promise<readonly EventOutcome[]> {
     const { remote, forge, store, log, failpoint, author, clock } = this.deps
     return deliverProposals(
       {
@@ -95,5 +115,6 @@ export class PullRequests {
   async report(outcomes: readonly EventOutcome[], pending: ReadonlyMap<string, PendingEvent>, commit?: string): Promise<void> {
     if (!this.reports) return
     await this.reports.send(outcomes.filter((o) => o.status !== 'failed' && pending.has(o.id)).map((o) => ({ event: pending.get(o.id)!.event, targets: o.targets, ...(commit && { commit }) })))
+    this.count()
   }
 }

@@ -112,6 +112,7 @@ export class WorkerHost {
         else if (m.name === 'commit') this.metrics.commit()
         else if (m.name === 'eventToCommit') this.metrics.eventToCommit(m.arg as number)
         else if (m.name === 'circuit') this.metrics.circuit(m.arg === 1)
+        else if (m.name === 'forgeRequests') this.metrics.forgeRequests(m.arg as number)
         else this.metrics.finished(m.arg as string)
         break
       case 'reply':

@@ -41,6 +41,7 @@ const metrics: WorkerMetrics = {
   eventToCommit: (s) => post({ type: 'metric', name: 'eventToCommit', arg: s }),
   finished: (status) => post({ type: 'metric', name: 'finished', arg: status }),
   circuit: (open) => post({ type: 'metric', name: 'circuit', arg: open ? 1 : 0 }),
+  forgeRequests: (n) => post({ type: 'metric', name: 'forgeRequests', arg: n }),
 }
 
 try {

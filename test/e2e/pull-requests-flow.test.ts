@@ -95,6 +95,9 @@ t.test('open, update in place, ignore an older build, merged by a person', async
   t.match(targetOf(await rig.event(id1), 'prod'), { status: 'superseded' }, 'the merge applies the build it carried, not the one it replaced')
   t.equal(git(bare, 'rev-list', '--merges', '--count', 'main').trim(), '1', 'the merge commit is the only merge on main')
 
+  // infra-sync counts its own API calls for /metrics.
+  const metrics = await (await fetch(`${rig.server.url}/metrics`)).text()
+  t.match(metrics, /^infra_sync_forge_requests_total [1-9]/m)
   checkClean(t, rig)
   t.equal(await rig.server.stop(), 0, 'a clean shutdown on SIGTERM')
 })
