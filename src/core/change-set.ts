@@ -45,6 +45,10 @@ export interface PullRequestRef {
   readonly number: number
   readonly url: string
   readonly state: 'open' | 'closed' | 'merged'
+  /** Once merged: the commit on the base branch, who merged it and when. */
+  readonly mergeCommit?: string
+  readonly mergedBy?: string
+  readonly mergedAt?: string
 }
 
 export type EventStatus = 'queued' | 'proposed' | 'applied' | 'superseded' | 'declined' | 'skipped' | 'rejected' | 'failed' | 'dead'

@@ -16,10 +16,18 @@ export function statusAfter(current: string, targets: readonly TargetOutcome[]):
 }
 
 /** A target's change as its pull request ended: applied with the merge, or declined. */
-export function endedTarget(t: TargetOutcome, pr: Pick<PullRequestRef, 'number' | 'url'>, end: ProposalEnd['state']): TargetOutcome {
-  const pullRequest = { number: pr.number, url: pr.url, state: end }
+export function endedTarget(t: TargetOutcome, pr: Pick<PullRequestRef, 'number' | 'url'>, end: ProposalEnd['state'], merge: { commit?: string | null; by?: string | null; at?: string | null } = {}): TargetOutcome {
+  const pullRequest = {
+    number: pr.number,
+    url: pr.url,
+    state: end,
+    ...(end === 'merged' && merge.commit && { mergeCommit: merge.commit }),
+    ...(end === 'merged' && merge.by && { mergedBy: merge.by }),
+    ...(end === 'merged' && merge.at && { mergedAt: merge.at }),
+  }
+  const merged = `${t.from ?? 'unset'} → ${t.to ?? '?'} merged in pull request #${pr.number}${merge.by ? ` by ${merge.by}` : ''}${merge.at ? ` at ${merge.at}` : ''}${merge.commit ? ` (${merge.commit.slice(0, 12)})` : ''}`
   return end === 'merged'
-    ? { ...t, status: 'applied', decision: 'update', code: 'updated', pullRequest }
+    ? { ...t, status: 'applied', decision: 'update', code: 'updated', reason: merged, pullRequest }
     : { ...t, status: 'declined', decision: 'skip', code: 'declined', reason: `pull request #${pr.number} was closed without merging`, pullRequest }
 }
 
@@ -138,7 +146,7 @@ export class SqliteProposals {
           this.rewrite(
             id,
             at,
-            (t) => (waiting(t, service, environment) && (t.pullRequest === undefined || t.pullRequest.number === number) ? endedTarget(t, pr, end.state) : null),
+            (t) => (waiting(t, service, environment) && (t.pullRequest === undefined || t.pullRequest.number === number) ? endedTarget(t, pr, end.state, end.state === 'merged' ? { commit: end.mergeCommit, by: end.mergedBy ?? null, at: end.mergedAt } : {}) : null),
             commit,
           ),
         )
@@ -160,7 +168,7 @@ export class SqliteProposals {
       if (!row || row.pr_state === 'open') return t
       changed = true
       if (row.pr_state === 'merged') mergeCommit ??= row.merge_commit ?? undefined
-      return endedTarget(t, { number: row.pr_number, url: row.pr_url }, row.pr_state)
+      return endedTarget(t, { number: row.pr_number, url: row.pr_url }, row.pr_state, { commit: row.merge_commit, by: row.merged_by, at: row.merged_at })
     })
     return changed ? { targets: next, ...(mergeCommit !== undefined && { mergeCommit }) } : null
   }

@@ -88,7 +88,7 @@ t.test('open, update in place, ignore an older build, merged by a person', async
   // A person merges: the webhook says so, the event is applied.
   await gh.mergeByPerson(n, 'alice')
   const e2m = await rig.until(id2, ['applied'])
-  t.match(targetOf(e2m, 'prod'), { status: 'applied', pullRequest: { number: n, state: 'merged' } })
+  t.match(targetOf(e2m, 'prod'), { status: 'applied', pullRequest: { number: n, state: 'merged', mergedBy: 'alice', mergeCommit: rig.tip('main') } })
   t.equal(tagIn(show(bare, 'main', PROD)), '1.4.4', 'main has prod at 1.4.4')
   t.equal(tagIn(show(bare, 'main', DEV)), '1.4.4')
   await eventually(() => (rig.lastStatus(commitOf('1.4.4'), 'infra-sync/prod') === 'success' ? true : undefined), 15_000, 'infra-sync/prod success')

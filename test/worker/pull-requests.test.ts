@@ -76,6 +76,9 @@ t.test('merged by a person: applied with the merge commit, a deployment, success
   const prod = r.targets.find((x) => x.environment === 'prod')!
   t.equal(prod.status, 'applied')
   t.equal(prod.pullRequest?.state, 'merged')
+  t.equal(prod.pullRequest?.mergedBy, 'alice')
+  t.equal(prod.pullRequest?.mergeCommit, merged.mergeCommit)
+  t.equal(prod.pullRequest?.mergedAt, merged.mergedAt)
   t.match(show(bare, 'main', PROD), /newTag: 1\.4\.2/)
   t.equal(commits(bare)[0]!.sha, merged.mergeCommit)
   t.ok(forge.reports.some((x) => x.environment === 'prod' && x.state === 'success'))

@@ -33,7 +33,14 @@ const STATUSES = ['queued', 'proposed', 'applied', 'superseded', 'declined', 'sk
 const pullRequest = {
   type: 'object',
   required: ['number', 'url', 'state'],
-  properties: { number: { type: 'integer' }, url: { type: 'string' }, state: { type: 'string', enum: ['open', 'closed', 'merged'] } },
+  properties: {
+    number: { type: 'integer' },
+    url: { type: 'string' },
+    state: { type: 'string', enum: ['open', 'closed', 'merged'] },
+    mergeCommit: { type: 'string', description: 'Once merged: the commit on the base branch.' },
+    mergedBy: { type: 'string', description: 'Once merged: who merged it (a login; a bot for auto-merge).' },
+    mergedAt: { type: 'string', description: 'Once merged: when.' },
+  },
 } as const
 
 const target = {
