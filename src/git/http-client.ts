@@ -1,13 +1,30 @@
+import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
+import { isIP } from 'node:net'
+import tls from 'node:tls'
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git'
 import { GitRemoteError } from '../core/errors.js'
+import { connectTunnel, proxyFor } from './http-proxy.js'
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}
+
+/** GitHub and other forges route smart-HTTP traffic on a `git/` prefix, as git's own `git/2.x`. */
+export const GIT_USER_AGENT = `git/2.0 (infra-sync/${version()})`
 
 export interface HttpClientOptions {
   /** Longest silence on a socket before the request is abandoned. */
   readonly idleTimeoutMs?: number
   /** Longest whole request, response body included. */
   readonly deadlineMs?: number
+  /** Where HTTP_PROXY, HTTPS_PROXY and NO_PROXY are read; process.env by default. */
+  readonly env?: NodeJS.ProcessEnv
 }
 
 export interface SimpleResponse {
@@ -55,10 +72,12 @@ export class GitHttpClient implements HttpClient {
   private readonly httpsAgent: https.Agent
   private readonly idleTimeoutMs: number
   private readonly deadlineMs: number
+  private readonly env: NodeJS.ProcessEnv
 
   constructor(opts: HttpClientOptions = {}) {
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 30_000
     this.deadlineMs = opts.deadlineMs ?? 120_000
+    this.env = opts.env ?? process.env
     this.httpAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 8 })
     this.httpsAgent = new https.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 8 })
   }
@@ -101,23 +120,44 @@ export class GitHttpClient implements HttpClient {
     return new GitRemoteError(`${method} ${redactUrl(url)} failed: ${code}`, { url: redactUrl(url), method, cause: code })
   }
 
-  private send(url: string, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal | undefined, retried = false): Promise<http.IncomingMessage> {
+  private async send(url: string, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal | undefined, retried = false): Promise<http.IncomingMessage> {
     let u: URL
     try {
       u = new URL(url)
     } catch {
-      return Promise.reject(new GitRemoteError('invalid remote URL', {}, { retryable: false }))
+      throw new GitRemoteError('invalid remote URL', {}, { retryable: false })
     }
-    const lib = u.protocol === 'https:' ? https : http
-    const agent = u.protocol === 'https:' ? this.httpsAgent : this.httpAgent
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new GitRemoteError(`unsupported URL scheme ${u.protocol}`, { url: redactUrl(url) }, { retryable: false })
     const deadline = AbortSignal.timeout(this.deadlineMs)
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline
+    const proxy = proxyFor(u, this.env)
+    const allHeaders: http.OutgoingHttpHeaders = { ...headers, 'user-agent': GIT_USER_AGENT, ...(body && { 'content-length': String(body.length) }) }
+    let options: http.RequestOptions
+    let lib: typeof http | typeof https = u.protocol === 'https:' ? https : http
+    if (!proxy) {
+      options = { agent: u.protocol === 'https:' ? this.httpsAgent : this.httpAgent }
+    } else if (u.protocol === 'http:') {
+      // Plain http through a proxy: the request line carries the absolute URI, the proxy connects.
+      options = {
+        host: proxy.url.hostname,
+        port: proxy.url.port || 80,
+        path: u.href.replace(/#.*$/, ''),
+        agent: this.httpAgent,
+        setHost: false,
+      }
+      allHeaders.host = u.host
+      if (proxy.authorization) allHeaders['proxy-authorization'] = proxy.authorization
+    } else {
+      // https through a proxy: a CONNECT tunnel per request, TLS inside it to the real host.
+      const socket = await connectTunnel(proxy, u, combined, this.idleTimeoutMs).catch((e) => {
+        throw this.wrap(e, url, method)
+      })
+      options = { agent: false, createConnection: () => tls.connect({ socket, host: u.hostname.replace(/^\[|\]$/g, ''), ...(!isIP(u.hostname.replace(/^\[|\]$/g, '')) && { servername: u.hostname }) }) }
+      lib = https
+    }
     return new Promise((resolve, reject) => {
-      const req = lib.request(
-        u,
-        { method, headers: { 'user-agent': 'infra-sync', ...headers, ...(body && { 'content-length': String(body.length) }) }, agent, signal: combined },
-        (res) => resolve(res),
-      )
+      const target = proxy && u.protocol === 'http:' ? options : { ...options, protocol: u.protocol, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: `${u.pathname}${u.search}` }
+      const req = lib.request({ ...target, method, headers: allHeaders, signal: combined }, (res) => resolve(res))
       req.setTimeout(this.idleTimeoutMs, () => req.destroy(Object.assign(new Error('idle timeout'), { code: 'TIMEOUT' })))
       req.on('error', (e: NodeJS.ErrnoException) => {
         if (!retried && method === 'GET' && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {

@@ -11,7 +11,7 @@ import type { Remote } from './remote.js'
 import { indexPack } from './pack-indexer.js'
 import { writePack } from './pack-writer.js'
 import { assertBranchRef, assertRefPrefix } from './ref-name.js'
-import { discoverRefs, receivePack, uploadPack, ZERO_OID } from './smart-http.js'
+import { discoverRefs as discover, type DiscoveredRefs, receivePack, sameOrigin, uploadPack, ZERO_OID } from './smart-http.js'
 import type { WrittenCommit } from './write-commit.js'
 
 export interface HttpRemoteOptions {
@@ -25,6 +25,8 @@ export interface HttpRemoteOptions {
   /** Asked before every exchange, so a token the forge refreshes (a GitHub App's) is the one git uses. */
   readonly credentials?: CredentialsProvider
   readonly client?: GitHttpClient
+  /** Where the client reads HTTP_PROXY, HTTPS_PROXY and NO_PROXY; process.env by default. */
+  readonly env?: NodeJS.ProcessEnv
 }
 
 type Headers = Record<string, string>
@@ -51,7 +53,10 @@ export class HttpRemote implements Remote {
   readonly gitdir: string
   readonly branch: string
   readonly description: string
-  private readonly url: string
+  /** Where requests go: the configured URL, or where a redirect of info/refs moved it (as git, for the rest of the process). */
+  private url: string
+  /** The configured URL: credentials are sent only to its origin. */
+  private readonly origin: string
   private readonly client: GitHttpClient
   private readonly ownsClient: boolean
   private readonly fixedHeaders: Headers
@@ -71,11 +76,12 @@ export class HttpRemote implements Remote {
       u.password = ''
     }
     this.url = u.toString().replace(/\/+$/, '')
+    this.origin = this.url
     this.branch = opts.branch
     this.description = redactUrl(this.url)
     this.gitdir = path.join(opts.clonesDir, cloneName(this.url))
     this.ownsClient = !opts.client
-    this.client = opts.client ?? new GitHttpClient()
+    this.client = opts.client ?? new GitHttpClient(opts.env ? { env: opts.env } : {})
     this.objects = new ObjectStore(this.gitdir)
     this.fixedHeaders = token ? basicAuth({ username: username ?? 'x-access-token', password: token }) : {}
     this.credentials = opts.credentials
@@ -83,6 +89,8 @@ export class HttpRemote implements Remote {
 
   /** The Authorization header of the moment: the provider's current credentials, or the fixed token. */
   private async authHeaders(): Promise<Headers> {
+    // Redirected to another origin: git would not hand it our credentials, nor do we.
+    if (!sameOrigin(this.url, this.origin)) return {}
     if (!this.credentials) return this.fixedHeaders
     let c: GitCredentials | null
     try {
@@ -110,6 +118,13 @@ export class HttpRemote implements Remote {
     return fn(await this.authHeaders())
   }
 
+  /** Ref discovery; a redirect moves the base URL for every request that follows. */
+  private async discoverRefs(headers: Headers, service: 'git-receive-pack' | 'git-upload-pack'): Promise<DiscoveredRefs> {
+    const found = await discover(this.client, this.url, headers, service)
+    this.url = found.url
+    return found
+  }
+
   async prepare(): Promise<void> {
     if (!fs.existsSync(path.join(this.gitdir, 'HEAD'))) {
       await fsp.mkdir(this.gitdir, { recursive: true })
@@ -119,7 +134,7 @@ export class HttpRemote implements Remote {
   }
 
   async sync(): Promise<string | null> {
-    const { refs, capabilities } = await this.exchange((h) => discoverRefs(this.client, this.url, h, 'git-upload-pack'))
+    const { refs, capabilities } = await this.exchange((h) => this.discoverRefs(h, 'git-upload-pack'))
     const head = refs.get(`refs/heads/${this.branch}`) ?? null
     if (head === null || (await this.objects.has(head))) return head
     const have = await this.trackingHead()
@@ -168,7 +183,7 @@ export class HttpRemote implements Remote {
 
   async listRefs(prefix: string): Promise<Map<string, string>> {
     assertRefPrefix(prefix)
-    const { refs } = await this.exchange((h) => discoverRefs(this.client, this.url, h, 'git-upload-pack'))
+    const { refs } = await this.exchange((h) => this.discoverRefs(h, 'git-upload-pack'))
     return new Map([...refs].filter(([name]) => name.startsWith(prefix) && !name.endsWith('^{}')))
   }
 
@@ -180,7 +195,7 @@ export class HttpRemote implements Remote {
 
   /** One receive-pack: `ref` from `old` (the server refuses if it is elsewhere) to the commit, with exactly its objects. */
   private async send(ref: string, old: string | null, commit: WrittenCommit, onRefusal: 'discard' | 'keep'): Promise<void> {
-    if (!this.receiveCaps) this.receiveCaps = (await this.exchange((h) => discoverRefs(this.client, this.url, h, 'git-receive-pack'))).capabilities
+    if (!this.receiveCaps) this.receiveCaps = (await this.exchange((h) => this.discoverRefs(h, 'git-receive-pack'))).capabilities
     const caps = this.receiveCaps
     const pack = await this.packOf(commit.objects)
     try {

@@ -43,26 +43,92 @@ function remoteMessage(body: Buffer, headers: Record<string, string>): string | 
 }
 
 function statusError(url: string, status: number, what: string, body: Buffer, headers: Record<string, string>): GitRemoteError {
+  // git follows redirects of info/refs only; a POST that is redirected would lose its body (and our intent).
+  if (REDIRECTS.has(status)) return new GitRemoteError(`${what} ${redactUrl(url)}: HTTP ${status}, a redirect of a POST is not followed`, { status, url: redactUrl(url), reason: 'redirect' }, { retryable: false })
   // 4xx other than 408/429 will not heal by retrying (bad credentials, no such repo).
   const retryable = status >= 500 || status === 408 || status === 429
   const said = remoteMessage(body, headers)
-  return new GitRemoteError(`${what} ${redactUrl(url)}: HTTP ${status}${said ? ` (the remote said: ${said})` : ''}`, { status, url: redactUrl(url), ...(said && { remoteMessage: said }) }, { retryable })
+  const cause = status === 401 ? ' authentication failed' : status === 403 ? ' forbidden' : status === 404 ? ' repository not found' : ''
+  return new GitRemoteError(`${what} ${redactUrl(url)}: HTTP ${status}${cause}${said ? ` (the remote said: ${said})` : ''}`, { status, url: redactUrl(url), ...(said && { remoteMessage: said }) }, { retryable })
 }
 
-export async function discoverRefs(client: GitHttpClient, url: string, headers: Record<string, string>, service: 'git-receive-pack' | 'git-upload-pack', signal?: AbortSignal): Promise<RemoteRefs> {
-  const res = await client.simple(`${serviceUrl(url, 'info/refs')}?service=${service}`, 'GET', { ...headers, accept: '*/*' }, undefined, signal)
-  if (res.statusCode !== 200) throw statusError(url, res.statusCode, 'ref discovery', res.body, headers)
-  if (!(res.headers['content-type'] ?? '').startsWith(`application/x-${service}-advertisement`)) {
-    throw new GitRemoteError(`ref discovery ${redactUrl(url)}: not a smart-HTTP git server`, { url: redactUrl(url) }, { retryable: false })
+/** How many redirects of `info/refs` are followed, as git (curl's default in git is 20; a loop is found sooner). */
+export const MAX_REDIRECTS = 5
+const REDIRECTS = new Set([301, 302, 303, 307, 308])
+
+/** Credentials go to the origin they were configured for (scheme, host and port), never to another one, as git. */
+export function sameOrigin(a: string, b: string): boolean {
+  const x = new URL(a)
+  const y = new URL(b)
+  return x.protocol === y.protocol && x.host === y.host
+}
+
+/**
+ * GET info/refs, following redirects like git: the new base is what the
+ * Location names minus its `/info/refs…` suffix, and every later request
+ * goes there. The Authorization header is dropped once the redirect leaves
+ * the origin it was meant for.
+ */
+async function getInfoRefs(client: GitHttpClient, url: string, headers: Record<string, string>, service: string, signal?: AbortSignal) {
+  let base = url.replace(/\/+$/, '')
+  let sendHeaders = headers
+  for (let hops = 0; ; hops++) {
+    const target = `${serviceUrl(base, 'info/refs')}?service=${service}`
+    const res = await client.simple(target, 'GET', { ...sendHeaders, accept: '*/*' }, undefined, signal)
+    if (!REDIRECTS.has(res.statusCode)) return { res, base, headers: sendHeaders }
+    const location = res.headers.location
+    if (hops >= MAX_REDIRECTS) {
+      throw new GitRemoteError(`ref discovery ${redactUrl(url)}: more than ${MAX_REDIRECTS} redirects (a loop?)`, { url: redactUrl(url), reason: 'too-many-redirects' }, { retryable: false })
+    }
+    let next: URL
+    try {
+      next = new URL(location ?? '', target)
+    } catch {
+      throw new GitRemoteError(`ref discovery ${redactUrl(url)}: a redirect without a usable Location`, { url: redactUrl(url), reason: 'bad-redirect' }, { retryable: false })
+    }
+    if (!location || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
+      throw new GitRemoteError(`ref discovery ${redactUrl(url)}: redirected to a ${next.protocol} URL, only http(s) is followed`, { url: redactUrl(url), reason: 'bad-redirect' }, { retryable: false })
+    }
+    const i = next.pathname.indexOf('/info/refs')
+    if (i < 0) {
+      throw new GitRemoteError(`ref discovery ${redactUrl(url)}: redirected to ${redactUrl(next.href)}, which is not a repository's info/refs`, { url: redactUrl(url), reason: 'bad-redirect' }, { retryable: false })
+    }
+    next.pathname = next.pathname.slice(0, i)
+    next.search = ''
+    next.hash = ''
+    const moved = next.href.replace(/\/+$/, '')
+    if (!sameOrigin(base, moved)) {
+      const { authorization: _dropped, ...rest } = sendHeaders
+      sendHeaders = rest
+    }
+    base = moved
   }
+}
+
+export interface DiscoveredRefs extends RemoteRefs {
+  /** The base URL after redirects: where the requests that follow go. */
+  readonly url: string
+}
+
+export async function discoverRefs(client: GitHttpClient, url: string, headers: Record<string, string>, service: 'git-receive-pack' | 'git-upload-pack', signal?: AbortSignal): Promise<DiscoveredRefs> {
+  const { res, base, headers: sent } = await getInfoRefs(client, url, headers, service, signal)
+  if (res.statusCode !== 200) throw statusError(base, res.statusCode, 'ref discovery', res.body, sent)
+  const dumb = () =>
+    new GitRemoteError(
+      `ref discovery ${redactUrl(base)}: the server speaks only dumb HTTP (no smart-HTTP advertisement); infra-sync needs a smart-HTTP git server (git http-backend or a forge)`,
+      { url: redactUrl(base), reason: 'dumb-http' },
+      { retryable: false },
+    )
+  if (!(res.headers['content-type'] ?? '').startsWith(`application/x-${service}-advertisement`)) throw dumb()
   const refs = new Map<string, string>()
   const capabilities = new Set<string>()
   let lines
   try {
     lines = decodePktLines(res.body)
   } catch {
-    throw new GitRemoteError(`ref discovery ${redactUrl(url)}: malformed response`, { url: redactUrl(url) })
+    throw new GitRemoteError(`ref discovery ${redactUrl(base)}: malformed response`, { url: redactUrl(base) })
   }
+  if (!lines.some((l) => l !== FLUSH && l.toString('utf8').startsWith('# service='))) throw dumb()
   let first = true
   for (const line of lines) {
     if (line === FLUSH) continue
@@ -74,7 +140,11 @@ export async function discoverRefs(client: GitHttpClient, url: string, headers: 
     const m = /^([0-9a-f]{40}) (.+)$/.exec(head ?? '')
     if (m && m[2] !== 'capabilities^{}') refs.set(m[2]!, m[1]!)
   }
-  return { refs, capabilities }
+  const format = [...capabilities].find((c) => c.startsWith('object-format='))?.slice('object-format='.length)
+  if (format && format !== 'sha1') {
+    throw new GitRemoteError(`ref discovery ${redactUrl(base)}: the repository uses object format ${format}; infra-sync reads only sha1 repositories`, { url: redactUrl(base), reason: format }, { retryable: false })
+  }
+  return { refs, capabilities, url: base }
 }
 
 export interface ReceivePackInput {

@@ -94,6 +94,8 @@ export class RemoteCircuit {
   /** A failure of the remote or the store; opens the circuit once there are enough in a row. */
   failed(e: InfraSyncError): void {
     this.failures++
+    // A final answer (dumb HTTP, sha256, 401/403/404): trying again soon cannot help; open at once, readiness says why.
+    if (!e.retryable && this.failures < this.o.threshold) this.failures = this.o.threshold
     this.lastError = `${e.code}: ${e.message}`
     if (this.failures >= this.o.threshold) {
       const wait = backoffMs(this.failures - this.o.threshold + 1, this.o.baseMs, this.o.capMs, this.o.random)
