@@ -50,10 +50,17 @@ export const CONFIG_SCHEMA = {
     port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'The port to listen on (env PORT).' },
     host: text('The address to listen on (env HOST); default 127.0.0.1, 0.0.0.0 in a container.'),
     data: text('The data folder: SQLite file, clones, embedded repo (env INFRA_SYNC_DATA); default ./data.'),
-    repo: text('The infra repo: an https:// (or http://) URL, or a path to a local bare repository (env INFRA_SYNC_REPO). Default: the embedded repo in the data folder.'),
+    repo: text('The infra repo: an https:// (or http://) URL, an SSH URL (ssh://user@host/path or user@host:path), or a path to a local bare repository (env INFRA_SYNC_REPO). Default: the embedded repo in the data folder.'),
     branch: text('The branch Argo CD deploys from (env INFRA_SYNC_BRANCH); default main.'),
     gitToken: text('Token for https, sent as the HTTP Basic password (env INFRA_SYNC_GIT_TOKEN).'),
     gitUsername: text('Username sent with the token (env INFRA_SYNC_GIT_USERNAME); default x-access-token.'),
+    gitTransport: {
+      type: 'string',
+      enum: ['builtin', 'cli'],
+      description: "How http(s) remotes are reached (env INFRA_SYNC_GIT_TRANSPORT): builtin, infra-sync's own smart-HTTP client (default), or cli, the git binary with its credential helpers and options. SSH URLs always use the git binary.",
+    },
+    sshKeyFile: text('The private key git uses over SSH (env INFRA_SYNC_SSH_KEY_FILE); default: ssh\'s own.'),
+    sshKnownHosts: text('The known_hosts file that names the SSH server\'s host key (env INFRA_SYNC_SSH_KNOWN_HOSTS); with it, no other host key is trusted.'),
     databaseUrl: text('The store, sqlite:PATH (env INFRA_SYNC_DATABASE_URL); default sqlite:<data>/infra-sync.db.'),
     secret: secretText('A shared fallback Standard Webhooks secret for sources without their own (env INFRA_SYNC_SECRET); development only.'),
     githubSecret: secretText(

@@ -37,12 +37,16 @@ export interface ForgeConfig {
 export type ReportMode = 'status' | 'deployments'
 
 export interface RepoConfig {
-  /** An http(s) URL, or a path to a repository on this machine. */
+  /** An http(s) URL, an SSH URL (ssh://, user@host:path), or a path to a repository on this machine. */
   readonly location: string
-  readonly kind: 'http' | 'local'
+  readonly kind: 'http' | 'ssh' | 'local'
   readonly branch: string
   readonly token?: string
   readonly username?: string
+  /** How a remote is reached: the built-in smart-HTTP client, or the git binary (always for ssh). Absent: builtin. */
+  readonly transport?: 'builtin' | 'cli'
+  /** For the git binary over SSH: the private key and the known_hosts to trust (else ssh's own defaults). */
+  readonly ssh?: { readonly keyFile?: string; readonly knownHosts?: string }
   /** Set when pull requests can be opened (INFRA_SYNC_FORGE, implied for github.com). */
   readonly forge?: ForgeConfig
 }

@@ -23,6 +23,9 @@ interface ConfigFile {
   branch?: string
   gitToken?: string
   gitUsername?: string
+  gitTransport?: 'builtin' | 'cli'
+  sshKeyFile?: string
+  sshKnownHosts?: string
   databaseUrl?: string
   secret?: string
   githubSecret?: string
@@ -83,17 +86,27 @@ function port(where: string, v: string | number | undefined, dflt: number): numb
   return n
 }
 
-function repoConfig(location: string, branch: string, token: string | undefined, username: string | undefined): RepoConfig {
+interface Transport {
+  readonly transport: 'builtin' | 'cli'
+  readonly ssh: { keyFile?: string; knownHosts?: string }
+}
+
+function repoConfig(location: string, branch: string, token: string | undefined, username: string | undefined, tr: Transport): RepoConfig {
+  const ssh = Object.keys(tr.ssh).length > 0 ? { ssh: tr.ssh } : {}
   if (/^https?:\/\//.test(location)) {
     try {
       new URL(location)
     } catch {
       fail('the infra repo URL is not a valid URL', { setting: 'INFRA_SYNC_REPO' })
     }
-    return { location, kind: 'http', branch, ...(token && { token }), ...(username && { username }) }
+    return { location, kind: 'http', branch, transport: tr.transport, ...ssh, ...(token && { token }), ...(username && { username }) }
   }
-  if (/^[a-z]+:\/\//i.test(location) || /^[^/]+@[^/]+:/.test(location)) {
-    fail('the infra repo must be an http(s) URL or a local path (ssh and git:// are not supported)', { setting: 'INFRA_SYNC_REPO' })
+  // SSH is served by the git binary, which brings keys, known_hosts and ssh's own configuration.
+  if (/^ssh:\/\//i.test(location) || (/^[^/:]+@[^/:]+:/.test(location) && !location.includes('://'))) {
+    return { location, kind: 'ssh', branch, transport: 'cli', ...ssh }
+  }
+  if (/^[a-z]+:\/\//i.test(location)) {
+    fail('the infra repo must be an http(s) or SSH URL, or a local path (git:// and file:// are not supported)', { setting: 'INFRA_SYNC_REPO' })
   }
   return { location, kind: 'local', branch }
 }
@@ -118,7 +131,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const token = env.INFRA_SYNC_GIT_TOKEN ?? f.gitToken
   const username = env.INFRA_SYNC_GIT_USERNAME ?? f.gitUsername
   const embeddedRepo = repoLocation === undefined
-  const repo = repoConfig(repoLocation ?? path.join(dataDir, 'infra'), branch, token, username)
+  const transport = env.INFRA_SYNC_GIT_TRANSPORT ?? f.gitTransport ?? 'builtin'
+  if (transport !== 'builtin' && transport !== 'cli') fail('INFRA_SYNC_GIT_TRANSPORT must be builtin or cli', { setting: 'INFRA_SYNC_GIT_TRANSPORT' })
+  const keyFile = env.INFRA_SYNC_SSH_KEY_FILE ?? f.sshKeyFile
+  const knownHosts = env.INFRA_SYNC_SSH_KNOWN_HOSTS ?? f.sshKnownHosts
+  const sshFiles = { ...(keyFile && { keyFile: path.resolve(cwd, keyFile) }), ...(knownHosts && { knownHosts: path.resolve(cwd, knownHosts) }) }
+  const repo = repoConfig(repoLocation ?? path.join(dataDir, 'infra'), branch, token, username, { transport, ssh: sshFiles })
   const forge = forgeConfig(
     {
       forge: pick(['INFRA_SYNC_FORGE', env.INFRA_SYNC_FORGE], ['forge', f.forge]),
