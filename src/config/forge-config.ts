@@ -38,14 +38,14 @@ export function pick<T>(...candidates: [string, T | undefined][]): Named<T> | un
  * skipped. A key or token never appears in a message or in an error's data.
  */
 export function forgeConfig(s: ForgeSettings, repo: RepoConfig, cwd: string): ForgeConfig | undefined {
-  const url = repo.kind === 'http' ? new URL(repo.location) : undefined
+  const url = repo.kind === 'http' ? new URL(repo.location) : repo.kind === 'ssh' ? sshUrl(repo.location) : undefined
   const kind = forgeKind(s.forge, url)
   if (kind === undefined) {
     const stray = [s.apiUrl, s.appId, s.privateKey, s.privateKeyFile, s.installationId].find((x) => x !== undefined)
     if (stray) fail(`${stray.name} is set, but there is no forge: set INFRA_SYNC_FORGE=github (implied only for a github.com repo)`, { setting: stray.name, reason: 'forge-unset' })
     return undefined
   }
-  if (!url) fail(`${s.forge!.name}=github needs the infra repo as an https URL on GitHub, not a local path`, { setting: s.forge!.name, reason: 'forge-local-repo' })
+  if (!url) fail(`${s.forge!.name}=github needs the infra repo as a URL on GitHub (https or SSH), not a local path`, { setting: s.forge!.name, reason: 'forge-local-repo' })
   const segments = url.pathname.replace(/\/+$/, '').replace(/\.git$/, '').split('/').filter(Boolean)
   if (segments.length !== 2 || !segments.every((x) => /^[A-Za-z0-9_.-]+$/.test(x))) {
     fail(`INFRA_SYNC_REPO: a GitHub repository URL has the path /owner/repo, not ${url.pathname}`, { setting: 'INFRA_SYNC_REPO', reason: 'forge-repo-path', repoPath: url.pathname })
@@ -64,7 +64,8 @@ function apiUrl(given: Named<string> | undefined, repo: URL): string {
   if (given === undefined) {
     if (repo.hostname.toLowerCase() === 'github.com') return 'https://api.github.com'
     // GitHub Enterprise Server serves its REST API beside its repositories.
-    return `${repo.protocol}//${repo.host}/api/v3`
+    // Over SSH the API is still https, on the host without the SSH port.
+    return repo.protocol === 'ssh:' ? `https://${repo.hostname}/api/v3` : `${repo.protocol}//${repo.host}/api/v3`
   }
   let u: URL | undefined
   try {
@@ -141,4 +142,15 @@ function pem(setting: string, value: string): string {
   }
   if (type !== 'rsa') refuse('is not an RSA key (GitHub App keys are RSA)')
   return `${text}\n`
+}
+
+/** An SSH location as a URL: `ssh://git@host/acme/infra.git` as it is, `git@host:acme/infra.git` (scp-like) rewritten. */
+function sshUrl(location: string): URL | undefined {
+  try {
+    if (/^ssh:\/\//i.test(location)) return new URL(location)
+    const m = /^(?:([^@/]+)@)?([^:/]+):(.+)$/.exec(location)
+    return m ? new URL(`ssh://${m[1] ? `${m[1]}@` : ''}${m[2]}/${m[3]!.replace(/^\/+/, '')}`) : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -103,7 +103,7 @@ function repoConfig(location: string, branch: string, token: string | undefined,
   }
   // SSH is served by the git binary, which brings keys, known_hosts and ssh's own configuration.
   if (/^ssh:\/\//i.test(location) || (/^[^/:]+@[^/:]+:/.test(location) && !location.includes('://'))) {
-    return { location, kind: 'ssh', branch, transport: 'cli', ...ssh }
+    return { location, kind: 'ssh', branch, transport: 'cli', ...ssh, ...(token && { token }) }
   }
   if (/^[a-z]+:\/\//i.test(location)) {
     fail('the infra repo must be an http(s) or SSH URL, or a local path (git:// and file:// are not supported)', { setting: 'INFRA_SYNC_REPO' })

@@ -134,3 +134,15 @@ t.test('githubPacing spaces writes for a forge, and is refused without one', asy
   const negative = thrown(() => load(t, { INFRA_SYNC_REPO: GITHUB_REPO, INFRA_SYNC_GIT_TOKEN: TOKEN }, 'githubPacing: { writeMs: -1 }\n').config()) as { code?: string }
   t.equal(negative?.code, 'CONFIG_INVALID')
 })
+
+t.test('an SSH infra repo on GitHub: the forge is implied, owner and repo from its path, the API over https', async (t) => {
+  for (const repo of ['git@github.com:Acme/infra.git', 'ssh://git@github.com/Acme/infra.git']) {
+    const forge = load(t, { INFRA_SYNC_REPO: repo, INFRA_SYNC_GIT_TOKEN: TOKEN }).config().repo.forge
+    t.same(forge, { kind: 'github', apiUrl: 'https://api.github.com', owner: 'Acme', repo: 'infra', auth: { kind: 'token', token: TOKEN } }, repo)
+  }
+  const ghes = load(t, { INFRA_SYNC_REPO: 'ssh://git@ghe.example:2222/acme/infra.git', INFRA_SYNC_FORGE: 'github', INFRA_SYNC_GIT_TOKEN: TOKEN }).config().repo.forge
+  t.equal(ghes?.apiUrl, 'https://ghe.example/api/v3')
+  const e = thrown(() => load(t, { INFRA_SYNC_REPO: 'git@github.com:acme/infra.git' }).config()) as { code?: string; data?: { reason?: string } }
+  t.equal(e?.code, 'CONFIG_INVALID')
+  t.equal(e?.data?.reason, 'forge-credentials-missing', 'the API still needs a token or an App')
+})
