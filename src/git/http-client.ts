@@ -25,6 +25,8 @@ export interface HttpClientOptions {
   readonly deadlineMs?: number
   /** Where HTTP_PROXY, HTTPS_PROXY and NO_PROXY are read; process.env by default. */
   readonly env?: NodeJS.ProcessEnv
+  /** Certificate authorities to trust for https instead of Node's (a private CA; tests). */
+  readonly ca?: string | Buffer
 }
 
 export interface SimpleResponse {
@@ -73,13 +75,15 @@ export class GitHttpClient implements HttpClient {
   private readonly idleTimeoutMs: number
   private readonly deadlineMs: number
   private readonly env: NodeJS.ProcessEnv
+  private readonly ca: string | Buffer | undefined
 
   constructor(opts: HttpClientOptions = {}) {
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 30_000
     this.deadlineMs = opts.deadlineMs ?? 120_000
     this.env = opts.env ?? process.env
+    this.ca = opts.ca
     this.httpAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 8 })
-    this.httpsAgent = new https.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 8 })
+    this.httpsAgent = new https.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 8, ...(opts.ca && { ca: opts.ca }) })
   }
 
   /** isomorphic-git's HttpClient interface. */
@@ -152,7 +156,8 @@ export class GitHttpClient implements HttpClient {
       const socket = await connectTunnel(proxy, u, combined, this.idleTimeoutMs).catch((e) => {
         throw this.wrap(e, url, method)
       })
-      options = { agent: false, createConnection: () => tls.connect({ socket, host: u.hostname.replace(/^\[|\]$/g, ''), ...(!isIP(u.hostname.replace(/^\[|\]$/g, '')) && { servername: u.hostname }) }) }
+      // No agent: with one, node:http would open its own connection and ignore createConnection.
+      options = { createConnection: () => tls.connect({ socket, ...(this.ca && { ca: this.ca }), host: u.hostname.replace(/^\[|\]$/g, ''), ...(!isIP(u.hostname.replace(/^\[|\]$/g, '')) && { servername: u.hostname }) }) }
       lib = https
     }
     return new Promise((resolve, reject) => {

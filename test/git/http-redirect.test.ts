@@ -36,6 +36,7 @@ t.test('a renamed repository (301 of info/refs): sync and push follow it, the pu
   const posts = front.requests.filter((r) => r.method === 'POST').map((r) => r.url)
   t.ok(posts.length > 0 && posts.every((u) => u.startsWith('/new.git/')), 'every POST went to the new base')
   t.ok(front.requests.every((r) => r.authorization), 'the same origin gets the credentials')
+  t.ok(front.requests.every((r) => r.userAgent?.startsWith('git/')), 'a git/ User-Agent on every request')
   const c2 = await writeCommit(remote.objects, { parent: c.oid, files: new Map([['README.md', Buffer.from('z\n')]]), message: 'deploy\n', author, when: new Date() })
   front.requests.length = 0
   t.equal(await remote.sync(), c.oid)

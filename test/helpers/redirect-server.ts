@@ -5,6 +5,7 @@ export interface SeenRequest {
   readonly method: string
   readonly url: string
   readonly authorization?: string
+  readonly userAgent?: string
 }
 
 export interface RedirectServer {
@@ -25,7 +26,7 @@ export async function startRedirectServer(upstream: string, redirect: (path: str
   const up = new URL(upstream)
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/'
-    requests.push({ method: req.method ?? 'GET', url, ...(req.headers.authorization && { authorization: req.headers.authorization }) })
+    requests.push({ method: req.method ?? 'GET', url, ...(req.headers.authorization && { authorization: req.headers.authorization }), ...(req.headers['user-agent'] && { userAgent: req.headers['user-agent'] }) })
     const location = redirect(url)
     if (location !== undefined) {
       req.resume()
