@@ -99,6 +99,14 @@ t.test('HTTPS_PROXY: sync and push of an https remote go through CONNECT tunnels
   t.ok((await syncAndPush(remote, bare)).pushed)
   t.ok(proxy.carried.tunnels > 0, 'the proxy carried tunnels')
   t.equal(proxy.carried.requests, 0, 'no plain request went through it')
+
+  // Without the CA the certificate is not trusted: an error, the tunnel does not make TLS optional.
+  const untrusting = new GitHttpClient({ env: { HTTPS_PROXY: proxy.url } })
+  t.teardown(() => untrusting.close())
+  const r2 = new HttpRemote({ url: `${front.origin}${new URL(server.url).pathname}`, branch: 'main', clonesDir: path.join(dir, 'c2'), client: untrusting })
+  t.teardown(() => r2.close())
+  await r2.prepare()
+  t.match(await r2.sync().catch((e) => e), { code: 'GIT_REMOTE', data: { cause: 'DEPTH_ZERO_SELF_SIGNED_CERT' } })
 })
 
 t.test('a CONNECT tunnel reaches the target host through the proxy', async (t) => {
