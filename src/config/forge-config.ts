@@ -45,6 +45,8 @@ export function forgeConfig(s: ForgeSettings, repo: RepoConfig, cwd: string): Fo
     if (stray) fail(`${stray.name} is set, but there is no forge: set INFRA_SYNC_FORGE=github (implied only for a github.com repo)`, { setting: stray.name, reason: 'forge-unset' })
     return undefined
   }
+  // Over SSH, git needs no token: a forge is implied only when there are credentials for its API.
+  if (s.forge === undefined && repo.kind === 'ssh' && !repo.token && s.appId === undefined) return undefined
   if (!url) fail(`${s.forge!.name}=github needs the infra repo as a URL on GitHub (https or SSH), not a local path`, { setting: s.forge!.name, reason: 'forge-local-repo' })
   const segments = url.pathname.replace(/\/+$/, '').replace(/\.git$/, '').split('/').filter(Boolean)
   if (segments.length !== 2 || !segments.every((x) => /^[A-Za-z0-9_.-]+$/.test(x))) {
