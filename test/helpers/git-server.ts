@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
+import { runHttpBackend } from './http-backend.js'
 
 export type GitService = 'info-refs' | 'upload-pack' | 'receive-pack' | 'other'
 
@@ -77,42 +77,7 @@ export async function startGitServer(bareRepo: string, opts: { token?: string; h
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Repository not found.\n')
       return
     }
-    const child = spawn('git', ['http-backend'], {
-      env: {
-        ...process.env,
-        GIT_PROJECT_ROOT: root,
-        GIT_HTTP_EXPORT_ALL: '1',
-        PATH_INFO: pathname,
-        QUERY_STRING: query,
-        REQUEST_METHOD: req.method ?? 'GET',
-        CONTENT_TYPE: req.headers['content-type'] ?? '',
-        ...(req.headers['content-length'] && { CONTENT_LENGTH: req.headers['content-length'] }),
-        ...(req.headers['content-encoding'] && { HTTP_CONTENT_ENCODING: req.headers['content-encoding'] }),
-        ...(req.headers['git-protocol'] && { GIT_PROTOCOL: req.headers['git-protocol'] as string }),
-        REMOTE_USER: 'tester',
-        REMOTE_ADDR: '127.0.0.1',
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    req.pipe(child.stdin)
-    const chunks: Buffer[] = []
-    child.stdout.on('data', (c: Buffer) => chunks.push(c))
-    child.stderr.resume()
-    child.on('close', async () => {
-      const out = Buffer.concat(chunks)
-      const split = out.indexOf('\r\n\r\n')
-      const headerText = out.subarray(0, split < 0 ? 0 : split).toString('latin1')
-      const body = split < 0 ? out : out.subarray(split + 4)
-      let status = 200
-      const headers: Record<string, string> = {}
-      for (const line of headerText.split('\r\n')) {
-        const i = line.indexOf(':')
-        if (i < 0) continue
-        const k = line.slice(0, i).trim()
-        const v = line.slice(i + 1).trim()
-        if (k.toLowerCase() === 'status') status = parseInt(v, 10)
-        else headers[k] = v
-      }
+    void runHttpBackend(req, { root, pathname, query, user: 'tester' }).then(async ({ status, headers, body }) => {
       const after = await state.hooks.after?.(info)
       if (after === 'drop') {
         req.socket.destroy()
