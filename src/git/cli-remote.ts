@@ -267,5 +267,10 @@ export class CliRemote implements Remote {
     throw new PushRefusedError(`push to ${ref} refused: ${full}`, { ref, reason: full })
   }
 
+  /** Clones are full today: nothing lies behind a boundary. */
+  async deepen(_commits: number): Promise<boolean> {
+    return false
+  }
+
   async close(): Promise<void> {}
 }

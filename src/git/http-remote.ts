@@ -219,6 +219,11 @@ export class HttpRemote implements Remote {
     return writePack(await Promise.all([...new Set(oids)].map((oid) => this.objects.read(oid))))
   }
 
+  /** Clones are full today: nothing lies behind a boundary. */
+  async deepen(_commits: number): Promise<boolean> {
+    return false
+  }
+
   async close(): Promise<void> {
     if (this.ownsClient) this.client.close()
   }

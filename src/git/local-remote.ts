@@ -148,5 +148,10 @@ export class LocalRemote implements Remote {
     }
   }
 
+  /** Used in place: the whole history is always here. */
+  async deepen(_commits: number): Promise<boolean> {
+    return false
+  }
+
   async close(): Promise<void> {}
 }

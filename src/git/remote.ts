@@ -33,5 +33,12 @@ export interface Remote {
    * another reason. Leaves `branch`'s local tracking as it is.
    */
   pushRef(ref: string, expected: string | null, commit: WrittenCommit): Promise<void>
+  /**
+   * Fetches up to `commits` more commits of the branch's history behind the
+   * shallow boundary of the local clone (a first clone is shallow). False when
+   * the local history is already complete, so a walk that needs older commits
+   * knows it has reached the true beginning.
+   */
+  deepen(commits: number): Promise<boolean>
   close(): Promise<void>
 }
