@@ -56,6 +56,10 @@ export async function workerHarness(t: TestLike, real: Remote, options: Partial<
       if (state.down) throw down()
       return real.pushRef(ref, expected, commit)
     },
+    deepen: async (commits) => {
+      if (state.down) throw down()
+      return real.deepen(commits)
+    },
     close: () => real.close(),
   }
   const circuit: boolean[] = []
