@@ -3,7 +3,6 @@ import http from 'node:http'
 import https from 'node:https'
 import { isIP } from 'node:net'
 import tls from 'node:tls'
-import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git'
 import { GitRemoteError } from '../core/errors.js'
 import { connectTunnel, proxyFor } from './http-proxy.js'
 
@@ -21,8 +20,14 @@ export const GIT_USER_AGENT = `git/2.0 (infra-sync/${version()})`
 export interface HttpClientOptions {
   /** Longest silence on a socket before the request is abandoned. */
   readonly idleTimeoutMs?: number
-  /** Longest whole request, response body included. */
+  /** Longest whole request, response body included (`simple`). */
   readonly deadlineMs?: number
+  /**
+   * Longest streamed request (`stream`: a pack). A 150 MiB pack on a slow link
+   * outlasts `deadlineMs`; the idle timeout catches a dead server, this only
+   * bounds a server that trickles forever.
+   */
+  readonly streamDeadlineMs?: number
   /** Where HTTP_PROXY, HTTPS_PROXY and NO_PROXY are read; process.env by default. */
   readonly env?: NodeJS.ProcessEnv
   /** Certificate authorities to trust for https instead of Node's (a private CA; tests). */
@@ -35,12 +40,11 @@ export interface SimpleResponse {
   readonly body: Buffer
 }
 
-async function collect(body: GitHttpRequest['body'] | Uint8Array | undefined): Promise<Buffer | undefined> {
-  if (body === undefined) return undefined
-  if (body instanceof Uint8Array) return Buffer.from(body)
-  const chunks: Buffer[] = []
-  for await (const c of body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(c))
-  return Buffer.concat(chunks)
+export interface StreamResponse {
+  readonly statusCode: number
+  readonly headers: Record<string, string>
+  /** Read once; each chunk is awaited before the next is read from the socket (back-pressure). */
+  readonly body: AsyncIterable<Buffer>
 }
 
 function flatHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
@@ -69,35 +73,23 @@ export function redactUrl(url: string): string {
  * request, one retry of an idempotent GET whose reused socket was closed, and
  * errors that never carry credentials.
  */
-export class GitHttpClient implements HttpClient {
+export class GitHttpClient {
   private readonly httpAgent: http.Agent
   private readonly httpsAgent: https.Agent
   private readonly idleTimeoutMs: number
   private readonly deadlineMs: number
+  private readonly streamDeadlineMs: number
   private readonly env: NodeJS.ProcessEnv
   private readonly ca: string | Buffer | undefined
 
   constructor(opts: HttpClientOptions = {}) {
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 30_000
     this.deadlineMs = opts.deadlineMs ?? 120_000
+    this.streamDeadlineMs = opts.streamDeadlineMs ?? 3_600_000
     this.env = opts.env ?? process.env
     this.ca = opts.ca
     this.httpAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 8 })
     this.httpsAgent = new https.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxSockets: 8, ...(opts.ca && { ca: opts.ca }) })
-  }
-
-  /** isomorphic-git's HttpClient interface. */
-  request = async (req: GitHttpRequest): Promise<GitHttpResponse> => {
-    const body = await collect(req.body)
-    const res = await this.send(req.url, req.method ?? 'GET', req.headers ?? {}, body, req.signal as AbortSignal | undefined)
-    return {
-      url: req.url,
-      method: req.method ?? 'GET',
-      statusCode: res.statusCode ?? 0,
-      statusMessage: res.statusMessage ?? '',
-      headers: flatHeaders(res.headers),
-      body: res[Symbol.asyncIterator]() as AsyncIterableIterator<Uint8Array>,
-    }
   }
 
   /** A request whose whole response body is read into memory. */
@@ -112,6 +104,28 @@ export class GitHttpClient implements HttpClient {
     return { statusCode: res.statusCode ?? 0, headers: flatHeaders(res.headers), body: Buffer.concat(chunks) }
   }
 
+  /**
+   * A request whose response body is read as it arrives (a pack). The idle
+   * timeout guards every wait on the socket, body included; the overall
+   * bound is `streamDeadlineMs`, not `deadlineMs`. Errors while reading are
+   * GitRemoteErrors as from `simple`. Stop reading early and the response is
+   * destroyed (the iterator's return).
+   */
+  async stream(url: string, method: string, headers: Record<string, string>, body?: Uint8Array, signal?: AbortSignal): Promise<StreamResponse> {
+    const res = await this.send(url, method, headers, body === undefined ? undefined : Buffer.from(body), signal, false, this.streamDeadlineMs)
+    const wrap = (e: unknown) => this.wrap(e, url, method)
+    async function* chunks(): AsyncGenerator<Buffer> {
+      try {
+        for await (const c of res) yield c as Buffer
+      } catch (e) {
+        throw wrap(e)
+      } finally {
+        res.destroy()
+      }
+    }
+    return { statusCode: res.statusCode ?? 0, headers: flatHeaders(res.headers), body: chunks() }
+  }
+
   close(): void {
     this.httpAgent.destroy()
     this.httpsAgent.destroy()
@@ -124,7 +138,7 @@ export class GitHttpClient implements HttpClient {
     return new GitRemoteError(`${method} ${redactUrl(url)} failed: ${code}`, { url: redactUrl(url), method, cause: code })
   }
 
-  private async send(url: string, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal | undefined, retried = false): Promise<http.IncomingMessage> {
+  private async send(url: string, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal | undefined, retried = false, deadlineMs = this.deadlineMs): Promise<http.IncomingMessage> {
     let u: URL
     try {
       u = new URL(url)
@@ -132,7 +146,7 @@ export class GitHttpClient implements HttpClient {
       throw new GitRemoteError('invalid remote URL', {}, { retryable: false })
     }
     if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new GitRemoteError(`unsupported URL scheme ${u.protocol}`, { url: redactUrl(url) }, { retryable: false })
-    const deadline = AbortSignal.timeout(this.deadlineMs)
+    const deadline = AbortSignal.timeout(deadlineMs)
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline
     const proxy = proxyFor(u, this.env)
     const allHeaders: http.OutgoingHttpHeaders = { ...headers, 'user-agent': GIT_USER_AGENT, ...(body && { 'content-length': String(body.length) }) }
@@ -162,11 +176,17 @@ export class GitHttpClient implements HttpClient {
     }
     return new Promise((resolve, reject) => {
       const target = proxy && u.protocol === 'http:' ? options : { ...options, protocol: u.protocol, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: `${u.pathname}${u.search}` }
-      const req = lib.request({ ...target, method, headers: allHeaders, signal: combined }, (res) => resolve(res))
-      req.setTimeout(this.idleTimeoutMs, () => req.destroy(Object.assign(new Error('idle timeout'), { code: 'TIMEOUT' })))
+      let response: http.IncomingMessage | undefined
+      const req = lib.request({ ...target, method, headers: allHeaders, signal: combined }, (res) => resolve((response = res)))
+      req.setTimeout(this.idleTimeoutMs, () => {
+        // Silence while a streamed body is read: the body fails as a timeout, not as the reset that destroying the request causes.
+        const idle = Object.assign(new Error('idle timeout'), { code: 'TIMEOUT' })
+        response?.destroy(idle)
+        req.destroy(idle)
+      })
       req.on('error', (e: NodeJS.ErrnoException) => {
         if (!retried && method === 'GET' && req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
-          this.send(url, method, headers, body, signal, true).then(resolve, reject)
+          this.send(url, method, headers, body, signal, true, deadlineMs).then(resolve, reject)
           return
         }
         reject(this.wrap(e, url, method))

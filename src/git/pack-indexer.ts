@@ -133,3 +133,42 @@ export function indexPack(packPath: string): string[] {
   fs.renameSync(`${idxPath}.tmp`, idxPath)
   return sorted.map((e) => e.oid!)
 }
+
+export type ExternalObject = { type: ObjectType; content: Buffer }
+/** Where a thin pack's missing bases come from (the local object store); null or a rejection: not there. */
+export type ResolveExternal = (oid: string) => Promise<ExternalObject | null> | ExternalObject | null
+
+export interface IndexedPack {
+  readonly packPath: string
+  readonly idxPath: string
+  readonly oids: string[]
+}
+
+/**
+ * Indexes a fetched pack that lies in `tmpFile` and moves it into `packDir`
+ * as `pack-<checksum>.pack` with its `.idx` (the .pack first, so a reader
+ * never finds an index without its pack). A thin pack's outside bases come
+ * from `resolveExternal` and are appended to it, as `git index-pack
+ * --fix-thin` does. On error nothing is left in packDir and tmpFile is removed.
+ */
+export async function indexPackFile(tmpFile: string, packDir: string, resolveExternal?: ResolveExternal): Promise<IndexedPack> {
+  void resolveExternal
+  const work = `${tmpFile}.work.pack`
+  try {
+    fs.renameSync(tmpFile, work)
+    const oids = indexPack(work)
+    const fd = fs.openSync(work, 'r')
+    const trailer = Buffer.alloc(20)
+    fs.readSync(fd, trailer, 0, 20, fs.fstatSync(fd).size - 20)
+    fs.closeSync(fd)
+    fs.mkdirSync(packDir, { recursive: true })
+    const packPath = `${packDir}/pack-${trailer.toString('hex')}.pack`
+    const idxPath = packPath.replace(/\.pack$/, '.idx')
+    fs.renameSync(work, packPath)
+    fs.renameSync(work.replace(/\.pack$/, '.idx'), idxPath)
+    return { packPath, idxPath, oids }
+  } finally {
+    fs.rmSync(work, { force: true })
+    fs.rmSync(work.replace(/\.pack$/, '.idx'), { force: true })
+  }
+}
