@@ -1,9 +1,9 @@
 import fsp from 'node:fs/promises'
 import path from 'node:path'
-import git from 'isomorphic-git'
 import { ConfigError, GitRemoteError, PushRefusedError, PushRejectedError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
-import { gitFs, ObjectStore } from './object-store.js'
+import { currentBranch, resolveRef } from './bare-repo.js'
+import { ObjectStore } from './object-store.js'
 import { assertBranchRef, assertRefPrefix } from './ref-name.js'
 import { takeRefLock } from './ref-lock.js'
 import type { Remote } from './remote.js'
@@ -65,7 +65,7 @@ export class LocalRemote implements Remote {
     this.gitdir = gitdir
     this.objects = new ObjectStore(gitdir)
     if (!bare) {
-      const head = await git.currentBranch({ fs: gitFs, gitdir, fullname: false }).catch(() => undefined)
+      const head = await currentBranch(gitdir).catch(() => null)
       if (head === this.branch) {
         throw new ConfigError(`${this.repoPath} has ${this.branch} checked out; use a bare repository (git clone --bare) so its working tree is never out of step`, {
           repo: this.repoPath,
@@ -81,9 +81,8 @@ export class LocalRemote implements Remote {
   /** Where a ref points now (loose or packed), null when it does not exist. */
   private async current(ref: string): Promise<string | null> {
     try {
-      return await git.resolveRef({ fs: gitFs, gitdir: this.gitdir, ref })
+      return await resolveRef(this.gitdir, ref)
     } catch (e) {
-      if ((e as { code?: string }).code === 'NotFoundError') return null
       throw new GitRemoteError(`cannot read ${ref} in ${this.description}`, {}, { cause: e })
     }
   }

@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
-import git from 'isomorphic-git'
-import { gitFs, ObjectStore } from './object-store.js'
+import { initBareRepo, writeRef } from './bare-repo.js'
+import { ObjectStore } from './object-store.js'
 import { writeCommit, type Person } from './write-commit.js'
 
 export interface SeedSource {
@@ -31,7 +31,7 @@ export async function seedRepo(gitdir: string, branch: string, sources: readonly
   const tmp = `${gitdir}.seeding-${process.pid}`
   await fsp.rm(tmp, { recursive: true, force: true })
   await fsp.mkdir(tmp, { recursive: true })
-  await git.init({ fs: gitFs, gitdir: tmp, bare: true, defaultBranch: branch })
+  await initBareRepo(tmp, branch)
   const store = new ObjectStore(tmp)
   const commit = await writeCommit(store, {
     parent: null,
@@ -41,7 +41,7 @@ export async function seedRepo(gitdir: string, branch: string, sources: readonly
     when,
   })
   await store.flush()
-  await git.writeRef({ fs: gitFs, gitdir: tmp, ref: `refs/heads/${branch}`, value: commit.oid, force: true })
+  await writeRef(tmp, `refs/heads/${branch}`, commit.oid)
   // Appears complete or not at all, even if this process dies half-way.
   await fsp.mkdir(path.dirname(gitdir), { recursive: true })
   await fsp.rename(tmp, gitdir)

@@ -2,8 +2,9 @@ import path from 'node:path'
 import t from 'tap'
 import { currentBranch, initBareRepo, resolveRef, writeRef } from '../../src/git/bare-repo.js'
 import { ObjectStore } from '../../src/git/object-store.js'
+import { seedRepo } from '../../src/git/seed-repo.js'
 import { git, makeBareRepo } from '../helpers/git-cli.js'
-import { tmpDir } from '../helpers/tmp.js'
+import { tmpDir, writeTree } from '../helpers/tmp.js'
 
 t.test('a repository made here is one git accepts, with its origin and branch', async (t) => {
   const gitdir = path.join(tmpDir(t), 'new.git')
@@ -48,4 +49,15 @@ t.test('refs are read loose over packed, as git reads them; absent is null', asy
   git(bare, 'update-ref', '--no-deref', 'HEAD', first)
   t.equal(await currentBranch(bare), null, 'detached HEAD names no branch')
   t.equal(await resolveRef(bare, 'HEAD'), first)
+})
+
+t.test('a seeded repository is whole for git, and seeding twice leaves it alone', async (t) => {
+  const dir = tmpDir(t)
+  writeTree(path.join(dir, 'src'), { 'svc/a.yaml': 'a: 1\n', 'b.txt': 'b\n' })
+  const gitdir = path.join(dir, 'data', 'infra.git')
+  const oid = await seedRepo(gitdir, 'main', [{ from: path.join(dir, 'src'), to: 'services' }], { name: 'Seed', email: 'seed@example.com' })
+  t.equal(git(gitdir, 'rev-parse', 'main').trim(), oid)
+  t.equal(git(gitdir, 'show', 'main:services/svc/a.yaml'), 'a: 1\n')
+  git(gitdir, 'fsck', '--strict')
+  t.equal(await seedRepo(gitdir, 'main', [], { name: 'Seed', email: 'seed@example.com' }), null)
 })
