@@ -3,7 +3,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { ObjectStore } from '../../src/git/object-store.js'
-import { indexPack } from '../../src/git/pack-indexer.js'
 import { git, makeBareRepo } from '../helpers/git-cli.js'
 import { tmpDir } from '../helpers/tmp.js'
 
@@ -51,29 +50,6 @@ t.test('reads every object of a git-made, deltified pack as git does', async (t)
   const tree = await store.readTree(git(work, 'rev-parse', 'HEAD^{tree}').trim())
   t.same(tree.map((e) => e.path), ['big.txt', 'd0', 'd1', 'd2', 'd3', 'd4'])
   await t.rejects(store.read('0'.repeat(40)), { code: 'NotFoundError' })
-})
-
-t.test('the indexer writes the same .idx as git index-pack, byte for byte', async (t) => {
-  const dir = tmpDir(t)
-  const work = path.join(dir, 'w')
-  fs.mkdirSync(work)
-  git(work, 'init', '-q', '-b', 'main')
-  for (let v = 0; v < 40; v++) {
-    fs.writeFileSync(path.join(work, 'f.txt'), `${'common line\n'.repeat(50)}v${v}\n`)
-    fs.writeFileSync(path.join(work, `n${v % 3}.txt`), `${v}\n`)
-    git(work, 'add', '-A')
-    git(work, 'commit', '-q', '-m', `v${v}`)
-  }
-  git(work, 'gc', '-q')
-  const packDir = path.join(work, '.git', 'objects', 'pack')
-  const name = fs.readdirSync(packDir).find((n) => n.endsWith('.pack'))!
-  const copy = path.join(dir, name)
-  fs.copyFileSync(path.join(packDir, name), copy)
-  const oids = indexPack(copy)
-  t.ok(fs.readFileSync(copy.replace(/\.pack$/, '.idx')).equals(fs.readFileSync(path.join(packDir, name.replace(/\.pack$/, '.idx')))))
-  t.equal(oids.length, Number(/count: (\d+)/.exec(git(work, 'count-objects', '-v'))?.[1] ?? 0) + Number(/in-pack: (\d+)/.exec(git(work, 'count-objects', '-v'))![1]))
-  fs.writeFileSync(copy, Buffer.concat([fs.readFileSync(copy).subarray(0, 100), Buffer.alloc(20)]))
-  t.throws(() => indexPack(copy), 'a damaged pack is refused')
 })
 
 t.test('a repo made by the tests helper, packed by clone', async (t) => {
