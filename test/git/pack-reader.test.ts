@@ -1,8 +1,13 @@
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { crc32, deflateSync } from 'node:zlib'
 import t from 'tap'
 import { ObjectStore } from '../../src/git/object-store.js'
+import { writePackIndex } from '../../src/git/pack-index-writer.js'
+import { PackReader } from '../../src/git/pack-reader.js'
+import { encodeEntryHeader } from '../../src/git/pack-thin.js'
 import { git, makeBareRepo } from '../helpers/git-cli.js'
 import { tmpDir } from '../helpers/tmp.js'
 
@@ -60,4 +65,93 @@ t.test('a repo made by the tests helper, packed by clone', async (t) => {
   t.equal(commit.message, 'seed\n')
   t.ok(await store.has(head))
   t.notOk(await store.has('1'.repeat(40)))
+})
+
+/** A git delta: base size, result size, copy the whole base, insert `tail`. */
+function delta(base: Buffer, tail: Buffer): Buffer {
+  const varint = (n: number) => {
+    const out: number[] = []
+    do {
+      out.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0))
+      n = Math.floor(n / 128)
+    } while (n > 0)
+    return out
+  }
+  return Buffer.from([...varint(base.length), ...varint(base.length + tail.length), 0xb0, base.length & 0xff, base.length >> 8, tail.length, ...tail])
+}
+
+function blobId(content: Buffer): string {
+  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex')
+}
+
+t.test('offsets beyond 2 GiB and 4 GiB: the large-offset table, written and read back from a sparse pack', async (t) => {
+  const dir = tmpDir(t)
+  const a = Buffer.from('the base object, stored whole\n'.repeat(20))
+  const b = Buffer.concat([a, Buffer.from('b\n')])
+  const c = Buffer.concat([b, Buffer.from('c\n')])
+  const entryA = Buffer.concat([encodeEntryHeader(3, a.length), deflateSync(a)])
+  const dB = delta(a, Buffer.from('b\n'))
+  const dC = delta(b, Buffer.from('c\n'))
+  const offA = 2 ** 32 - entryA.length
+  const offB = 2 ** 32
+  // B is an ofs-delta reaching back across the 4 GiB line, C a ref-delta on B.
+  const entryB = Buffer.concat([encodeEntryHeader(6, dB.length), Buffer.from([offB - offA]), deflateSync(dB)])
+  const entryC = Buffer.concat([encodeEntryHeader(7, dC.length), Buffer.from(blobId(b), 'hex'), deflateSync(dC)])
+  const offC = offB + entryB.length
+  t.ok(offB - offA < 128, 'the back offset fits the one byte written for it')
+  const packPath = path.join(dir, 'pack-sparse.pack')
+  const fd = fs.openSync(packPath, 'w')
+  const header = Buffer.from('PACK\0\0\0\x02\0\0\0\x03', 'latin1')
+  fs.writeSync(fd, header, 0, 12, 0)
+  // Positioned writes leave a hole: the file is 4 GiB long, a few KiB on disk.
+  for (const [e, at] of [[entryA, offA], [entryB, offB], [entryC, offC]] as const) fs.writeSync(fd, e, 0, e.length, at)
+  const trailer = Buffer.alloc(20, 7)
+  fs.writeSync(fd, trailer, 0, 20, offC + entryC.length)
+  fs.closeSync(fd)
+  const entries = [
+    { oid: blobId(a), offset: offA, crc: crc32(entryA) },
+    { oid: blobId(b), offset: offB, crc: crc32(entryB) },
+    { oid: blobId(c), offset: offC, crc: crc32(entryC) },
+  ]
+  fs.writeFileSync(packPath.replace(/\.pack$/, '.idx'), writePackIndex(entries, trailer))
+  const reader = new PackReader(packPath)
+  t.teardown(() => reader.close())
+  const none = () => {
+    throw new Error('no outside objects')
+  }
+  t.same(reader.read(blobId(a), none), { type: 'blob', content: a })
+  t.same(reader.read(blobId(b), none), { type: 'blob', content: b }, 'an ofs-delta at 4 GiB on a base below it')
+  t.same(reader.read(blobId(c), none), { type: 'blob', content: c }, 'a ref-delta beyond 4 GiB')
+})
+
+t.test('the index layout of large offsets, checked field by field', async (t) => {
+  const offsets = [12, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 2 ** 40 + 3]
+  const entries = offsets.map((offset, i) => ({ oid: `${(0xf0 - i * 0x30).toString(16).padStart(2, '0')}${'ab'.repeat(19)}`, offset, crc: 0x01020304 + i }))
+  const trailer = Buffer.alloc(20, 9)
+  const idx = writePackIndex(entries, trailer)
+  const n = entries.length
+  t.equal(idx.length, 8 + 1024 + n * 28 + 3 * 8 + 40)
+  t.equal(idx.readUInt32BE(0), 0xff744f63)
+  t.equal(idx.readUInt32BE(4), 2)
+  t.equal(idx.readUInt32BE(8 + 255 * 4), n, 'the fan-out ends at the object count')
+  const names = 8 + 1024
+  const sorted = [...entries].sort((x, y) => (x.oid < y.oid ? -1 : 1))
+  sorted.forEach((e, i) => t.equal(idx.toString('hex', names + i * 20, names + i * 20 + 20), e.oid))
+  const crcs = names + n * 20
+  sorted.forEach((e, i) => t.equal(idx.readUInt32BE(crcs + i * 4), e.crc))
+  const small = crcs + n * 4
+  const large = small + n * 4
+  let next = 0
+  sorted.forEach((e, i) => {
+    const slot = idx.readUInt32BE(small + i * 4)
+    if (e.offset < 2 ** 31) t.equal(slot, e.offset, 'below 2 GiB: the offset itself')
+    else {
+      t.equal(slot, (0x80000000 | next) >>> 0, 'from 2 GiB: the flag and the next large slot, in name order')
+      t.equal(Number(idx.readBigUInt64BE(large + next * 8)), e.offset)
+      next++
+    }
+  })
+  t.equal(next, 3)
+  t.ok(idx.subarray(large + 3 * 8, large + 3 * 8 + 20).equals(trailer))
+  t.equal(idx.toString('hex', idx.length - 20), createHash('sha1').update(idx.subarray(0, idx.length - 20)).digest('hex'))
 })
