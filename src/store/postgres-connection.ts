@@ -1,0 +1,100 @@
+import pg from 'pg'
+import { ConfigError, StoreUnavailableError } from '../core/errors.js'
+
+/** A postgres:// URL as it may be shown: no user info, no query (it may carry a password). */
+export function describePostgresUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.protocol}//${u.host}${u.pathname}`
+  } catch {
+    return 'postgres://(unparsable)'
+  }
+}
+
+/**
+ * Checks a postgres:// or postgresql:// URL before anything connects: a bad
+ * one is a configuration error, never retried. The message never repeats
+ * the URL (it may hold a password).
+ */
+export function checkPostgresUrl(url: string, setting = 'INFRA_SYNC_DATABASE_URL'): URL {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    throw new ConfigError(`${setting} is not a valid postgres:// URL`, { setting })
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new ConfigError(`${setting} must start with postgres:// or postgresql://`, { setting })
+  if (u.hostname === '' && !u.searchParams.has('host')) throw new ConfigError(`${setting} names no host`, { setting })
+  if (u.pathname.length <= 1) throw new ConfigError(`${setting} names no database (postgres://HOST/DATABASE)`, { setting })
+  if (u.port !== '' && !/^\d+$/.test(u.port)) throw new ConfigError(`${setting} has a bad port`, { setting })
+  return u
+}
+
+/** Codes of the server and the socket that mean "not now": the connection, the server or a lock, never the query. */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P|58|40001|40P01|3D000|28)/
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE'])
+
+/** Maps an error of pg to StoreUnavailableError when it is about reaching the database; others pass unchanged. */
+export function storeError(e: unknown, where: string): unknown {
+  if (e instanceof StoreUnavailableError || e instanceof ConfigError) return e
+  const code = String((e as { code?: unknown })?.code ?? '')
+  const message = e instanceof Error ? e.message : ''
+  const lost = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/.test(message)
+  if (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code) || lost) {
+    return new StoreUnavailableError(`the PostgreSQL store at ${where} cannot be reached now (${code || 'connection lost'})`, e)
+  }
+  return e
+}
+
+export interface PoolOptions {
+  readonly max?: number
+  readonly connectTimeoutMs?: number
+  readonly onIdleError?: (e: unknown) => void
+}
+
+export function openPool(url: string, opts: PoolOptions = {}): pg.Pool {
+  checkPostgresUrl(url)
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'infra-sync',
+  })
+  // An idle connection the server drops emits here; unheard, it would end the process. The next query reconnects.
+  pool.on('error', (e) => opts.onIdleError?.(e))
+  return pool
+}
+
+/** Runs fn in one transaction on one connection of the pool; errors of reaching the database become StoreUnavailableError. */
+export async function inTransaction<T>(pool: pg.Pool, where: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  let client: pg.PoolClient
+  try {
+    client = await pool.connect()
+  } catch (e) {
+    throw storeError(e, where)
+  }
+  let broken = false
+  try {
+    await client.query('BEGIN')
+    const out = await fn(client)
+    await client.query('COMMIT')
+    return out
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true
+    })
+    throw storeError(e, where)
+  } finally {
+    client.release(broken)
+  }
+}
+
+/** One statement outside an explicit transaction. */
+export async function query<R extends pg.QueryResultRow>(pool: pg.Pool, where: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+  try {
+    return await pool.query<R>(sql, params)
+  } catch (e) {
+    throw storeError(e, where)
+  }
+}

@@ -1,0 +1,132 @@
+import type { PoolClient } from 'pg'
+
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly sql: string
+}
+
+/**
+ * The PostgreSQL schema as ordered steps; step N brings a database from
+ * version N - 1 to N and is never edited once released (add a step instead).
+ * Ids are text (ULIDs), times timestamptz, documents jsonb.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, deployments and proposals',
+    sql: `
+CREATE TABLE events (
+  id text PRIMARY KEY,
+  source text NOT NULL,
+  delivery_id text NOT NULL,
+  image text NOT NULL,
+  event jsonb NOT NULL,
+  meaning text,
+  received_at timestamptz NOT NULL,
+  status text NOT NULL,
+  code text,
+  reason text,
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz,
+  claimed_by text,
+  claimed_until timestamptz,
+  push_base text,
+  push_pending boolean NOT NULL DEFAULT false,
+  push_outcome jsonb,
+  commit_sha text,
+  pull_request jsonb,
+  targets jsonb NOT NULL DEFAULT '[]',
+  updated_at timestamptz NOT NULL,
+  CONSTRAINT events_delivery UNIQUE (source, delivery_id),
+  CONSTRAINT events_meaning UNIQUE (meaning)
+);
+CREATE TABLE deployments (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  event_id text NOT NULL,
+  service text NOT NULL,
+  environment text NOT NULL,
+  image text NOT NULL,
+  from_value text,
+  to_value text NOT NULL,
+  tag text,
+  digest text,
+  built_at timestamptz NOT NULL,
+  commit_sha text NOT NULL,
+  applied_at timestamptz NOT NULL
+);
+CREATE TABLE proposals (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  service text NOT NULL,
+  environment text NOT NULL,
+  image text NOT NULL,
+  branch text NOT NULL,
+  pr_number integer NOT NULL,
+  pr_url text NOT NULL,
+  pr_state text NOT NULL CHECK (pr_state IN ('open', 'closed', 'merged')),
+  head_sha text NOT NULL,
+  content_key text NOT NULL,
+  value jsonb NOT NULL,
+  changes jsonb NOT NULL,
+  event_ids jsonb NOT NULL,
+  opened_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  merge_commit text,
+  merged_by text,
+  merged_at timestamptz,
+  closed_at timestamptz,
+  CONSTRAINT proposals_pr UNIQUE (service, environment, pr_number)
+);`,
+  },
+  {
+    version: 2,
+    name: 'indexes for claims, listings, history and proposals',
+    sql: `
+CREATE INDEX events_status ON events (status, id);
+CREATE INDEX events_due ON events (id) WHERE status IN ('queued', 'failed');
+CREATE INDEX deployments_target ON deployments (service, environment, image, seq);
+CREATE INDEX proposals_target ON proposals (service, environment, image, pr_state);
+CREATE INDEX proposals_open ON proposals (opened_at, seq) WHERE pr_state = 'open';`,
+  },
+]
+
+/** Any constant shared by every infra-sync process: replicas starting together queue on it and migrate once. */
+const MIGRATION_LOCK = 7_164_002_613
+
+/**
+ * Brings the database to `target` (default: the newest) in one transaction
+ * under a transaction-level advisory lock, so a crash midway leaves the
+ * previous version and concurrent starters apply each step once.
+ * Returns the versions it applied.
+ */
+export async function migrate(client: PoolClient, target = MIGRATIONS.length): Promise<number[]> {
+  await client.query('BEGIN')
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    )
+    const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations')
+    const current = rows[0]?.v ?? 0
+    const applied: number[] = []
+    for (const m of MIGRATIONS) {
+      if (m.version <= current || m.version > target) continue
+      await client.query(m.sql)
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name])
+      applied.push(m.version)
+    }
+    await client.query('COMMIT')
+    return applied
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined)
+    throw e
+  }
+}
+
+/** The version a database is at (0: never migrated). */
+export async function schemaVersion(client: PoolClient): Promise<number> {
+  const { rows } = await client.query<{ v: number | null }>(
+    `SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE (SELECT max(version) FROM schema_migrations) END AS v`,
+  )
+  return rows[0]?.v ?? 0
+}

@@ -1,0 +1,213 @@
+import { createHash, randomUUID } from 'node:crypto'
+import type pg from 'pg'
+import type { EventOutcome, EventStatus } from '../core/change-set.js'
+import type { AppliedRecord } from '../plan/build-change-set.js'
+import { eventIdFactory } from './event-id.js'
+import { describePostgresUrl, inTransaction, openPool, query, storeError } from './postgres-connection.js'
+import { migrate } from './postgres-migrations.js'
+import { PostgresProposals } from './postgres-proposals.js'
+import { json, pgToRecord, type PgEventRow } from './postgres-rows.js'
+import { SQL } from './postgres-sql.js'
+import { statusAfter } from './sqlite-proposals.js'
+import { eventPullRequest } from './sqlite-rows.js'
+import {
+  eventMeaning,
+  targetKey,
+  type AcceptInput,
+  type AcceptResult,
+  type Deployment,
+  type EventRecord,
+  type Finish,
+  type ProposalEnd,
+  type ProposalRecord,
+  type ProposalState,
+  type Store,
+  type TargetKey,
+} from './store.js'
+
+export interface PostgresStoreOptions {
+  readonly role?: 'intake' | 'worker'
+  /**
+   * How long a claim keeps other claimers off its events when its claimer
+   * neither finishes them nor claims again (it died): then they are due again.
+   */
+  readonly claimTtlMs?: number
+  readonly poolSize?: number
+  readonly connectTimeoutMs?: number
+  readonly onIdleError?: (e: unknown) => void
+}
+
+/**
+ * The PostgreSQL store: the SQLite store's behaviour (src/store/sqlite-store.ts)
+ * on a database several processes share. Dedupe is enforced by unique
+ * constraints, so two processes accepting one delivery answer one id; a
+ * claim marks its events (SKIP LOCKED), so two claimers never share one.
+ */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres'
+  private readonly pool: pg.Pool
+  private readonly where: string
+  private readonly newId = eventIdFactory()
+  /** This store's claims are its own: claiming again returns them, like the SQLite store's read. */
+  private readonly claimer = randomUUID()
+  private readonly claimTtlMs: number
+  private readonly proposalQueries: PostgresProposals
+
+  constructor(url: string, opts: PostgresStoreOptions = {}) {
+    this.where = describePostgresUrl(url)
+    this.pool = openPool(url, {
+      max: opts.poolSize ?? (opts.role === 'intake' ? 10 : 4),
+      ...(opts.connectTimeoutMs !== undefined && { connectTimeoutMs: opts.connectTimeoutMs }),
+      ...(opts.onIdleError && { onIdleError: opts.onIdleError }),
+    })
+    this.claimTtlMs = opts.claimTtlMs ?? 60_000
+    this.proposalQueries = new PostgresProposals(this.pool, this.where)
+  }
+
+  static fromUrl(url: string, role: 'intake' | 'worker' = 'worker'): PostgresStore {
+    return new PostgresStore(url, { role })
+  }
+
+  /** Migrates to the newest schema; replicas starting together wait on one another and apply each step once. */
+  async init(): Promise<void> {
+    let client: pg.PoolClient
+    try {
+      client = await this.pool.connect()
+    } catch (e) {
+      throw storeError(e, this.where)
+    }
+    try {
+      await migrate(client)
+    } catch (e) {
+      throw storeError(e, this.where)
+    } finally {
+      client.release()
+    }
+  }
+
+  /**
+   * Durable when it resolves (each statement commits). A conflict on the
+   * delivery id or the meaning inserts nothing and the existing row answers;
+   * a concurrent insert of the same delivery is waited for by PostgreSQL, so
+   * both callers hear the same id.
+   */
+  async accept(input: AcceptInput): Promise<AcceptResult> {
+    // Hashed: the meaning joins its parts with NUL, which text columns refuse, and the unique index stays small.
+    const meaning = createHash('sha256').update(eventMeaning(input.source, input.event)).digest('hex')
+    const at = input.receivedAt.toISOString()
+    // The row that conflicted may be pruned before it is read: then insert again.
+    for (let attempt = 0; ; attempt++) {
+      const id = this.newId(input.receivedAt.getTime())
+      const inserted = await query(this.pool, this.where, SQL.insertEvent, [id, input.source, input.deliveryId, input.event.image, json(input.event), meaning, at])
+      if (inserted.rowCount === 1) return { id, duplicate: false, status: 'queued' }
+      const prior = (await query<{ id: string; status: EventStatus }>(this.pool, this.where, SQL.eventByDelivery, [input.source, input.deliveryId])).rows[0]
+      if (prior) return { id: prior.id, duplicate: 'delivery', status: prior.status }
+      const same = (await query<{ id: string; status: EventStatus }>(this.pool, this.where, SQL.eventByMeaning, [meaning])).rows[0]
+      if (same) return { id: same.id, duplicate: 'meaning', status: same.status }
+      if (attempt >= 3) throw storeError(new Error('Connection terminated: accept conflicted with a row that is gone'), this.where)
+    }
+  }
+
+  async get(id: string): Promise<EventRecord | null> {
+    const row = (await query<PgEventRow>(this.pool, this.where, SQL.event, [id])).rows[0]
+    return row ? pgToRecord(row) : null
+  }
+
+  async claim(limit: number, now: Date): Promise<EventRecord[]> {
+    const until = new Date(now.getTime() + this.claimTtlMs)
+    const { rows } = await query<PgEventRow>(this.pool, this.where, SQL.claim, [now.toISOString(), limit, this.claimer, until.toISOString()])
+    return rows.map(pgToRecord).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  }
+
+  async markPushing(base: string | null, outcomes: readonly EventOutcome[]): Promise<void> {
+    await inTransaction(this.pool, this.where, async (c) => {
+      for (const o of outcomes) await c.query(SQL.markPushing, [base, json(o), o.id])
+    })
+  }
+
+  async finish(results: readonly Finish[], deployments: readonly Deployment[], now: Date): Promise<void> {
+    const at = now.toISOString()
+    await inTransaction(this.pool, this.where, async (c) => {
+      for (const r of results) {
+        if (r.kind === 'final') {
+          const { outcome } = r
+          // A pull request may have ended before its batch is written (auto-merge): its targets read as that end.
+          const settled = outcome.targets.some((t) => t.status === 'proposed') ? await this.proposalQueries.settle(c, outcome.targets) : null
+          const targets = settled?.targets ?? outcome.targets
+          const status = settled ? statusAfter(outcome.status, targets) : outcome.status
+          const commit = r.commit ?? settled?.mergeCommit ?? null
+          await c.query(SQL.finishFinal, [status, outcome.code ?? null, outcome.reason ?? null, commit, json(targets), eventPullRequest(targets), at, outcome.id])
+        } else {
+          const targets = r.targets ? json(r.targets) : null
+          const pullRequest = r.targets ? eventPullRequest(r.targets) : null
+          const counted = r.kind === 'retry' && !r.countAttempt ? 0 : 1
+          const retryAt = r.kind === 'retry' ? r.retryAt.toISOString() : null
+          await c.query(SQL.finishRetry, [r.kind === 'dead' ? 'dead' : 'failed', r.code, r.reason, targets, r.targets !== undefined, pullRequest, counted, retryAt, at, r.id])
+        }
+      }
+      for (const d of deployments) {
+        await c.query(SQL.insertDeployment, [d.eventId, d.service, d.environment, d.image, d.from ?? null, d.to, d.tag ?? null, d.digest ?? null, d.builtAt, d.commit, d.appliedAt])
+      }
+    })
+  }
+
+  async lastApplied(keys: readonly TargetKey[]): Promise<Map<string, AppliedRecord>> {
+    const out = new Map<string, AppliedRecord>()
+    if (keys.length === 0) return out
+    type R = TargetKey & { event_id: string; tag: string | null; digest: string | null; built_at: Date }
+    const { rows } = await query<R>(this.pool, this.where, SQL.lastApplied, [keys.map((k) => k.service), keys.map((k) => k.environment), keys.map((k) => k.image)])
+    for (const r of rows) {
+      out.set(targetKey(r), { eventId: r.event_id, builtAt: r.built_at.toISOString(), ...(r.tag !== null && { tag: r.tag }), ...(r.digest !== null && { digest: r.digest }) })
+    }
+    return out
+  }
+
+  async list(status: EventStatus, limit: number): Promise<EventRecord[]> {
+    const { rows } = await query<PgEventRow>(this.pool, this.where, SQL.list, [status, limit])
+    return rows.map(pgToRecord)
+  }
+
+  async retry(id: string, now: Date): Promise<EventRecord | null> {
+    await query(this.pool, this.where, SQL.retry, [now.toISOString(), id])
+    return this.get(id)
+  }
+
+  async prune(before: Date): Promise<number> {
+    return (await query(this.pool, this.where, SQL.prune, [before.toISOString()])).rowCount ?? 0
+  }
+
+  proposals(keys: readonly TargetKey[]): Promise<Map<string, ProposalState>> {
+    return this.proposalQueries.proposals(keys)
+  }
+
+  openProposals(): Promise<ProposalRecord[]> {
+    return this.proposalQueries.openProposals()
+  }
+
+  recordProposal(p: ProposalRecord, now: Date): Promise<void> {
+    return this.proposalQueries.recordProposal(p, now)
+  }
+
+  async endProposal(service: string, environment: string, number: number, end: ProposalEnd, now: Date): Promise<EventRecord[]> {
+    const ids = await this.proposalQueries.endProposal(service, environment, number, end, now)
+    const records = await Promise.all(ids.map((id) => this.get(id)))
+    return records.filter((r): r is EventRecord => r !== null)
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const { rows } = await query<{ status: string; n: number }>(this.pool, this.where, SQL.counts)
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]))
+  }
+
+  async ping(): Promise<void> {
+    await query(this.pool, this.where, 'SELECT 1')
+  }
+
+  private closed = false
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.pool.end()
+  }
+}
