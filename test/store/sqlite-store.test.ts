@@ -4,54 +4,8 @@ import type { BuildEvent } from '../../src/core/build-event.js'
 import { SqliteStore } from '../../src/store/sqlite-store.js'
 import { tmpDir } from '../helpers/tmp.js'
 
-/** The SQLite store on a real file: dedupe, dead letters, retention. */
+/** What is the SQLite store's own (its file and its migrations); the Store contract is test/store/store-contract.ts. */
 const ev = (tag: string, over: Partial<BuildEvent> = {}): BuildEvent => ({ source: 'acme/a', image: 'ghcr.io/acme/a', tag, ref: 'refs/heads/main', ...over })
-const DAY = 86_400_000
-
-async function open(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
-  const store = new SqliteStore(path.join(tmpDir(t), 'x.db'))
-  await store.init()
-  t.teardown(() => store.close())
-  return store
-}
-
-t.test('dedupe by delivery id and by meaning; the ref is part of the meaning', async (t) => {
-  const store = await open(t)
-  const now = new Date()
-  const a = await store.accept({ source: 'acme/a', deliveryId: 'd1', event: ev('1.0.0'), receivedAt: now })
-  t.equal(a.duplicate, false)
-  t.same(await store.accept({ source: 'acme/a', deliveryId: 'd1', event: ev('9.9.9'), receivedAt: now }), { id: a.id, duplicate: 'delivery', status: 'queued' })
-  t.same(await store.accept({ source: 'acme/a', deliveryId: 'd2', event: ev('1.0.0'), receivedAt: now }), { id: a.id, duplicate: 'meaning', status: 'queued' })
-  t.equal((await store.accept({ source: 'acme/a', deliveryId: 'd3', event: ev('1.0.0', { ref: 'refs/heads/x' }), receivedAt: now })).duplicate, false)
-  t.equal((await store.accept({ source: 'acme/a', deliveryId: 'd4', event: ev('1.0.0', { digest: `sha256:${'c'.repeat(64)}` }), receivedAt: now })).duplicate, false, 'a digest makes it another build')
-})
-
-t.test('retention forgets old finished events only; history and unfinished events stay', async (t) => {
-  const store = await open(t)
-  const old = new Date(Date.now() - 40 * DAY)
-  const accept = async (tag: string, at: Date) => (await store.accept({ source: 'acme/a', deliveryId: `d-${tag}`, event: ev(tag), receivedAt: at })).id
-  const applied = await accept('1.0.0', old)
-  const dead = await accept('1.0.1', old)
-  const failed = await accept('1.0.2', old)
-  const queued = await accept('1.0.3', old)
-  const recent = await accept('1.0.4', new Date())
-  const final = (id: string) => ({ kind: 'final' as const, outcome: { id, status: 'applied' as const, targets: [] }, commit: 'f'.repeat(40) })
-  await store.finish(
-    [final(applied), final(recent), { kind: 'dead', id: dead, code: 'YAML_INVALID', reason: 'x' }, { kind: 'retry', id: failed, code: 'GIT_REMOTE', reason: 'x', retryAt: new Date(), countAttempt: false }],
-    [{ eventId: applied, service: 's', environment: 'dev', image: 'ghcr.io/acme/a', to: '1.0.0', tag: '1.0.0', builtAt: old.toISOString(), commit: 'f'.repeat(40), appliedAt: old.toISOString() }],
-    new Date(),
-  )
-  t.equal(await store.prune(new Date(Date.now() - 30 * DAY)), 1)
-  t.equal(await store.get(applied), null)
-  for (const id of [dead, failed, queued, recent]) t.ok(await store.get(id), `${id} kept`)
-  t.same([...(await store.lastApplied([{ service: 's', environment: 'dev', image: 'ghcr.io/acme/a' }])).values()].map((r) => r.tag), ['1.0.0'], 'the deployment history is kept')
-  t.same((await store.list('dead', 10)).map((r) => r.id), [dead])
-  const retried = await store.retry(dead, new Date())
-  t.equal(retried!.status, 'queued')
-  t.equal(retried!.attempts, 0)
-  t.equal((await store.retry(recent, new Date()))!.status, 'applied', 'only dead or failed events go back to the queue')
-  t.equal(await store.retry('01ARZ3NDEKTSV4RRFFQ69G5FAV', new Date()), null)
-})
 
 t.test('a store from an earlier version gains the meaning column', async (t) => {
   const file = path.join(tmpDir(t), 'old.db')
