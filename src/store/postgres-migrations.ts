@@ -125,8 +125,8 @@ export async function migrate(client: PoolClient, target = MIGRATIONS.length): P
 
 /** The version a database is at (0: never migrated). */
 export async function schemaVersion(client: PoolClient): Promise<number> {
-  const { rows } = await client.query<{ v: number | null }>(
-    `SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE (SELECT max(version) FROM schema_migrations) END AS v`,
-  )
+  const exists = await client.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`)
+  if (!exists.rows[0]?.t) return 0
+  const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations')
   return rows[0]?.v ?? 0
 }
