@@ -1,4 +1,6 @@
+import { InfraSyncError } from '../core/errors.js'
 import type { ObjectStore } from './object-store.js'
+import { readParentDeepening, type Deepen } from './read-deepening.js'
 import { GitSnapshot } from './snapshot.js'
 
 /** A file whose value at head entered it at some commit; `holds` tells whether an older version of it still has that value. */
@@ -40,9 +42,16 @@ async function blobAt(snapshot: GitSnapshot, path: string): Promise<string | nul
  * cut short the oldest commit reached stands in (`exact: false`). A question
  * stops as soon as commits are older than its `notBefore`: like `git log
  * --since`, the walk takes committer times to fall along first parents.
+ * A shallow clone is deepened (`deepen`) when the walk reaches its boundary.
  * Null: the file has no value at head.
  */
-export async function valueOrigins(store: ObjectStore, head: string | null, questions: readonly FileValueQuestion[], maxCommits = MAX_HISTORY_WALK): Promise<(FileValueOrigin | null)[]> {
+export async function valueOrigins(
+  store: ObjectStore,
+  head: string | null,
+  questions: readonly FileValueQuestion[],
+  maxCommits = MAX_HISTORY_WALK,
+  deepen?: Deepen,
+): Promise<(FileValueOrigin | null)[]> {
   const out: (FileValueOrigin | null)[] = questions.map(() => null)
   if (!head || questions.length === 0) return out
   let oid = head
@@ -71,17 +80,21 @@ export async function valueOrigins(store: ObjectStore, head: string | null, ques
       for (const i of open.keys()) settle(i, false)
       break
     }
-    let parent
+    // A deepen that fails (the remote is down) fails the walk: a planning decision never rests on a network blip.
+    const parent = await readParentDeepening(store, oid, parentOid, deepen, maxCommits - steps).catch((e: unknown) => {
+      if (e instanceof InfraSyncError) throw e
+      return null
+    })
     const blobs = new Map<number, { oid: string | null; bytes?: Buffer }>()
     try {
-      parent = await store.readCommit(parentOid)
+      // History this clone does not have and cannot fetch: the value is at least this old.
+      if (!parent) throw new Error('history not here')
       const older = new GitSnapshot(store, parentOid, parent.tree)
       for (const [i, blob] of open) {
         const b = await blobAt(older, questions[i]!.path)
         blobs.set(i, b === null || b === blob ? { oid: b } : { oid: b, bytes: await store.readBlob(b) })
       }
     } catch {
-      // History this clone does not have (shallow): the value is at least this old.
       for (const i of open.keys()) settle(i, false)
       break
     }

@@ -87,6 +87,34 @@ export class ObjectStore {
     return hit
   }
 
+  private shallow: { readonly stamp: string; readonly oids: ReadonlySet<string> } | undefined
+
+  /**
+   * The commits of the shallow boundary (`<gitdir>/shallow`, as git writes it):
+   * their parents are not here. Read again when the file changed (a fetch or a
+   * deepen rewrites it by rename; a deepen to the root removes it).
+   */
+  shallowCommits(): ReadonlySet<string> {
+    let stamp = 'absent'
+    const file = path.join(this.gitdir, 'shallow')
+    try {
+      const st = fs.statSync(file)
+      stamp = `${st.ino}:${st.size}:${st.mtimeMs}`
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+    }
+    if (this.shallow?.stamp !== stamp) {
+      const text = stamp === 'absent' ? '' : fs.readFileSync(file, 'latin1')
+      this.shallow = { stamp, oids: new Set(text.split('\n').filter((l) => /^[0-9a-f]{40,64}$/.test(l))) }
+    }
+    return this.shallow.oids
+  }
+
+  /** Whether `oid` is on the shallow boundary: its parents were never fetched. */
+  isShallow(oid: string): boolean {
+    return this.shallowCommits().has(oid)
+  }
+
   private packs: PackReader[] | undefined
 
   /** Opens every pack in the repository; call again after a fetch added one. */

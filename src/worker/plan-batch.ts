@@ -2,8 +2,9 @@ import { performance } from 'node:perf_hooks'
 import type { ChangeSet, PendingEvent } from '../core/change-set.js'
 import { InfraSyncError } from '../core/errors.js'
 import { decodeFile } from '../editors/file-codec.js'
-import { valueOrigins } from '../git/file-history.js'
+import { MAX_HISTORY_WALK, valueOrigins } from '../git/file-history.js'
 import type { ObjectStore } from '../git/object-store.js'
+import type { Deepen } from '../git/read-deepening.js'
 import { GitSnapshot } from '../git/snapshot.js'
 import { BatchPlanner, type FileContent } from '../plan/build-change-set.js'
 import { humanValues, originLookup } from '../plan/human-values.js'
@@ -22,6 +23,7 @@ export interface PlannedBatch {
  * pull-request targets, and when a value a human committed entered git) and
  * plans `pending` on it. `pullRequests`: whether this worker has a forge to
  * deliver pull-request targets with; without one they are skipped.
+ * `deepen` fetches older history of a shallow clone when a value's age needs it.
  */
 export async function planBatch(
   objects: ObjectStore,
@@ -31,6 +33,7 @@ export async function planBatch(
   previous: Registry,
   onPhase: (name: string) => void,
   pullRequests = false,
+  deepen?: Deepen,
 ): Promise<PlannedBatch> {
   const snapshot = head ? await GitSnapshot.at(objects, head) : null
   const registry = snapshot ? await loadRegistry(snapshot, previous) : emptyRegistry()
@@ -48,7 +51,7 @@ export async function planBatch(
   const proposals = (service: string, environment: string, image: string) => states.get(targetKey({ service, environment, image }))
   // A value infra-sync did not apply (rare) is as new as the commit that set it: look that up in history.
   const questions = humanValues(matched, files, lastApplied)
-  const origins = originLookup(questions, await valueOrigins(objects, head, questions))
+  const origins = originLookup(questions, await valueOrigins(objects, head, questions, MAX_HISTORY_WALK, deepen))
   const planner = new BatchPlanner(files, lastApplied, { pullRequests, proposals }, origins)
   let slice = performance.now()
   for (const m of matched) {

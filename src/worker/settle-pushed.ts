@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js'
 import { eventStatusOf } from '../plan/event-status.js'
 import { findEventCommits } from '../git/find-trailers.js'
 import type { ObjectStore } from '../git/object-store.js'
+import type { Deepen } from '../git/read-deepening.js'
 import type { EventRecord, Finish, Store } from '../store/store.js'
 
 /**
@@ -13,6 +14,7 @@ import type { EventRecord, Finish, Store } from '../store/store.js'
  * the commit landed is `carried`: planned again for them, its committed
  * targets kept (see carryOver).
  * Returns the records still to plan, what was settled, and what is carried.
+ * `deepen` fetches history behind a shallow clone's boundary as the walk needs it.
  */
 export async function settlePushed(
   objects: ObjectStore,
@@ -21,15 +23,24 @@ export async function settlePushed(
   head: string | null,
   records: readonly EventRecord[],
   now: Date,
+  deepen?: Deepen,
 ): Promise<{ remaining: readonly EventRecord[]; settled: Finish[]; carried: Map<string, Carried> }> {
   const carried = new Map<string, Carried>()
   const unsettled = records.filter((r) => r.pushBase !== undefined)
   if (unsettled.length === 0) return { remaining: records, settled: [], carried }
   const bases = new Set(unsettled.map((r) => r.pushBase ?? null))
   const stopAt = bases.size === 1 ? [...bases][0]! : null
-  const found = await findEventCommits(objects, head, stopAt, new Set(unsettled.map((r) => r.id)))
-  if (found.size === 0) return { remaining: records, settled: [], carried }
-  const settled: Finish[] = []
+  const { found, complete } = await findEventCommits(objects, head, stopAt, new Set(unsettled.map((r) => r.id)), undefined, deepen)
+  // Part of the history could not be read: an event not found may be in it. Planned again, it
+  // could be pushed twice (over a later human change), so it is dead, for a person to check.
+  const unknown = complete ? [] : unsettled.filter((r) => !found.has(r.id))
+  if (found.size === 0 && unknown.length === 0) return { remaining: records, settled: [], carried }
+  const settled: Finish[] = unknown.map((r) => ({
+    kind: 'dead',
+    id: r.id,
+    code: 'PUSH_OUTCOME_UNKNOWN',
+    reason: `its push's outcome was never recorded and the history since ${r.pushBase ?? 'the first commit'} cannot be read in full to tell whether it landed`,
+  }))
   for (const r of unsettled) {
     const commit = found.get(r.id)
     if (!commit || !r.pushOutcome) continue
@@ -37,8 +48,10 @@ export async function settlePushed(
     else settled.push({ kind: 'final', outcome: r.pushOutcome, commit })
   }
   await store.finish(settled, [], now)
-  log.info({ events: [...found.keys()], commits: [...new Set(found.values())] }, 'found already-pushed events in the remote history')
-  return { remaining: records.filter((r) => !found.has(r.id) || carried.has(r.id)), settled, carried }
+  if (found.size > 0) log.info({ events: [...found.keys()], commits: [...new Set(found.values())] }, 'found already-pushed events in the remote history')
+  if (unknown.length > 0) log.warn({ events: unknown.map((r) => r.id), code: 'PUSH_OUTCOME_UNKNOWN' }, 'history behind the shallow clone cannot be fetched; events whose push may have landed are dead')
+  const gone = new Set(unknown.map((r) => r.id))
+  return { remaining: records.filter((r) => !gone.has(r.id) && (!found.has(r.id) || carried.has(r.id))), settled, carried }
 }
 
 /** An event whose commit landed while its pull requests were not yet made. */

@@ -220,7 +220,7 @@ export class Worker {
       fresh = true
     }
     timer.mark('sync')
-    const { remaining, settled, carried } = await settlePushed(remote.objects, store, log, head, records, this.clock())
+    const { remaining, settled, carried } = await settlePushed(remote.objects, store, log, head, records, this.clock(), (n) => remote.deepen(n))
     this.outcomes.count(settled)
     if (remaining.length === 0) return
     // A carried event keeps the commit that already carries it.
@@ -228,7 +228,7 @@ export class Worker {
 
     const pending = new Map<string, PendingEvent>(remaining.map((r) => [r.id, { id: r.id, event: r.event, receivedAt: r.receivedAt }]))
     for (let attempt = 1; ; attempt++) {
-      const planned = await planBatch(remote.objects, store, head, pending.values(), this.registry, (phase) => timer.mark(phase), this.deps.forge !== undefined)
+      const planned = await planBatch(remote.objects, store, head, pending.values(), this.registry, (phase) => timer.mark(phase), this.deps.forge !== undefined, (n) => remote.deepen(n))
       this.registry = planned.registry
       const { changeSet } = planned
       let outcomes = carryOver(changeSet.outcomes, carried)

@@ -4,6 +4,7 @@ import path from 'node:path'
 import t from 'tap'
 import { committerTime, valueOrigins, type FileValueQuestion } from '../../src/git/file-history.js'
 import { ObjectStore } from '../../src/git/object-store.js'
+import { shallowClone } from '../helpers/shallow-clone.js'
 import { tmpDir } from '../helpers/tmp.js'
 
 /** When a file's value entered it, read from a history the real git CLI wrote, with chosen committer times. */
@@ -94,4 +95,32 @@ t.test('first parent: a merged change dates from the merge', async (t) => {
 t.test('committer time', async (t) => {
   t.equal(committerTime('A B <a@b> 1764064800 +0100'), 1764064800000)
   t.equal(committerTime('broken'), 0)
+})
+
+t.test('a shallow clone is deepened when the walk reaches its boundary, and the exact origin is found', async (t) => {
+  const r = repo(t)
+  r.commit({ [FILE]: tagged('main-seed') }, hour(1))
+  const human = r.commit({ [FILE]: tagged('main-human') }, hour(2))
+  let head = ''
+  for (let h = 3; h <= 5; h++) head = r.commit({ 'services/other/x.yaml': `a: ${h}\n` }, hour(h))
+  const clone = shallowClone(r.dir, tmpDir(t))
+  const store = new ObjectStore(clone.gitdir)
+  t.ok(store.isShallow(head), 'the clone holds the tip only')
+  const [cut] = await valueOrigins(store, head, [holding('main-human')])
+  t.same(cut && [cut.commit, cut.exact], [head, false], 'without deepen: at least as old as the tip')
+  const [o] = await valueOrigins(store, head, [holding('main-human')], 500, clone.deepen)
+  t.same(o, { commit: human, committedAt: '2026-11-25T02:00:00.000Z', exact: true })
+  t.ok(clone.calls.length > 0 && clone.calls.every((n) => n >= 1 && n <= 100), 'deepened, by at most what the walk still needs')
+  t.notOk(store.isShallow(head), 'the boundary moved')
+})
+
+t.test('a walk bounded by maxCommits deepens by no more than it still needs; the root is exact', async (t) => {
+  const r = repo(t)
+  const root = r.commit({ [FILE]: tagged('main-human') }, hour(1))
+  const head = r.commit({ 'services/other/x.yaml': 'a: 2\n' }, hour(2))
+  const clone = shallowClone(r.dir, tmpDir(t))
+  const store = new ObjectStore(clone.gitdir)
+  const [o] = await valueOrigins(store, head, [holding('main-human')], 2, clone.deepen)
+  t.same(clone.calls, [1], 'a walk of 2 commits needs 1 more')
+  t.same(o && [o.commit, o.exact], [root, true], 'the root holds it (git may list a root on the boundary: it has no parent to fetch)')
 })
