@@ -1,6 +1,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
+import { Readable } from 'node:stream'
 import { runHttpBackend } from './http-backend.js'
 
 export type GitService = 'info-refs' | 'upload-pack' | 'receive-pack' | 'other'
@@ -10,6 +11,10 @@ export interface RequestInfo {
   readonly service: GitService
   readonly url: string
   readonly authorization?: string
+  /** The Git-Protocol header as the server received it (before `protocol: 0` strips it). */
+  readonly gitProtocol?: string
+  /** An upload-pack request's body once it has arrived (the v2 command and its arguments; small). */
+  body?: Buffer
 }
 
 /**
@@ -44,7 +49,14 @@ function serviceOf(url: string): GitService {
  * package) behind a tiny Node HTTP server, serving one bare repository.
  * With `token`, requests need Basic auth with that password.
  */
-export async function startGitServer(bareRepo: string, opts: { token?: string; hooks?: GitServerHooks } = {}): Promise<GitServer> {
+export interface GitServerOptions {
+  token?: string
+  hooks?: GitServerHooks
+  /** 0: the Git-Protocol header is dropped, so git answers in protocol v0 as an old server would; 2 (default): passed on as GIT_PROTOCOL. */
+  protocol?: 0 | 2
+}
+
+export async function startGitServer(bareRepo: string, opts: GitServerOptions = {}): Promise<GitServer> {
   const root = path.dirname(bareRepo)
   const name = path.basename(bareRepo)
   const requests: RequestInfo[] = []
@@ -52,8 +64,24 @@ export async function startGitServer(bareRepo: string, opts: { token?: string; h
 
   const server = http.createServer(async (req, res) => {
     const url = req.url ?? '/'
-    const info: RequestInfo = { method: req.method ?? 'GET', service: serviceOf(url.split('?')[0]!), url, ...(req.headers.authorization && { authorization: req.headers.authorization }) }
+    const gitProtocol = req.headers['git-protocol'] as string | undefined
+    const info: RequestInfo = {
+      method: req.method ?? 'GET',
+      service: serviceOf(url.split('?')[0]!),
+      url,
+      ...(req.headers.authorization && { authorization: req.headers.authorization }),
+      ...(gitProtocol && { gitProtocol }),
+    }
     requests.push(info)
+    // An upload-pack request is small: read whole, so the tests can see what was asked, then handed to git as it came.
+    let input: http.IncomingMessage = req
+    if (info.service === 'upload-pack') {
+      const chunks: Buffer[] = []
+      for await (const c of req) chunks.push(c as Buffer)
+      info.body = Buffer.concat(chunks)
+      input = Object.assign(Readable.from([info.body]), { method: req.method, headers: req.headers }) as unknown as http.IncomingMessage
+    }
+    if (opts.protocol === 0) delete req.headers['git-protocol']
     if (state.token) {
       const expected = `Basic ${Buffer.from(`x-access-token:${state.token}`).toString('base64')}`
       if (req.headers.authorization !== expected) {
@@ -77,7 +105,7 @@ export async function startGitServer(bareRepo: string, opts: { token?: string; h
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Repository not found.\n')
       return
     }
-    void runHttpBackend(req, { root, pathname, query, user: 'tester' }).then(async ({ status, headers, body }) => {
+    void runHttpBackend(input, { root, pathname, query, user: 'tester' }).then(async ({ status, headers, body }) => {
       const after = await state.hooks.after?.(info)
       if (after === 'drop') {
         req.socket.destroy()
