@@ -11,7 +11,7 @@ import { RateLimiter } from './intake/rate-limit.js'
 import { buildKeys } from './intake/secrets.js'
 import { Metrics } from './observability/metrics.js'
 import { redactUrl } from './git/http-client.js'
-import { SqliteStore } from './store/sqlite-store.js'
+import { describeStoreUrl, openStore } from './store/open-store.js'
 import type { Store } from './store/store.js'
 import { WorkerHost } from './worker/worker-host.js'
 
@@ -64,7 +64,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (seeded) log.info({ repo: config.repo.location, commit: seeded }, 'seeded the embedded infra repo from services/ and infra-template/argocd/')
   }
 
-  const store = SqliteStore.fromUrl(config.databaseUrl, 'intake')
+  const store = await openStore(config.databaseUrl, 'intake')
   await store.init()
   const metrics = new Metrics()
   const worker = new WorkerHost(
@@ -137,7 +137,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
 
   log.info(
-    { url, data: config.dataDir, store: config.databaseUrl.replace(/\/\/[^@]*@/, '//'), repo: config.repo.kind === 'http' ? redactUrl(config.repo.location) : config.repo.location, branch: config.repo.branch, ...(config.repo.forge && { forge: describeForge(config.repo.forge) }) },
+    { url, data: config.dataDir, store: describeStoreUrl(config.databaseUrl), repo: config.repo.kind === 'http' ? redactUrl(config.repo.location) : config.repo.location, branch: config.repo.branch, ...(config.repo.forge && { forge: describeForge(config.repo.forge) }) },
     `infra-sync is up${config.embeddedRepo ? ` (embedded infra repo: git -C ${config.repo.location} log -p)` : ''}`,
   )
   // For the newcomer on the embedded default; a configured deployment does not need it in its logs.

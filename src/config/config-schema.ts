@@ -61,7 +61,7 @@ export const CONFIG_SCHEMA = {
     },
     sshKeyFile: text('The private key git uses over SSH (env INFRA_SYNC_SSH_KEY_FILE); default: ssh\'s own.'),
     sshKnownHosts: text('The known_hosts file that names the SSH server\'s host key (env INFRA_SYNC_SSH_KNOWN_HOSTS); with it, no other host key is trusted.'),
-    databaseUrl: text('The store, sqlite:PATH (env INFRA_SYNC_DATABASE_URL); default sqlite:<data>/infra-sync.db.'),
+    databaseUrl: text('The store (env INFRA_SYNC_DATABASE_URL): sqlite:PATH, or postgres://USER:PASSWORD@HOST:PORT/DATABASE for PostgreSQL; default sqlite:<data>/infra-sync.db.'),
     secret: secretText('A shared fallback Standard Webhooks secret for sources without their own (env INFRA_SYNC_SECRET); development only.'),
     githubSecret: secretText(
       "The secret of the infra repository's own GitHub webhook or of a GitHub App's webhook (env INFRA_SYNC_GITHUB_SECRET); space-separated during a rotation.",

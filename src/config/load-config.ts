@@ -3,6 +3,7 @@ import path from 'node:path'
 import { load } from 'js-yaml'
 import { ConfigError } from '../core/errors.js'
 import { describeProblems, schemaCheck } from '../core/schema-check.js'
+import { checkPostgresUrl } from '../store/postgres-url.js'
 import { CONFIG_SCHEMA } from './config-schema.js'
 import type { Config, RepoConfig, WorkerSettings } from './config.js'
 import { detectContainer } from './container.js'
@@ -154,9 +155,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const resolvedRepo = repo.kind === 'local' ? { ...repo, location: path.resolve(cwd, repo.location) } : { ...repo, ...(paced && { forge: paced }) }
 
   const databaseUrl = env.INFRA_SYNC_DATABASE_URL ?? f.databaseUrl ?? `sqlite:${path.join(dataDir, 'infra-sync.db')}`
-  if (!/^sqlite:/.test(databaseUrl)) {
-    fail(/^postgres(ql)?:/.test(databaseUrl) ? 'PostgreSQL is not supported yet by this version; use sqlite:PATH' : 'INFRA_SYNC_DATABASE_URL must be sqlite:PATH', { setting: 'INFRA_SYNC_DATABASE_URL' })
-  }
+  // checkPostgresUrl throws a ConfigError that never repeats the URL: it may carry a password.
+  if (/^postgres(ql)?:/.test(databaseUrl)) checkPostgresUrl(databaseUrl)
+  else if (!/^sqlite:/.test(databaseUrl)) fail('INFRA_SYNC_DATABASE_URL must be sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE', { setting: 'INFRA_SYNC_DATABASE_URL' })
 
   const secrets = resolveSecrets(
     {

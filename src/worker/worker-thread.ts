@@ -6,7 +6,7 @@ import { failpoint } from '../failpoints.js'
 import { openForge } from '../forges/open-forge.js'
 import { openRemote } from '../git/open-remote.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
-import { SqliteStore } from '../store/sqlite-store.js'
+import { openStore } from '../store/open-store.js'
 import { exampleEvent } from './example-event.js'
 import type { FromWorker, ToWorker, WorkerThreadConfig } from './messages.js'
 import { Worker } from './worker.js'
@@ -45,7 +45,7 @@ const metrics: WorkerMetrics = {
 }
 
 try {
-  const store = SqliteStore.fromUrl(config.databaseUrl)
+  const store = await openStore(config.databaseUrl)
   await store.init()
   // The same credentials serve the forge's API and git (a GitHub App's installation token is refreshed for both).
   const pacing = config.repo.forge?.pacing

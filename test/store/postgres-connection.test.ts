@@ -1,10 +1,12 @@
 import net from 'node:net'
 import pg from 'pg'
 import t from 'tap'
+import { loadConfig } from '../../src/config/load-config.js'
 import { ConfigError, StoreUnavailableError } from '../../src/core/errors.js'
-import { openStore } from '../../src/store/open-store.js'
+import { describeStoreUrl, openStore } from '../../src/store/open-store.js'
 import { PostgresStore } from '../../src/store/postgres-store.js'
 import { freshDatabase, POSTGRES_ADMIN_URL } from '../helpers/postgres.js'
+import { tmpDir } from '../helpers/tmp.js'
 
 /** The PostgreSQL store's errors: a bad URL is configuration, an unreachable database is retryable; the password is never shown. */
 const PASSWORD = 'pw-never-shown-7d1c'
@@ -30,7 +32,7 @@ t.test('a bad URL is CONFIG_INVALID before anything connects', async (t) => {
       t.notOk(shown(e).includes(PASSWORD), 'no password in the error')
     }
   }
-  t.throws(() => openStore('mysql://x/y'), { code: 'CONFIG_INVALID' })
+  await t.rejects(openStore('mysql://x/y'), { code: 'CONFIG_INVALID' })
 })
 
 t.test('an unreachable server is STORE_UNAVAILABLE, retryable, without the password', async (t) => {
@@ -44,16 +46,17 @@ t.test('an unreachable server is STORE_UNAVAILABLE, retryable, without the passw
   await t.rejects(store.ping(), { code: 'STORE_UNAVAILABLE' })
 })
 
-t.test('openStore picks the PostgreSQL store by scheme', async (t) => {
+t.test('openStore picks the store by scheme; logs see a PostgreSQL URL without its credentials', async (t) => {
   const url = await freshDatabase(t)
   for (const u of [url, url.replace(/^postgres:/, 'postgresql:')]) {
-    const store = openStore(u, 'intake')
+    const store = await openStore(u, 'intake')
     t.teardown(() => store.close())
     t.equal(store.kind, 'postgres')
     await store.init()
     await store.ping()
   }
-  t.equal(openStore('sqlite::memory:').kind, 'sqlite')
+  t.equal((await openStore('sqlite::memory:')).kind, 'sqlite')
+  t.equal(describeStoreUrl(`postgres://u:${PASSWORD}@db.example:5433/infra?password=${PASSWORD}`), 'postgres://db.example:5433/infra')
 })
 
 t.test('connections the server ends are replaced: the store answers again, the process lives on', async (t) => {
@@ -71,4 +74,23 @@ t.test('connections the server ends are replaced: the store answers again, the p
   await store.ping().catch((e: unknown) => t.match(e, { code: 'STORE_UNAVAILABLE' }))
   await store.ping()
   t.same(await store.counts(), {})
+})
+
+t.test('the configuration takes a postgres URL and refuses a malformed one without repeating it', async (t) => {
+  const dir = tmpDir(t)
+  const env = { INFRA_SYNC_IN_CONTAINER: 'false' }
+  const url = `postgresql://u:${PASSWORD}@db.example:5432/infra`
+  t.equal(loadConfig({ ...env, INFRA_SYNC_DATABASE_URL: url }, dir).databaseUrl, url)
+  for (const bad of [`postgres://u:${PASSWORD}@db.example`, `mysql://u:${PASSWORD}@db.example/infra`]) {
+    const e = (() => {
+      try {
+        loadConfig({ ...env, INFRA_SYNC_DATABASE_URL: bad }, dir)
+        return null
+      } catch (e) {
+        return e
+      }
+    })()
+    t.match(e, { code: 'CONFIG_INVALID', data: { setting: 'INFRA_SYNC_DATABASE_URL' } })
+    t.notOk(shown(e).includes(PASSWORD), 'no password in the error')
+  }
 })
