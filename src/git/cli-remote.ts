@@ -190,7 +190,9 @@ export class CliRemote implements Remote {
   }
 
   async sync(): Promise<string | null> {
-    const run = await this.git(['fetch', '--no-tags', '--no-write-fetch-head', '-q', 'origin', `+refs/heads/${this.branch}:${this.trackingRef()}`])
+    // The first fetch brings the tip only (the walkers deepen when they need more); later ones are incremental.
+    const first = (await this.readTracking()) === null ? ['--depth=1'] : []
+    const run = await this.git(['fetch', '--no-tags', '--no-write-fetch-head', '-q', ...first, 'origin', `+refs/heads/${this.branch}:${this.trackingRef()}`])
     if (run.code !== 0) {
       // An empty repository, or one without the branch yet: infra-sync creates it.
       if (/couldn't find remote ref/i.test(run.stderr)) return null
@@ -267,9 +269,18 @@ export class CliRemote implements Remote {
     throw new PushRefusedError(`push to ${ref} refused: ${full}`, { ref, reason: full })
   }
 
-  /** Clones are full today: nothing lies behind a boundary. */
-  async deepen(_commits: number): Promise<boolean> {
-    return false
+  /**
+   * `git fetch --deepen`: counted from the boundary. No destination ref, so
+   * the tracking ref stays where sync() left it. False once git removed the
+   * shallow file (the history is complete).
+   */
+  async deepen(commits: number): Promise<boolean> {
+    if (!fs.existsSync(path.join(this.gitdir, 'shallow'))) return false
+    const n = Math.max(1, Math.floor(commits))
+    const run = await this.git(['fetch', '--no-tags', '--no-write-fetch-head', '-q', `--deepen=${n}`, 'origin', `refs/heads/${this.branch}`])
+    if (run.code !== 0) throw this.failure('deepening the clone of', run)
+    this.objects.refreshPacks()
+    return true
   }
 
   async close(): Promise<void> {}

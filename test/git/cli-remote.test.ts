@@ -136,3 +136,34 @@ t.test('an scp-like SSH URL names its clone and is shown as it is', async (t) =>
   await remote.prepare()
   t.equal(git(remote.gitdir, 'config', 'remote.origin.url').trim(), 'git@github.com:acme/infra.git')
 })
+
+t.test('the first fetch is shallow, later ones incremental; deepen fetches from the boundary until the history is whole', async (t) => {
+  const dir = tmpDir(t)
+  const bare = makeBareRepo(dir, { 'a.txt': 'v1\n' })
+  const more = () => {
+    const oid = git(bare, 'commit-tree', 'main^{tree}', '-p', 'main', '-m', 'more').trim()
+    git(bare, 'update-ref', 'refs/heads/main', oid)
+    return oid
+  }
+  const seed = git(bare, 'rev-parse', 'main').trim()
+  const second = more()
+  const server = await startGitServer(bare)
+  t.teardown(() => server.close())
+  const remote = new CliRemote({ url: server.url, branch: 'main', clonesDir: path.join(dir, 'clones') })
+  await remote.prepare()
+  t.equal(await remote.sync(), second)
+  t.same([...remote.objects.shallowCommits()], [second], 'the tip only')
+  t.notOk(await remote.objects.has(seed))
+  const third = more()
+  t.equal(await remote.sync(), third)
+  t.ok(await remote.objects.has(second), 'the second fetch brought what is new, not a new depth-1 clone')
+  t.same([...remote.objects.shallowCommits()], [second], 'the boundary stays')
+  t.equal(await remote.deepen(1), true)
+  t.ok(await remote.objects.has(seed))
+  t.equal(git(remote.gitdir, 'rev-parse', 'refs/remotes/origin/main').trim(), third, 'the tracking ref is where sync left it')
+  let rounds = 0
+  while (rounds < 3 && (await remote.deepen(1))) rounds++
+  t.ok(rounds < 3)
+  t.equal(remote.objects.shallowCommits().size, 0, 'complete')
+  t.equal(await remote.deepen(1), false)
+})

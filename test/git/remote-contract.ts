@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Test } from 'tap'
@@ -18,6 +19,25 @@ const author = { name: 'infra-sync', email: 'infra-sync@localhost' }
 const FILE = 'services/orders-api/overlays/prod/kustomization.yaml'
 const PR = 'refs/heads/infra-sync/orders-api/prod'
 
+/** A human's file beside FILE whose name is not UTF-8: git names are bytes. */
+const NAME = Buffer.from('notes-\xe9.txt', 'latin1')
+const lsTree = (bare: string, rev: string) => execFileSync('git', ['ls-tree', '-z', rev], { cwd: bare }).toString('latin1').split('\0').filter(Boolean)
+
+/** The template: seed, then the non-UTF-8 name, then one more commit, so a depth-1 clone lacks history. */
+function makeTemplate(dir: string): string {
+  const bare = makeBareRepo(dir, { [FILE]: 'v1\n', 'README.md': 'x\n' })
+  const work = path.join(dir, 'human')
+  git(dir, 'clone', '-q', bare, work)
+  fs.writeFileSync(Buffer.concat([Buffer.from(`${work}/${path.dirname(FILE)}/`), NAME]), 'runbook\n')
+  git(work, 'add', '-A')
+  git(work, 'commit', '-q', '-m', 'notes')
+  writeTree(work, { 'README.md': 'y\n' })
+  git(work, 'commit', '-q', '-am', 'readme')
+  git(work, 'push', '-q', 'origin', 'main')
+  fs.rmSync(work, { recursive: true, force: true })
+  return bare
+}
+
 /** A pre-receive hook that refuses updates of main as GitHub's branch protection does. */
 function protectMain(bare: string): void {
   const hook = ['#!/bin/sh', 'while read old new ref; do', '  if [ "$ref" = "refs/heads/main" ]; then', '    echo "error: GH006: Protected branch update failed for refs/heads/main." >&2', '    exit 1', '  fi', 'done', 'exit 0', ''].join('\n')
@@ -31,7 +51,7 @@ function protectMain(bare: string): void {
  */
 export function remoteContract(t: Test, name: string, factory: RemoteFactory, opts: ContractOptions): void {
   // One seed repository made with git, copied for each test (git's own spawns are the slow part on a loaded machine).
-  const template = makeBareRepo(tmpDir(t), { [FILE]: 'v1\n', 'README.md': 'x\n' })
+  const template = makeTemplate(tmpDir(t))
   async function setup(t: Test) {
     const dir = tmpDir(t)
     const bare = path.join(dir, 'infra.git')
@@ -47,10 +67,15 @@ export function remoteContract(t: Test, name: string, factory: RemoteFactory, op
 
   t.test(`${name}: push moves the branch; a stale base is rejected; a hook's refusal is a refusal`, async (t) => {
     const { bare, remote, head, change } = await setup(t)
+    const before = lsTree(bare, `main:${path.dirname(FILE)}`)
     const c1 = await change('v2\n')
     await remote.push(head, c1)
     t.equal(at(bare, 'main'), c1.oid)
     t.equal(git(bare, 'show', `main:${FILE}`), 'v2\n')
+    const notes = (list: string[]) => list.filter((e) => !e.endsWith('\tkustomization.yaml'))
+    const after = lsTree(bare, `main:${path.dirname(FILE)}`)
+    t.same(notes(after), notes(before), 'a sibling whose name is not UTF-8 keeps its exact bytes')
+    t.ok(notes(after)[0]?.endsWith(`\t${NAME.toString('latin1')}`))
     t.equal(await remote.sync(), c1.oid)
     const c2 = await change('v3\n')
     await t.rejects(remote.push(head, c2), { code: 'PUSH_REJECTED' }, 'the base is no longer the head')
@@ -81,6 +106,22 @@ export function remoteContract(t: Test, name: string, factory: RemoteFactory, op
     t.same(commit.parents, [head])
     const blob = (await remote.objects.readTree(commit.tree)).find((e) => e.path === 'notes.txt')!
     t.equal((await remote.objects.readBlob(blob.oid)).toString(), 'by hand\n')
+  })
+
+  t.test(`${name}: a shallow first clone is deepened to the whole history, then deepen answers false`, async (t) => {
+    const { bare, remote, head } = await setup(t)
+    t.equal(head, at(bare, 'main'))
+    t.ok((await remote.objects.readTree((await remote.objects.readCommit(head)).tree)).length > 0, 'the head is readable')
+    const all = git(bare, 'rev-list', 'main').trim().split('\n')
+    t.equal(all.length, 3)
+    if (remote.objects.shallowCommits().size === 0) t.equal(await remote.deepen(100), false, 'a complete clone: false at once')
+    else {
+      let rounds = 0
+      while (rounds < 5 && (await remote.deepen(100))) rounds++
+      t.ok(rounds < 5, 'deepen comes to an end')
+    }
+    for (const oid of all) t.ok(await remote.objects.readCommit(oid), `${oid} is here`)
+    t.equal(await remote.deepen(100), false, 'still false')
   })
 
   t.test(`${name}: listRefs and pushRef create, move with a lease, never force`, async (t) => {
