@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
@@ -7,11 +7,17 @@ import { GitRemoteError, InfraSyncError, PushRefusedError, PushRejectedError } f
 import type { CredentialsProvider, GitCredentials } from '../forges/forge.js'
 import { GitHttpClient, redactUrl } from './http-client.js'
 import { gitFs, ObjectStore } from './object-store.js'
+import { indexPackFile } from './pack-indexer.js'
+import { receivePackData } from './pack-sink.js'
+import type { PktLineReader } from './pkt-line-reader.js'
+import { fetchV2, lsRefs, offers, type V2Capabilities } from './protocol-v2.js'
 import type { Remote } from './remote.js'
-import { indexPack } from './pack-indexer.js'
+import { credentials as secretsOf } from './remote-status.js'
 import { writePack } from './pack-writer.js'
 import { assertBranchRef, assertRefPrefix } from './ref-name.js'
-import { discoverRefs as discover, type DiscoveredRefs, receivePack, sameOrigin, uploadPack, ZERO_OID } from './smart-http.js'
+import { readShallow, updateShallow } from './shallow-file.js'
+import { discoverRefs as discover, type DiscoveredRefs, receivePack, sameOrigin, ZERO_OID } from './smart-http.js'
+import { uploadPackV0, type UploadPackResult } from './upload-pack.js'
 import type { WrittenCommit } from './write-commit.js'
 
 export interface HttpRemoteOptions {
@@ -30,6 +36,8 @@ export interface HttpRemoteOptions {
 }
 
 type Headers = Record<string, string>
+/** How the server spoke at discovery: v2 (its advertisement) or v0 (its capabilities). */
+type Server = { v2: V2Capabilities; v0?: undefined } | { v2?: undefined; v0: ReadonlySet<string> }
 
 function basicAuth(c: GitCredentials): Headers {
   return { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` }
@@ -63,6 +71,8 @@ export class HttpRemote implements Remote {
   private readonly credentials: CredentialsProvider | undefined
   readonly objects: ObjectStore
   private receiveCaps: ReadonlySet<string> | undefined
+  /** The server's v2 advertisement, kept while its commands succeed: a sync is then one ls-refs, no info/refs. */
+  private v2: V2Capabilities | undefined
 
   constructor(opts: HttpRemoteOptions) {
     const u = new URL(opts.url)
@@ -118,11 +128,30 @@ export class HttpRemote implements Remote {
     return fn(await this.authHeaders())
   }
 
-  /** Ref discovery; a redirect moves the base URL for every request that follows. */
+  /** Ref discovery; a redirect moves the base URL for every request that follows. Fetches offer v2, pushes stay v0. */
   private async discoverRefs(headers: Headers, service: 'git-receive-pack' | 'git-upload-pack'): Promise<DiscoveredRefs> {
-    const found = await discover(this.client, this.url, headers, service)
+    const found = await discover(this.client, this.url, headers, service, undefined, service === 'git-upload-pack')
     this.url = found.url
     return found
+  }
+
+  /**
+   * The refs under `prefix`, and how the server speaks (v2: only those refs cross the wire).
+   * Any failure forgets the v2 advertisement: the next call discovers afresh (the server may have changed, or moved).
+   */
+  private async upload(prefix: string): Promise<{ refs: ReadonlyMap<string, string>; server: Server }> {
+    try {
+      if (!this.v2) {
+        const found = await this.exchange((h) => this.discoverRefs(h, 'git-upload-pack'))
+        if (!found.v2) return { refs: found.refs, server: { v0: found.capabilities } }
+        this.v2 = found.v2
+      }
+      const v2 = this.v2
+      return { refs: await this.exchange((h) => lsRefs(this.client, this.url, h, v2, [prefix])), server: { v2 } }
+    } catch (e) {
+      this.v2 = undefined
+      throw e
+    }
   }
 
   async prepare(): Promise<void> {
@@ -134,29 +163,57 @@ export class HttpRemote implements Remote {
   }
 
   async sync(): Promise<string | null> {
-    const { refs, capabilities } = await this.exchange((h) => this.discoverRefs(h, 'git-upload-pack'))
-    const head = refs.get(`refs/heads/${this.branch}`) ?? null
+    const ref = `refs/heads/${this.branch}`
+    const { refs, server } = await this.upload(ref)
+    const head = refs.get(ref) ?? null
     if (head === null || (await this.objects.has(head))) return head
     const have = await this.trackingHead()
-    const pack = await this.exchange((h) => uploadPack(this.client, this.url, h, head, have ? [have] : [], capabilities))
-    if (pack) {
-      const name = createHash('sha1').update(pack.subarray(0, pack.length - 20)).digest('hex')
-      const dir = path.join(this.gitdir, 'objects', 'pack')
-      await fsp.mkdir(dir, { recursive: true })
-      const packPath = path.join(dir, `pack-${name}.pack`)
-      await fsp.writeFile(`${packPath}.tmp`, pack)
-      await fsp.rename(`${packPath}.tmp`, packPath)
+    const shallow = await readShallow(this.gitdir)
+    // A clone with no history starts shallow: the tip only; walkers deepen it when they need more.
+    // Over v0 the clone is full, as before: shallow v0 needs a second stateless round, and every forge speaks v2.
+    const first = have === null && shallow.length === 0 && server.v2 !== undefined && offers(server.v2, 'fetch', 'shallow')
+    await this.fetch(server, head, have, shallow, first ? { depth: 1, relative: false } : undefined)
+    if (!(await this.objects.has(head))) throw new GitRemoteError(`fetch from ${this.description}: ${head} still missing after the fetch`, {})
+    await this.setTrackingHead(head)
+    return head
+  }
+
+  /**
+   * One upload-pack exchange (v2 when the server spoke it, else v0): the
+   * pack streams to a temporary file, the shallow boundary is updated, then
+   * the pack is indexed into the clone. New boundary commits are written
+   * before the pack lands and old ones removed after, so no commit is ever
+   * without its parents and without a `shallow` line (git would call the
+   * clone corrupt, and a walker would think the history complete).
+   */
+  private async fetch(server: Server, want: string, have: string | null, shallow: readonly string[], deepen?: { depth: number; relative: boolean }): Promise<void> {
+    const packDir = path.join(this.gitdir, 'objects', 'pack')
+    await fsp.mkdir(packDir, { recursive: true })
+    const tmp = path.join(packDir, `tmp_pack_${randomBytes(6).toString('hex')}`)
+    const haves = have ? [have] : []
+    let result: UploadPackResult<number>
+    try {
+      result = await this.exchange((h) => {
+        const sink = (reader: PktLineReader, sideBand: boolean) => receivePackData(reader, tmp, { sideBand, where: this.description, secrets: secretsOf(h) })
+        if (server.v2) return fetchV2(this.client, this.url, h, server.v2, { want, haves, shallow, ...(deepen && { deepen }), thinPack: true }, (r) => sink(r, true))
+        return uploadPackV0(this.client, this.url, h, want, haves, server.v0, sink)
+      })
+    } catch (e) {
+      this.v2 = undefined
+      await fsp.rm(tmp, { force: true })
+      throw e
+    }
+    await updateShallow(this.gitdir, result.shallow, [])
+    if (result.pack) {
       try {
-        indexPack(packPath)
+        await indexPackFile(tmp, packDir, (oid) => this.objects.read(oid).catch(() => null))
       } catch (e) {
-        await fsp.rm(packPath, { force: true })
         throw new GitRemoteError(`fetch from ${this.description}: the pack did not index (${(e as Error).message})`, {})
       }
       this.objects.refreshPacks()
     }
-    if (!(await this.objects.has(head))) throw new GitRemoteError(`fetch from ${this.description}: ${head} still missing after the fetch`, {})
-    await this.setTrackingHead(head)
-    return head
+    // Only once their parents are in the clone do commits leave the boundary.
+    await updateShallow(this.gitdir, [], result.unshallow)
   }
 
   /** The remote head we last fetched or pushed, as git keeps it (refs/remotes/origin/<branch>): what we tell the server we have. */
@@ -183,7 +240,7 @@ export class HttpRemote implements Remote {
 
   async listRefs(prefix: string): Promise<Map<string, string>> {
     assertRefPrefix(prefix)
-    const { refs } = await this.exchange((h) => this.discoverRefs(h, 'git-upload-pack'))
+    const { refs } = await this.upload(prefix)
     return new Map([...refs].filter(([name]) => name.startsWith(prefix) && !name.endsWith('^{}')))
   }
 
@@ -219,9 +276,21 @@ export class HttpRemote implements Remote {
     return writePack(await Promise.all([...new Set(oids)].map((oid) => this.objects.read(oid))))
   }
 
-  /** Clones are full today: nothing lies behind a boundary. */
-  async deepen(_commits: number): Promise<boolean> {
-    return false
+  /**
+   * `commits` more commits behind the boundary, as `git fetch --deepen`
+   * (deepen-relative: counted from the boundary, not from the tip). The tip
+   * wanted is the one we track, so the history deepened is the one walked.
+   * False with no boundary: the local history is complete. A clone made over
+   * v0 is full; a v0-only server cannot deepen one made over v2 (false too).
+   */
+  async deepen(commits: number): Promise<boolean> {
+    const shallow = await readShallow(this.gitdir)
+    const have = await this.trackingHead()
+    if (shallow.length === 0 || have === null) return false
+    const { server } = this.v2 ? { server: { v2: this.v2 } } : await this.upload(`refs/heads/${this.branch}`)
+    if (!server.v2 || !offers(server.v2, 'fetch', 'shallow')) return false
+    await this.fetch(server, have, have, shallow, { depth: Math.max(1, Math.floor(commits) || 1), relative: true })
+    return true
   }
 
   async close(): Promise<void> {

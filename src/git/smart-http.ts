@@ -1,7 +1,9 @@
 import { GitRemoteError } from '../core/errors.js'
 import { redactUrl, type GitHttpClient } from './http-client.js'
 import { decodePktLines, encodePktLine, FLUSH, FLUSH_PKT } from './pkt-line.js'
+import { GIT_PROTOCOL_V2, parseV2Advertisement, type V2Capabilities } from './protocol-v2.js'
 import { checkPushReport } from './push-report.js'
+import { credentials, REDIRECTS, statusError } from './remote-status.js'
 
 /**
  * The two smart-HTTP exchanges infra-sync does itself: ref discovery and a
@@ -21,40 +23,8 @@ function serviceUrl(url: string, path: string): string {
   return `${url.replace(/\/+$/, '')}/${path}`
 }
 
-/** Our own credentials, as they could come back in a body: the header value and, for Basic, the password. */
-function credentials(headers: Record<string, string>): string[] {
-  const [scheme, value] = (headers.authorization ?? '').split(' ')
-  if (!value) return []
-  const out = [value]
-  if (scheme === 'Basic') out.push(Buffer.from(value, 'base64').toString('utf8').split(':').slice(1).join(':'))
-  return out.filter((s) => s.length >= 4)
-}
-
-/** The remote's own words about a refusal (GitHub: "Repository not found."): one short line, never our credentials. */
-function remoteMessage(body: Buffer, headers: Record<string, string>): string | undefined {
-  let text = body
-    .subarray(0, 1024)
-    .toString('utf8')
-    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
-    .trim()
-    .slice(0, 200)
-  for (const secret of credentials(headers)) text = text.split(secret).join('[redacted]')
-  return text || undefined
-}
-
-function statusError(url: string, status: number, what: string, body: Buffer, headers: Record<string, string>): GitRemoteError {
-  // git follows redirects of info/refs only; a POST that is redirected would lose its body (and our intent).
-  if (REDIRECTS.has(status)) return new GitRemoteError(`${what} ${redactUrl(url)}: HTTP ${status}, a redirect of a POST is not followed`, { status, url: redactUrl(url), reason: 'redirect' }, { retryable: false })
-  // 4xx other than 408/429 will not heal by retrying (bad credentials, no such repo).
-  const retryable = status >= 500 || status === 408 || status === 429
-  const said = remoteMessage(body, headers)
-  const cause = status === 401 ? ' authentication failed' : status === 403 ? ' forbidden' : status === 404 ? ' repository not found' : ''
-  return new GitRemoteError(`${what} ${redactUrl(url)}: HTTP ${status}${cause}${said ? ` (the remote said: ${said})` : ''}`, { status, url: redactUrl(url), ...(said && { remoteMessage: said }) }, { retryable })
-}
-
 /** How many redirects of `info/refs` are followed, as git (curl's default in git is 20; a loop is found sooner). */
 export const MAX_REDIRECTS = 5
-const REDIRECTS = new Set([301, 302, 303, 307, 308])
 
 /** Credentials go to the origin they were configured for (scheme, host and port), never to another one, as git. */
 export function sameOrigin(a: string, b: string): boolean {
@@ -69,12 +39,12 @@ export function sameOrigin(a: string, b: string): boolean {
  * goes there. The Authorization header is dropped once the redirect leaves
  * the origin it was meant for.
  */
-async function getInfoRefs(client: GitHttpClient, url: string, headers: Record<string, string>, service: string, signal?: AbortSignal) {
+async function getInfoRefs(client: GitHttpClient, url: string, headers: Record<string, string>, service: string, signal: AbortSignal | undefined, v2: boolean) {
   let base = url.replace(/\/+$/, '')
   let sendHeaders = headers
   for (let hops = 0; ; hops++) {
     const target = `${serviceUrl(base, 'info/refs')}?service=${service}`
-    const res = await client.simple(target, 'GET', { ...sendHeaders, accept: '*/*' }, undefined, signal)
+    const res = await client.simple(target, 'GET', { ...sendHeaders, accept: '*/*', ...(v2 && { 'git-protocol': GIT_PROTOCOL_V2 }) }, undefined, signal)
     if (!REDIRECTS.has(res.statusCode)) return { res, base, headers: sendHeaders }
     const location = res.headers.location
     if (hops >= MAX_REDIRECTS) {
@@ -108,10 +78,21 @@ async function getInfoRefs(client: GitHttpClient, url: string, headers: Record<s
 export interface DiscoveredRefs extends RemoteRefs {
   /** The base URL after redirects: where the requests that follow go. */
   readonly url: string
+  /** Set when the server answered in protocol v2: `refs` is empty then, ls-refs asks for them. */
+  readonly v2?: V2Capabilities
 }
 
-export async function discoverRefs(client: GitHttpClient, url: string, headers: Record<string, string>, service: 'git-receive-pack' | 'git-upload-pack', signal?: AbortSignal): Promise<DiscoveredRefs> {
-  const { res, base, headers: sent } = await getInfoRefs(client, url, headers, service, signal)
+function sha256Error(base: string, format: string): GitRemoteError {
+  return new GitRemoteError(`ref discovery ${redactUrl(base)}: the repository uses object format ${format}; infra-sync reads only sha1 repositories`, { url: redactUrl(base), reason: format }, { retryable: false })
+}
+
+/**
+ * Ref discovery. With `v2`, the request offers protocol v2 (the Git-Protocol
+ * header); a server that does not speak it ignores the header and answers
+ * in v0, which is read as before.
+ */
+export async function discoverRefs(client: GitHttpClient, url: string, headers: Record<string, string>, service: 'git-receive-pack' | 'git-upload-pack', signal?: AbortSignal, v2 = false): Promise<DiscoveredRefs> {
+  const { res, base, headers: sent } = await getInfoRefs(client, url, headers, service, signal, v2)
   if (res.statusCode !== 200) throw statusError(base, res.statusCode, 'ref discovery', res.body, sent)
   const dumb = () =>
     new GitRemoteError(
@@ -128,6 +109,12 @@ export async function discoverRefs(client: GitHttpClient, url: string, headers: 
   } catch {
     throw new GitRemoteError(`ref discovery ${redactUrl(base)}: malformed response`, { url: redactUrl(base) })
   }
+  const caps2 = v2 ? parseV2Advertisement(lines) : null
+  if (caps2) {
+    const format = caps2.get('object-format')
+    if (format && format !== 'sha1') throw sha256Error(base, format)
+    return { refs: new Map(), capabilities: new Set(), url: base, v2: caps2 }
+  }
   if (!lines.some((l) => l !== FLUSH && l.toString('utf8').startsWith('# service='))) throw dumb()
   let first = true
   for (const line of lines) {
@@ -141,9 +128,7 @@ export async function discoverRefs(client: GitHttpClient, url: string, headers: 
     if (m && m[2] !== 'capabilities^{}') refs.set(m[2]!, m[1]!)
   }
   const format = [...capabilities].find((c) => c.startsWith('object-format='))?.slice('object-format='.length)
-  if (format && format !== 'sha1') {
-    throw new GitRemoteError(`ref discovery ${redactUrl(base)}: the repository uses object format ${format}; infra-sync reads only sha1 repositories`, { url: redactUrl(base), reason: format }, { retryable: false })
-  }
+  if (format && format !== 'sha1') throw sha256Error(base, format)
   return { refs, capabilities, url: base }
 }
 
@@ -169,42 +154,4 @@ export async function receivePack(client: GitHttpClient, url: string, headers: R
   if (res.statusCode !== 200) throw statusError(url, res.statusCode, 'push to', res.body, headers)
   if (!want.includes('report-status')) return
   checkPushReport({ body: res.body, ref: input.ref, sideBand: want.includes('side-band-64k'), where: redactUrl(url), secrets: credentials(headers) })
-}
-
-/**
- * Fetches the pack that brings `want` (an advertised tip) given that we have
- * `haves`: one stateless upload-pack exchange (protocol v1). Returns the raw
- * packfile, or null when the server had nothing to send.
- */
-export async function uploadPack(client: GitHttpClient, url: string, headers: Record<string, string>, want: string, haves: readonly string[], capabilities: ReadonlySet<string>, signal?: AbortSignal): Promise<Buffer | null> {
-  const caps = ['side-band-64k', 'ofs-delta', 'no-progress'].filter((c) => capabilities.has(c))
-  const lines = [encodePktLine(`want ${want} ${[...caps, 'agent=infra-sync'].join(' ')}\n`), FLUSH_PKT, ...haves.map((h) => encodePktLine(`have ${h}\n`)), encodePktLine('done\n')]
-  const res = await client.simple(
-    serviceUrl(url, 'git-upload-pack'),
-    'POST',
-    { ...headers, 'content-type': 'application/x-git-upload-pack-request', accept: 'application/x-git-upload-pack-result' },
-    Buffer.concat(lines),
-    signal,
-  )
-  if (res.statusCode !== 200) throw statusError(url, res.statusCode, 'fetch from', res.body, headers)
-  const body = res.body
-  // Acknowledgements come first as plain pkt-lines (NAK, or ACK <oid>), then the pack.
-  let i = 0
-  for (;;) {
-    if (i + 4 > body.length) throw new GitRemoteError(`fetch from ${redactUrl(url)}: the response ended before the pack`, {})
-    const len = parseInt(body.toString('ascii', i, i + 4), 16)
-    if (Number.isNaN(len) || len < 4) throw new GitRemoteError(`fetch from ${redactUrl(url)}: malformed response`, {})
-    const text = body.toString('utf8', i + 4, i + len)
-    if (!text.startsWith('NAK') && !text.startsWith('ACK ')) break
-    i += len
-  }
-  if (!caps.includes('side-band-64k')) return body.subarray(i)
-  const pack: Buffer[] = []
-  for (const line of decodePktLines(body.subarray(i))) {
-    if (line === FLUSH) continue
-    if (line[0] === 1) pack.push(line.subarray(1))
-    else if (line[0] === 3) throw new GitRemoteError(`fetch from ${redactUrl(url)}: remote error: ${line.subarray(1).toString('utf8').trim().slice(0, 200)}`, {})
-  }
-  const out = Buffer.concat(pack)
-  return out.length === 0 ? null : out
 }
