@@ -27,6 +27,13 @@ remoteContract(t, 'HttpRemote over git http-backend', async (t, bare, dir) => {
   return new HttpRemote({ url: server.url, branch: 'main', clonesDir: path.join(dir, 'clones') })
 }, { hooks: true })
 
+// A server that ignores Git-Protocol (older git, some proxies): the built-in client falls back to v0, full clones.
+remoteContract(t, 'HttpRemote over git http-backend, protocol v0', async (t, bare, dir) => {
+  const server = await startGitServer(bare, { protocol: 0 })
+  t.teardown(() => server.close())
+  return new HttpRemote({ url: server.url, branch: 'main', clonesDir: path.join(dir, 'clones') })
+}, { hooks: true })
+
 remoteContract(t, 'LocalRemote', async (_t, bare) => new LocalRemote(bare, 'main'), { hooks: false })
 
 remoteContract(t, 'CliRemote over http', async (t, bare, dir) => {
