@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { findEventCommits } from '../../src/git/find-trailers.js'
 import { ObjectStore } from '../../src/git/object-store.js'
 import { git } from '../helpers/git-cli.js'
@@ -8,7 +8,7 @@ import { shallowClone } from '../helpers/shallow-clone.js'
 import { tmpDir } from '../helpers/tmp.js'
 
 /** base ← pushed (its trailer names ev-1) ← two human commits: the push is behind a depth-1 boundary. */
-function history(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+function history(t: Test) {
   const work = path.join(tmpDir(t), 'work')
   fs.mkdirSync(work)
   git(work, 'init', '-q', '-b', 'main')

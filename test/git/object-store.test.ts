@@ -30,3 +30,21 @@ t.test('a pack made here is one git accepts', async (t) => {
   t.equal(git(bare, 'cat-file', '-s', blob).trim(), '100000')
   t.equal(git(bare, 'ls-tree', tree).trim(), `100644 blob ${blob}\tbig.txt`)
 })
+
+t.test('the shallow boundary is read from the shallow file, and again when git rewrites or removes it', async (t) => {
+  const dir = tmpDir(t)
+  const bare = makeBareRepo(dir, { 'a.txt': 'a\n' })
+  const seed = git(bare, 'rev-parse', 'main').trim()
+  const tip = git(bare, 'commit-tree', 'main^{tree}', '-p', 'main', '-m', 'tip').trim()
+  git(bare, 'update-ref', 'refs/heads/main', tip)
+  const clone = `${dir}/clone.git`
+  git(dir, 'clone', '-q', '--bare', '--depth', '1', `file://${bare}`, clone)
+  const store = new ObjectStore(clone)
+  t.ok(store.isShallow(tip))
+  t.notOk(store.isShallow(seed))
+  git(clone, 'fetch', '-q', '--deepen=1', 'origin', 'main')
+  t.notOk(store.isShallow(tip), 'the boundary moved')
+  git(clone, 'fetch', '-q', '--unshallow', 'origin', 'main')
+  t.equal(store.shallowCommits().size, 0, 'complete: no shallow file')
+  t.equal(new ObjectStore(bare).shallowCommits().size, 0, 'a full repository')
+})
