@@ -40,11 +40,18 @@ export async function receivePackData(reader: PktLineReader, tmpFile: string, op
   let heldBytes = 0
   const drain = async () => {
     if (heldBytes === 0) return
-    const buf = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes)
+    // writev: the lines go to disk as they are, not copied once more into one buffer.
+    const bufs = held
+    const n = heldBytes
     held = []
     heldBytes = 0
-    await file.write(buf, 0, buf.length)
-    written += buf.length
+    let done = (await file.writev(bufs)).bytesWritten
+    // A short write (rare, a full disk's last bytes): the rest follows, or the error does.
+    if (done < n) {
+      const all = Buffer.concat(bufs, n)
+      while (done < n) done += (await file.write(all, done, n - done)).bytesWritten
+    }
+    written += n
   }
   const take = async (b: Buffer) => {
     held.push(b)
