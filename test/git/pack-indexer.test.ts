@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { inflateSync } from 'node:zlib'
+import { deflateSync, inflateSync } from 'node:zlib'
 import t from 'tap'
 import { ObjectStore } from '../../src/git/object-store.js'
 import { indexPackFile } from '../../src/git/pack-indexer.js'
 import { PackReader, readEntryHeader } from '../../src/git/pack-reader.js'
+import { encodeEntryHeader } from '../../src/git/pack-thin.js'
 import { git } from '../helpers/git-cli.js'
 import { tmpDir } from '../helpers/tmp.js'
 
@@ -151,4 +153,39 @@ t.test('a damaged pack is refused and leaves nothing behind', async (t) => {
     t.notOk(fs.existsSync(tmp), `${what}: the temporary file is gone`)
     t.same(fs.existsSync(packDir) ? fs.readdirSync(packDir) : [], [], `${what}: nothing in the pack folder`)
   }
+})
+
+/** A zlib stream of `content` that is much longer than the content: empty stored blocks first, as a legal but odd encoder may write. */
+function paddedDeflate(content: Buffer, emptyBlocks: number): Buffer {
+  const empty = Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff])
+  const last = Buffer.from([0x01, content.length & 0xff, content.length >> 8, ~content.length & 0xff, (~content.length >> 8) & 0xff])
+  let a = 1
+  let b = 0
+  for (const byte of content) {
+    a = (a + byte) % 65521
+    b = (b + a) % 65521
+  }
+  const adler = Buffer.alloc(4)
+  adler.writeUInt32BE(((b << 16) | a) >>> 0)
+  return Buffer.concat([Buffer.from([0x78, 0x01]), ...Array.from({ length: emptyBlocks }, () => empty), last, content, adler])
+}
+
+t.test('an entry whose deflated data is far longer than its content still indexes as git does', async (t) => {
+  const dir = tmpDir(t)
+  const small = Buffer.from('tiny\n')
+  const other = Buffer.from('x'.repeat(3000))
+  const entries = [
+    Buffer.concat([encodeEntryHeader(3, small.length), paddedDeflate(small, 400)]),
+    Buffer.concat([encodeEntryHeader(3, other.length), deflateSync(other)]),
+  ]
+  const header = Buffer.from('PACK\0\0\0\x02\0\0\0\x02', 'latin1')
+  const body = Buffer.concat([header, ...entries])
+  const pack = Buffer.concat([body, createHash('sha1').update(body).digest()])
+  const theirs = path.join(dir, 'theirs.pack')
+  fs.writeFileSync(theirs, pack)
+  git(dir, 'index-pack', theirs)
+  const tmp = path.join(dir, 'incoming')
+  fs.writeFileSync(tmp, pack)
+  const got = await indexPackFile(tmp, path.join(dir, 'packs'))
+  t.ok(fs.readFileSync(got.idxPath).equals(fs.readFileSync(theirs.replace(/\.pack$/, '.idx'))), 'the same .idx as git index-pack')
 })
