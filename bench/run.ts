@@ -6,17 +6,18 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { baselinesSection, refusalsSection, type Report } from './report.js'
+import { baselinesSection, refusalsSection, transportsSection, type Report } from './report.js'
 import { ciScript, warmGitFloor } from './baselines.js'
 import { generateInfraRepo } from './generate-repo.js'
 import { Rig, TOKEN } from './harness.js'
 import { pullRequests, pullRequestsSection } from './pull-requests.js'
 import { refusals } from './refusals.js'
 import { burst, concurrentOurs, intake, latency, scale } from './scenarios.js'
+import { transports } from './transports.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
-// `--only refusals` (or `pull-requests`): just that scenario, its section printed (for measuring one change without the full run).
+// `--only refusals` (or `pull-requests`, `transports`): just that scenario, its section printed (for measuring one change without the full run).
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
 const outIndex = args.indexOf('--out')
 const out = outIndex >= 0 ? args[outIndex + 1]! : path.join(import.meta.dirname, 'results.md')
@@ -24,6 +25,7 @@ const out = outIndex >= 0 ? args[outIndex + 1]! : path.join(import.meta.dirname,
 const size = quick
   ? { refusalSources: 100, refusals: 5, main: 100, events: 10, rates: [100], intakeSeconds: 1, burstEvents: 100, burstServices: 20, scales: [10, 100], scaleEvents: 3, ciSeq: 2, ciConc: 4, floor: 3, concurrent: 4, prServices: 10, prDeploys: 3 }
   : { refusalSources: 100, refusals: 50, main: 1000, events: 200, rates: [100, 500, 1000], intakeSeconds: 10, burstEvents: 1000, burstServices: 100, scales: [10, 1000, 10000], scaleEvents: 50, ciSeq: 20, ciConc: 20, floor: 20, concurrent: 20, prServices: 1000, prDeploys: 30 }
+const transportSize = quick ? { services: 100, warmup: 1, events: 1, coldServices: 100, coldRuns: 1 } : { services: 1000, warmup: 3, events: 30, coldServices: 10000, coldRuns: 5 }
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'infra-sync-bench-'))
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`)
@@ -47,6 +49,10 @@ async function main(): Promise<void> {
   }
   if (only === 'pull-requests') {
     process.stdout.write(`${pullRequestsSection(await prDeploys())}\n`)
+    return
+  }
+  if (only === 'transports') {
+    process.stdout.write(`${transportsSection(await transports(work, transportSize, log))}\n`)
     return
   }
 
@@ -111,9 +117,10 @@ async function main(): Promise<void> {
   await rig.stop()
 
   const prs = await prDeploys()
+  const gitTransports = await transports(work, transportSize, log)
 
   report.finished = new Date().toISOString()
-  fs.writeFileSync(out, `${baselinesSection(report as Report).trimEnd()}\n\n${pullRequestsSection(prs)}\n`)
+  fs.writeFileSync(out, `${baselinesSection(report as Report).trimEnd()}\n\n${pullRequestsSection(prs)}\n\n${transportsSection(gitTransports)}\n`)
   log(`wrote ${out}`)
 }
 
