@@ -177,7 +177,13 @@ export class GitHttpClient {
     return new Promise((resolve, reject) => {
       const target = proxy && u.protocol === 'http:' ? options : { ...options, protocol: u.protocol, hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port, path: `${u.pathname}${u.search}` }
       let response: http.IncomingMessage | undefined
-      const req = lib.request({ ...target, method, headers: allHeaders, signal: combined }, (res) => resolve((response = res)))
+      const req = lib.request({ ...target, method, headers: allHeaders, signal: combined }, (res) => {
+        // Once the body is streaming, an abort or the deadline fails it as such, not as the reset it causes.
+        const onAbort = () => res.destroy(combined.reason as Error)
+        combined.addEventListener('abort', onAbort, { once: true })
+        res.once('close', () => combined.removeEventListener('abort', onAbort))
+        resolve((response = res))
+      })
       req.setTimeout(this.idleTimeoutMs, () => {
         // Silence while a streamed body is read: the body fails as a timeout, not as the reset that destroying the request causes.
         const idle = Object.assign(new Error('idle timeout'), { code: 'TIMEOUT' })
