@@ -38,9 +38,10 @@ export class PackWindow {
   }
 
   private fill(pos: number, want: number): void {
-    const keep = Math.max(0, this.start + this.len - pos)
-    const capacity = Math.max(want, READ_BYTES)
-    if (this.buf.length < capacity || this.buf.length > 4 * Math.max(capacity, READ_BYTES)) {
+    // Bytes already read past `pos` were hashed: they are kept, never read again.
+    const keep = this.start + this.len - pos
+    const capacity = Math.max(want, READ_BYTES, keep)
+    if (this.buf.length < capacity || this.buf.length > 4 * capacity) {
       // Grown for a large entry, the window shrinks again after it.
       const next = Buffer.allocUnsafe(capacity)
       this.buf.copy(next, 0, pos - this.start, pos - this.start + keep)
