@@ -222,6 +222,9 @@ export class Worker {
     timer.mark('sync')
     const { remaining, settled, carried } = await settlePushed(remote.objects, store, log, head, records, this.clock(), (n) => remote.deepen(n))
     this.outcomes.count(settled)
+    // Dead because their push's outcome cannot be told (settle-pushed.ts): their sources hear it as any dead event's would.
+    const dead = settled.flatMap((s) => (s.kind === 'dead' ? [{ record: records.find((r) => r.id === s.id)!, reason: s.reason }] : []))
+    if (dead.length > 0) await this.prs?.reportDead(dead, this.registry)
     if (remaining.length === 0) return
     // A carried event keeps the commit that already carries it.
     const commits = new Map([...carried].map(([id, c]) => [id, c.commit]))
