@@ -23,6 +23,7 @@ export const SQL = {
         AND (claimed_until IS NULL OR claimed_until <= $1 OR claimed_by = $3)
       ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
     RETURNING *`,
+  releaseClaims: 'UPDATE events SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL',
   markPushing: `UPDATE events SET push_base = $1, push_pending = true, push_outcome = $2::jsonb WHERE id = $3`,
   finishFinal: `UPDATE events SET status = $1, code = $2, reason = $3, commit_sha = $4, targets = $5::jsonb, pull_request = $6::jsonb,
       next_attempt_at = NULL, push_pending = false, push_outcome = NULL, claimed_by = NULL, claimed_until = NULL, updated_at = $7

@@ -33,6 +33,12 @@ export interface PostgresStoreOptions {
    * neither finishes them nor claims again (it died): then they are due again.
    */
   readonly claimTtlMs?: number
+  /**
+   * At init, take over every claim: right while one worker serves a
+   * database (this version), so a restart after a crash does not wait out
+   * the dead worker's claims. The replica work replaces it with the lease.
+   */
+  readonly releaseClaimsAtStart?: boolean
   readonly poolSize?: number
   readonly connectTimeoutMs?: number
   readonly onIdleError?: (e: unknown) => void
@@ -53,6 +59,7 @@ export class PostgresStore implements Store {
   private readonly claimer = randomUUID()
   private readonly claimTtlMs: number
   private readonly proposalQueries: PostgresProposals
+  private readonly releaseClaimsAtStart: boolean
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
     this.where = describePostgresUrl(url)
@@ -62,11 +69,12 @@ export class PostgresStore implements Store {
       ...(opts.onIdleError && { onIdleError: opts.onIdleError }),
     })
     this.claimTtlMs = opts.claimTtlMs ?? 60_000
+    this.releaseClaimsAtStart = opts.releaseClaimsAtStart ?? false
     this.proposalQueries = new PostgresProposals(this.pool, this.where)
   }
 
   static fromUrl(url: string, role: 'intake' | 'worker' = 'worker'): PostgresStore {
-    return new PostgresStore(url, { role })
+    return new PostgresStore(url, { role, releaseClaimsAtStart: role === 'worker' })
   }
 
   /** Migrates to the newest schema; replicas starting together wait on one another and apply each step once. */
@@ -79,6 +87,7 @@ export class PostgresStore implements Store {
     }
     try {
       await migrate(client)
+      if (this.releaseClaimsAtStart) await client.query(SQL.releaseClaims)
     } catch (e) {
       throw storeError(e, this.where)
     } finally {
