@@ -68,6 +68,16 @@ export async function startTestServer(t: TestLike, repo: { location: string; kin
   return Object.assign(server, { logs, config })
 }
 
+/**
+ * One server for the subtests of a file that use the same configuration and do not disturb each
+ * other: every server starts a worker thread that loads the whole worker (about 2 s of CPU).
+ * Started by the first subtest that asks for it; closed, and its folders removed, when `root` ends.
+ */
+export function sharedTestServer(root: TestLike, start: (root: TestLike) => Promise<TestServer>): () => Promise<TestServer> {
+  let server: Promise<TestServer> | undefined
+  return () => (server ??= start(root))
+}
+
 interface AssertLike {
   equal(found: unknown, wanted: unknown, message?: string): unknown
 }

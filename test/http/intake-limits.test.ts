@@ -3,11 +3,23 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import t from 'tap'
 import { commits, makeBareRepo } from '../helpers/git-cli.js'
-import { exampleInfraFiles, startTestServer } from '../helpers/server.js'
+import { exampleInfraFiles, sharedTestServer, startTestServer } from '../helpers/server.js'
 import { SECRET_A, SECRET_B, signedHeaders } from '../helpers/sign.js'
 import { eventually, tmpDir } from '../helpers/tmp.js'
 
 const event = (over: object = {}) => JSON.stringify({ source: 'acme/orders-api', image: 'ghcr.io/acme/orders-api', tag: '1.4.2', ref: 'refs/heads/main', ...over })
+
+// Two servers shared by the subtests that can share them (each server costs a worker thread's start).
+// Short HTTP timeouts for the stalled clients; the other subtests on it use inject, which no socket timeout reaches.
+const quickTimeouts = sharedTestServer(t, (root) => startTestServer(root, { location: makeBareRepo(tmpDir(root), exampleInfraFiles()), kind: 'local' }, { http: { headersTimeoutMs: 300, requestTimeoutMs: 600 } }))
+const ADMIN_TOKEN = 'admin-token-0123456789abcdefghij'
+// An operator's server whose orders-api dev file does not parse, so its event dies after two attempts.
+const withAdmin = sharedTestServer(t, (root) => {
+  const files = exampleInfraFiles()
+  files['services/orders-api/overlays/dev/kustomization.yaml'] = 'images: [unclosed\n'
+  const bare = makeBareRepo(tmpDir(root), files)
+  return startTestServer(root, { location: bare, kind: 'local' }, { adminToken: ADMIN_TOKEN, worker: { pollMs: 20, retryBaseMs: 10, retryCapMs: 20, maxAttempts: 2 } })
+})
 
 t.test('per-source rate limit: 429 with Retry-After; other sources unaffected', async (t) => {
   const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
@@ -26,8 +38,9 @@ t.test('per-source rate limit: 429 with Retry-After; other sources unaffected', 
 })
 
 t.test('a re-run CI job (new delivery id, same build) makes no second event and no second commit', async (t) => {
-  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
-  const server = await startTestServer(t, { location: bare, kind: 'local' })
+  // The first subtest on this server: its repo holds only the seed.
+  const server = await quickTimeouts()
+  const bare = server.config.repo.location
   const digest = `sha256:${'b'.repeat(64)}`
   const post = (body: string, id: string) => server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, body, { id }), payload: body })
   const first = await post(event({ digest }), 'run-1')
@@ -43,24 +56,24 @@ t.test('a re-run CI job (new delivery id, same build) makes no second event and 
 })
 
 t.test('a store that cannot take the event answers 503 with Retry-After, never a 2xx', async (t) => {
-  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
-  const server = await startTestServer(t, { location: bare, kind: 'local' })
+  const server = await quickTimeouts()
+  // A build of its own, so that no earlier subtest's event on this server makes it a duplicate.
+  const body = event({ tag: '1.5.0' })
   // Another process holds SQLite's write lock for longer than intake waits (5 s).
   const holder = new Database(path.join(server.config.dataDir, 'infra-sync.db'))
   holder.exec('BEGIN EXCLUSIVE')
-  const res = await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, event()), payload: event() })
+  const res = await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, body), payload: body })
   holder.exec('ROLLBACK')
   holder.close()
   t.equal(res.statusCode, 503)
   t.equal(res.json().code, 'STORE_UNAVAILABLE')
   t.equal(res.headers['retry-after'], '5')
-  const after = await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, event()), payload: event() })
+  const after = await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, body), payload: body })
   t.equal(after.statusCode, 202, 'the same event is taken once the store is back')
 })
 
 t.test('a client that stalls is cut off', async (t) => {
-  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
-  const server = await startTestServer(t, { location: bare, kind: 'local' }, { http: { headersTimeoutMs: 300, requestTimeoutMs: 600 } })
+  const server = await quickTimeouts()
   const url = new URL(server.url!)
   const stall = (first: string) =>
     new Promise<number>((resolve) => {
@@ -79,11 +92,9 @@ t.test('a client that stalls is cut off', async (t) => {
 })
 
 t.test('dead letters: list them, retry one; operators only', async (t) => {
-  const files = exampleInfraFiles()
-  files['services/orders-api/overlays/dev/kustomization.yaml'] = 'images: [unclosed\n'
-  const bare = makeBareRepo(tmpDir(t), files)
-  const token = 'admin-token-0123456789abcdefghij'
-  const server = await startTestServer(t, { location: bare, kind: 'local' }, { adminToken: token, worker: { pollMs: 20, retryBaseMs: 10, retryCapMs: 20, maxAttempts: 2 } })
+  const server = await withAdmin()
+  const bare = server.config.repo.location
+  const token = ADMIN_TOKEN
   const body = event()
   const id = (await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, body), payload: body })).json().id
   await eventually(async () => ((await server.store.get(id))?.status === 'dead' ? true : undefined))
@@ -120,8 +131,7 @@ t.test('dead letters: list them, retry one; operators only', async (t) => {
 })
 
 t.test('without an admin token, the operator endpoints answer nobody, except this machine on the embedded default', async (t) => {
-  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
-  const configured = await startTestServer(t, { location: bare, kind: 'local' })
+  const configured = await quickTimeouts()
   // A configured deployment: a proxy or sidecar on the same machine is not the operator.
   for (const remoteAddress of ['127.0.0.1', '::1', '10.1.2.3']) {
     const res = await configured.app.inject({ method: 'GET', url: '/v1/events?status=dead', remoteAddress })
@@ -138,9 +148,8 @@ t.test('without an admin token, the operator endpoints answer nobody, except thi
 })
 
 t.test('the admin token must match exactly', async (t) => {
-  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
-  const token = 'admin-token-0123456789abcdefghij'
-  const server = await startTestServer(t, { location: bare, kind: 'local' }, { adminToken: token, embeddedRepo: false })
+  const server = await withAdmin()
+  const token = ADMIN_TOKEN
   const get = (authorization?: string) => server.app.inject({ method: 'GET', url: '/v1/events?status=dead', headers: authorization === undefined ? {} : { authorization } })
   t.equal((await get(`Bearer ${token}`)).statusCode, 200)
   const wrong = [`Bearer ${token.slice(0, -1)}X`, `Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`, `bearer ${token}`, token, 'Bearer ', '', `Bearer ${token} `]
