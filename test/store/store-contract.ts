@@ -65,8 +65,12 @@ export function storeContract(t: Test, name: string, factory: StoreFactory): voi
     t.match(await store.get(dead), { status: 'dead', code: 'YAML_INVALID', attempts: 1 })
     t.same(await store.claim(10, t0), [], 'a failed event waits for its time')
     t.same((await store.claim(10, later)).map((r) => r.id), [failed])
-    await store.finish([{ kind: 'retry', id: failed, code: 'GIT_REMOTE', reason: 'down', retryAt: later, countAttempt: false }], [], later)
-    t.equal((await store.get(failed))!.attempts, 1, 'a failure that is not the event\'s does not count')
+    const pr = { number: 4, url: 'https://x/pull/4', state: 'open' as const }
+    const proposed = { service: 's', environment: 'prod', file: 'f.yaml', image: 'ghcr.io/acme/a', to: '1.0.1', decision: 'update' as const, code: 'updated', reason: 'x', status: 'proposed' as const, pullRequest: pr }
+    await store.finish([{ kind: 'retry', id: failed, code: 'GIT_REMOTE', reason: 'down', targets: [proposed], retryAt: later, countAttempt: false }], [], later)
+    t.match(await store.get(failed), { attempts: 1, targets: [proposed], pullRequest: pr }, "a failure that is not the event's does not count; its targets are kept")
+    await store.finish([{ kind: 'retry', id: failed, code: 'GIT_REMOTE', reason: 'down', retryAt: later, countAttempt: true }], [], later)
+    t.match(await store.get(failed), { attempts: 2, targets: [proposed], pullRequest: pr }, 'a retry without targets leaves them')
     t.same(await store.counts(), { applied: 1, failed: 1, dead: 1 })
     await store.ping()
   })
