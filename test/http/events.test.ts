@@ -1,22 +1,36 @@
 import net from 'node:net'
 import t from 'tap'
 import { commits, makeBareRepo } from '../helpers/git-cli.js'
-import { exampleInfraFiles, startTestServer } from '../helpers/server.js'
+import { exampleInfraFiles, sharedTestServer, startTestServer, type TestServer } from '../helpers/server.js'
 import { FALLBACK, SECRET_A, SECRET_B, signedHeaders } from '../helpers/sign.js'
 import { eventually, tmpDir } from '../helpers/tmp.js'
 
 const event = (over: object = {}) => JSON.stringify({ source: 'acme/orders-api', image: 'ghcr.io/acme/orders-api', tag: '1.4.2', ref: 'refs/heads/main', commit: '9fceb02d0ae598e95dc970b74767f19372d61af8', ...over })
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
-  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
-  const server = await startTestServer(t, { location: bare, kind: 'local' })
-  return { bare, server }
+// The subtests share two servers (each server costs a worker thread's start). Each subtest sends a
+// build of its own (tag), so none is a duplicate of another's, and counts what it added.
+const shared = sharedTestServer(t, (root) => startTestServer(root, { location: makeBareRepo(tmpDir(root), exampleInfraFiles()), kind: 'local' }))
+async function setup() {
+  const server = await shared()
+  return { bare: server.config.repo.location, server }
 }
+// No fallback secret; HTTP timeouts long enough that a server waiting for a body would never answer within a test.
+const noFallback = sharedTestServer(t, (root) =>
+  startTestServer(root, { location: makeBareRepo(tmpDir(root), exampleInfraFiles()), kind: 'local' }, {
+    secrets: { bySource: new Map([['acme/orders-api', [SECRET_A]]]), fallback: [], github: [], githubBySource: new Map() },
+    http: { headersTimeoutMs: 60_000, requestTimeoutMs: 120_000 },
+  }),
+)
 
 const total = async (server: { store: { counts(): Promise<Record<string, number>> } }) => Object.values(await server.store.counts()).reduce((a, b) => a + b, 0)
+const received = async (server: TestServer, result: 'accepted' | 'refused') => {
+  const body = (await server.app.inject({ url: '/metrics' })).body
+  return Number(new RegExp(`infra_sync_events_received_total\\{result="${result}"\\} (\\d+)`).exec(body)?.[1] ?? 0)
+}
 
 t.test('accepts a signed event with 202 after storing it, and applies it', async (t) => {
-  const { bare, server } = await setup(t)
+  // The first subtest on its server: orders-api is still at 1.4.1.
+  const { bare, server } = await setup()
   const body = event()
   const res = await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, body), payload: body })
   t.equal(res.statusCode, 202)
@@ -39,8 +53,9 @@ t.test('accepts a signed event with 202 after storing it, and applies it', async
 })
 
 t.test('a redelivery (same webhook-id) answers 200 with the same id and makes no second commit', async (t) => {
-  const { bare, server } = await setup(t)
-  const body = event()
+  const { bare, server } = await setup()
+  const [commitsBefore, totalBefore] = [commits(bare).length, await total(server)]
+  const body = event({ tag: '1.4.3' })
   const headers = signedHeaders(SECRET_A, body, { id: 'delivery-1' })
   const first = await server.app.inject({ method: 'POST', url: '/v1/events', headers, payload: body })
   t.equal(first.statusCode, 202)
@@ -49,12 +64,13 @@ t.test('a redelivery (same webhook-id) answers 200 with the same id and makes no
   t.equal(again.statusCode, 200)
   t.same(again.json(), { id: first.json().id, status: 'applied', duplicate: 'delivery' })
   await server.worker.whenIdle()
-  t.equal(commits(bare).length, 2, 'seed + one deploy')
-  t.equal(await total(server), 1)
+  t.equal(commits(bare).length, commitsBefore + 1, 'one deploy')
+  t.equal(await total(server), totalBefore + 1)
 })
 
 t.test('refusals: a status, a code and a reason, and nothing stored', async (t) => {
-  const { server } = await setup(t)
+  const { server } = await setup()
+  const before = await total(server)
   const good = event()
   const big = event({ buildUrl: `https://ci.example/${'x'.repeat(1024 * 1024)}` })
   const stale = signedHeaders(SECRET_A, good, { timestamp: Math.floor(Date.now() / 1000) - 600 })
@@ -81,7 +97,7 @@ t.test('refusals: a status, a code and a reason, and nothing stored', async (t) 
     t.equal(res.json().code, code, name)
     t.type(res.json().reason, 'string')
   }
-  t.equal(await total(server), 0, 'nothing was stored')
+  t.equal(await total(server), before, 'nothing was stored')
   t.equal((await server.app.inject({ method: 'GET', url: '/v1/events/01ARZ3NDEKTSV4RRFFQ69G5FAV' })).json().code, 'NOT_FOUND')
   t.equal((await server.app.inject({ method: 'GET', url: '/v1/events/../../etc' })).statusCode, 404)
   t.equal((await server.app.inject({ method: 'GET', url: '/v1/events/not-an-id' })).json().code, 'INVALID_INPUT')
@@ -89,7 +105,7 @@ t.test('refusals: a status, a code and a reason, and nothing stored', async (t) 
 })
 
 t.test('health, readiness and metrics', async (t) => {
-  const { server } = await setup(t)
+  const { server } = await setup()
   t.same((await server.app.inject({ url: '/healthz' })).json(), { status: 'ok' })
   // Ready once the worker has fetched the repo.
   const ready = await eventually(async () => {
@@ -97,18 +113,19 @@ t.test('health, readiness and metrics', async (t) => {
     return r.statusCode === 200 ? r : undefined
   })
   t.equal(ready.json().checks.store, 'ok')
-  const body = event()
+  const [accepted, refused] = [await received(server, 'accepted'), await received(server, 'refused')]
+  const body = event({ tag: '1.4.4' })
   await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, body), payload: body })
   await server.app.inject({ method: 'POST', url: '/v1/events', headers: { 'content-type': 'application/json' }, payload: body })
   const metrics = await server.app.inject({ url: '/metrics' })
   t.match(metrics.headers['content-type'], /text\/plain/)
-  t.match(metrics.body, /infra_sync_events_received_total\{result="accepted"\} 1/)
-  t.match(metrics.body, /infra_sync_events_received_total\{result="refused"\} 1/)
+  t.match(metrics.body, new RegExp(`^infra_sync_events_received_total\\{result="accepted"\\} ${accepted + 1}$`, 'm'))
+  t.match(metrics.body, new RegExp(`^infra_sync_events_received_total\\{result="refused"\\} ${refused + 1}$`, 'm'))
 })
 
 t.test('over a real socket, the same contract', async (t) => {
-  const { server } = await setup(t)
-  const body = event()
+  const { server } = await setup()
+  const body = event({ tag: '1.4.5' })
   const res = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: signedHeaders(SECRET_A, body), body })
   t.equal(res.status, 202)
   const { id } = (await res.json()) as { id: string }
@@ -122,20 +139,19 @@ t.test('over a real socket, the same contract', async (t) => {
 })
 
 t.test('?source= names the source as the header does, for senders that cannot set headers', async (t) => {
-  const { server } = await setup(t)
-  const body = event()
+  const { server } = await setup()
+  const before = await total(server)
+  const body = event({ tag: '1.4.6' })
   const res = await server.app.inject({ method: 'POST', url: '/v1/events?source=acme/orders-api', headers: signedHeaders(SECRET_A, body, { source: null }), payload: body })
   t.equal(res.statusCode, 202)
   const other = await server.app.inject({ method: 'POST', url: '/v1/events?source=acme/payments', headers: signedHeaders(SECRET_B, body, { source: null }), payload: body })
   t.equal(other.json().code, 'SOURCE_FORBIDDEN', "payments' secret cannot send orders-api's event")
-  t.equal(await total(server), 1)
+  t.equal(await total(server), before + 1)
 })
 
 t.test('with no fallback secret, a request must name its source', async (t) => {
-  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
-  const server = await startTestServer(t, { location: bare, kind: 'local' }, {
-    secrets: { bySource: new Map([['acme/orders-api', [SECRET_A]]]), fallback: [], github: [], githubBySource: new Map() },
-  })
+  // The first subtest on its server.
+  const server = await noFallback()
   const body = event()
   const unnamed = await server.app.inject({ method: 'POST', url: '/v1/events', headers: signedHeaders(SECRET_A, body, { source: null }), payload: body })
   t.equal(unnamed.statusCode, 401)
@@ -170,12 +186,8 @@ function headersOnly(url: string, head: Record<string, string>, length: number):
 }
 
 t.test('a request without usable signature headers is refused before its body is read', async (t) => {
-  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
-  const server = await startTestServer(t, { location: bare, kind: 'local' }, {
-    secrets: { bySource: new Map([['acme/orders-api', [SECRET_A]]]), fallback: [], github: [], githubBySource: new Map() },
-    // Long enough that a server waiting for the body would never answer within the test.
-    http: { headersTimeoutMs: 60_000, requestTimeoutMs: 120_000 },
-  })
+  const server = await noFallback()
+  const before = await total(server)
   const size = 1024 * 1024 - 1024
   const signed = signedHeaders(SECRET_A, event())
   const cases: [string, Record<string, string>, string][] = [
@@ -190,5 +202,5 @@ t.test('a request without usable signature headers is refused before its body is
     t.match(answer, /^HTTP\/1\.1 401 /, name)
     t.match(answer, `"code":"${code}"`, name)
   }
-  t.equal(await total(server), 0)
+  t.equal(await total(server), before)
 })
