@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import t from 'tap'
 import { commits, git, makeBareRepo } from '../helpers/git-cli.js'
-import { exampleInfraFiles, startTestServer, type TestServer } from '../helpers/server.js'
+import { exampleInfraFiles, sharedTestServer, startTestServer, type TestServer } from '../helpers/server.js'
 import { FALLBACK, SECRET_A, SECRET_B } from '../helpers/sign.js'
 import { eventually, tmpDir } from '../helpers/tmp.js'
 import { registryPackage } from '../intake/github.test.js'
@@ -19,9 +19,9 @@ interface GithubSecrets {
   readonly bySource?: Map<string, string[]>
 }
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], secrets: GithubSecrets = {}) {
+async function start(t: Parameters<Parameters<typeof t.test>[1]>[0], secrets: GithubSecrets = {}): Promise<TestServer> {
   const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
-  const server = await startTestServer(t, { location: bare, kind: 'local' }, {
+  return startTestServer(t, { location: bare, kind: 'local' }, {
     secrets: {
       bySource: secrets.bySource ?? new Map([['acme/orders-api', [SECRET_A]], ['acme/payments', [SECRET_B]]]),
       fallback: [FALLBACK],
@@ -29,6 +29,15 @@ async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], secrets: Gi
       githubBySource: secrets.githubBySource ?? new Map(),
     },
   })
+}
+
+// The subtests with the default secrets share one server (each server costs a worker thread's start);
+// each counts what it added to the store and the repo.
+const shared = sharedTestServer(t, (root) => start(root))
+
+async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], secrets?: GithubSecrets) {
+  const server = secrets ? await start(t, secrets) : await shared()
+  const bare = server.config.repo.location
   const send = (name: string, body: unknown, opts: { secret?: string; delivery?: string; raw?: string; source?: string } = {}) => {
     const payload = opts.raw ?? JSON.stringify(body)
     return server.app.inject({
@@ -54,6 +63,7 @@ const settled = async (server: TestServer, id: string) =>
   })
 
 t.test('a GHCR publish deploys; a redelivery and a re-run do not deploy twice', async (t) => {
+  // The first subtest on the shared server: orders-api is still at 1.4.1.
   const { bare, server, send } = await setup(t)
   const res = await send('registry_package', registryPackage(), { delivery: 'delivery-1' })
   t.equal(res.statusCode, 202)
@@ -77,17 +87,18 @@ t.test('a GHCR publish deploys; a redelivery and a re-run do not deploy twice', 
 
 t.test('the app secret speaks for configured sources: another repository is ignored, never stored', async (t) => {
   const { bare, server, send, stored } = await setup(t)
+  const [storedBefore, commitsBefore] = [await stored(), commits(bare).length]
   const evil = await send('registry_package', registryPackage({ repository: { full_name: 'acme/evil', default_branch: 'main' } }))
   t.equal(evil.statusCode, 200)
   t.equal(evil.json().status, 'ignored')
-  t.equal(await stored(), 0, 'nothing stored for a repository that is no configured source')
+  t.equal(await stored(), storedBefore, 'nothing stored for a repository that is no configured source')
   // A configured source publishing an image named like orders-api's: the planner refuses it by the services' `source`.
   const res = await send('registry_package', registryPackage({ repository: { full_name: 'acme/payments', default_branch: 'main' } }))
   t.equal(res.statusCode, 202)
   const r = await settled(server, res.json().ids[0])
   t.equal(r.status, 'rejected')
   t.equal(r.code, 'source-mismatch')
-  t.equal(commits(bare).length, 1, 'nothing committed')
+  t.equal(commits(bare).length, commitsBefore, 'nothing committed')
 })
 
 t.test('with no source configured at all, the app secret speaks for any repository', async (t) => {
@@ -135,7 +146,8 @@ t.test('with per-source hooks only, a delivery must name its source', async (t) 
 })
 
 t.test('other events are acknowledged and ignored; bad signatures are 401; GitHub off is 404', async (t) => {
-  const { server, send } = await setup(t)
+  const { server, send, stored } = await setup(t)
+  const before = await stored()
   const ping = await send('ping', { zen: 'Design for failure.' })
   t.equal(ping.statusCode, 200)
   t.equal(ping.json().status, 'ignored')
@@ -155,7 +167,7 @@ t.test('other events are acknowledged and ignored; bad signatures are 401; GitHu
   const bad = await send('registry_package', registryPackage({ tag: 'no spaces allowed' }))
   t.equal(bad.statusCode, 400)
   t.equal(bad.json().code, 'INVALID_IMAGE_REF')
-  t.equal(Object.values(await server.store.counts()).reduce((a, b) => a + b, 0), 0, 'nothing stored')
+  t.equal(await stored(), before, 'nothing stored')
 
   const off = await setup(t, { github: [] })
   const res = await off.send('ping', {})
