@@ -11,7 +11,7 @@ export function storeError(e: unknown, where: string): unknown {
   if (e instanceof StoreUnavailableError || e instanceof ConfigError) return e
   const code = String((e as { code?: unknown })?.code ?? '')
   const message = e instanceof Error ? e.message : ''
-  const lost = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/.test(message)
+  const lost = /Connection terminated|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/.test(message)
   if (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code) || lost) {
     return new StoreUnavailableError(`the PostgreSQL store at ${where} cannot be reached now (${code || 'connection lost'})`, e)
   }
@@ -21,6 +21,7 @@ export function storeError(e: unknown, where: string): unknown {
 export interface PoolOptions {
   readonly max?: number
   readonly connectTimeoutMs?: number
+  readonly queryTimeoutMs?: number
   readonly onIdleError?: (e: unknown) => void
 }
 
@@ -31,6 +32,9 @@ export function openPool(url: string, opts: PoolOptions = {}): pg.Pool {
     max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
     idleTimeoutMillis: 30_000,
+    // A connection that goes silent (a cut network sends no reset) fails the query instead of holding a request or a batch forever.
+    keepAlive: true,
+    query_timeout: opts.queryTimeoutMs ?? 30_000,
     application_name: 'infra-sync',
   })
   // An idle connection the server drops emits here; unheard, it would end the process. The next query reconnects.

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import type { EventOutcome, EventStatus } from '../core/change-set.js'
+import { StoreUnavailableError } from '../core/errors.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
 import { eventIdFactory } from './event-id.js'
 import { inTransaction, openPool, query, storeError } from './postgres-connection.js'
@@ -41,6 +42,7 @@ export interface PostgresStoreOptions {
   readonly releaseClaimsAtStart?: boolean
   readonly poolSize?: number
   readonly connectTimeoutMs?: number
+  readonly queryTimeoutMs?: number
   readonly onIdleError?: (e: unknown) => void
 }
 
@@ -66,6 +68,7 @@ export class PostgresStore implements Store {
     this.pool = openPool(url, {
       max: opts.poolSize ?? (opts.role === 'intake' ? 10 : 4),
       ...(opts.connectTimeoutMs !== undefined && { connectTimeoutMs: opts.connectTimeoutMs }),
+      ...(opts.queryTimeoutMs !== undefined && { queryTimeoutMs: opts.queryTimeoutMs }),
       ...(opts.onIdleError && { onIdleError: opts.onIdleError }),
     })
     this.claimTtlMs = opts.claimTtlMs ?? 60_000
@@ -114,7 +117,7 @@ export class PostgresStore implements Store {
       if (prior) return { id: prior.id, duplicate: 'delivery', status: prior.status }
       const same = (await query<{ id: string; status: EventStatus }>(this.pool, this.where, SQL.eventByMeaning, [meaning])).rows[0]
       if (same) return { id: same.id, duplicate: 'meaning', status: same.status }
-      if (attempt >= 3) throw storeError(new Error('Connection terminated: accept conflicted with a row that is gone'), this.where)
+      if (attempt >= 3) throw new StoreUnavailableError('an accept kept conflicting with rows deleted meanwhile (retention running?)')
     }
   }
 
