@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg'
+import type { PoolClient, QueryConfig } from 'pg'
 
 export interface Migration {
   readonly version: number
@@ -92,6 +92,7 @@ CREATE INDEX proposals_open ON proposals (opened_at, seq) WHERE pr_state = 'open
 
 /** Any constant shared by every infra-sync process: replicas starting together queue on it and migrate once. */
 const MIGRATION_LOCK = 7_164_002_613
+const MIGRATION_TIMEOUT_MS = 3_600_000
 
 /**
  * Brings the database to `target` (default: the newest) in one transaction
@@ -100,9 +101,11 @@ const MIGRATION_LOCK = 7_164_002_613
  * Returns the versions it applied.
  */
 export async function migrate(client: PoolClient, target = MIGRATIONS.length): Promise<number[]> {
+  // Waiting for another migrator, or a step over a big table, may take longer than the pool's query timeout allows.
+  const long = (text: string, values: unknown[] = []) => client.query({ text, values, query_timeout: MIGRATION_TIMEOUT_MS } as QueryConfig)
   await client.query('BEGIN')
   try {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+    await long('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
     await client.query(
       `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
     )
@@ -111,7 +114,7 @@ export async function migrate(client: PoolClient, target = MIGRATIONS.length): P
     const applied: number[] = []
     for (const m of MIGRATIONS) {
       if (m.version <= current || m.version > target) continue
-      await client.query(m.sql)
+      await long(m.sql)
       await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name])
       applied.push(m.version)
     }
