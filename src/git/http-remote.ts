@@ -196,7 +196,7 @@ export class HttpRemote implements Remote {
       result = await this.exchange((h) => {
         const sink = (reader: PktLineReader, sideBand: boolean) => receivePackData(reader, tmp, { sideBand, where: this.description, secrets: secretsOf(h) })
         if (server.v2) return fetchV2(this.client, this.url, h, server.v2, { want, haves, shallow, ...(deepen && { deepen }), thinPack: true }, (r) => sink(r, true))
-        return uploadPackV0(this.client, this.url, h, want, haves, server.v0, sink)
+        return uploadPackV0(this.client, this.url, h, want, haves, server.v0, { shallow, ...(deepen && { deepen }) }, sink)
       })
     } catch (e) {
       this.v2 = undefined
@@ -280,15 +280,14 @@ export class HttpRemote implements Remote {
    * `commits` more commits behind the boundary, as `git fetch --deepen`
    * (deepen-relative: counted from the boundary, not from the tip). The tip
    * wanted is the one we track, so the history deepened is the one walked.
-   * False with no boundary: the local history is complete. A clone made over
-   * v0 is full; a v0-only server cannot deepen one made over v2 (false too).
+   * False with no boundary: the local history is complete (a clone made
+   * over v0 is full). A boundary made over v2 is deepened over v0 too.
    */
   async deepen(commits: number): Promise<boolean> {
     const shallow = await readShallow(this.gitdir)
     const have = await this.trackingHead()
     if (shallow.length === 0 || have === null) return false
     const { server } = this.v2 ? { server: { v2: this.v2 } } : await this.upload(`refs/heads/${this.branch}`)
-    if (!server.v2 || !offers(server.v2, 'fetch', 'shallow')) return false
     await this.fetch(server, have, have, shallow, { depth: Math.max(1, Math.floor(commits) || 1), relative: true })
     return true
   }

@@ -92,7 +92,9 @@ export async function fetchV2<T>(
   signal?: AbortSignal,
 ): Promise<UploadPackResult<T>> {
   const where = `fetch from ${redactUrl(url)}`
-  const args = [...(input.thinPack ? ['thin-pack'] : []), 'ofs-delta', 'no-progress', `want ${input.want}`, ...input.haves.map((h) => `have ${h}`), ...input.shallow.map((s) => `shallow ${s}`)]
+  const canShallow = offers(caps, 'fetch', 'shallow')
+  if (input.deepen && !canShallow) throw new GitRemoteError(`${where}: the server cannot deepen a shallow clone`, { reason: 'no-shallow' }, { retryable: false })
+  const args = [...(input.thinPack ? ['thin-pack'] : []), 'ofs-delta', 'no-progress', `want ${input.want}`, ...input.haves.map((h) => `have ${h}`), ...(canShallow ? input.shallow.map((s) => `shallow ${s}`) : [])]
   if (input.deepen) args.push(`deepen ${input.deepen.depth}`, ...(input.deepen.relative ? ['deepen-relative'] : []))
   args.push('done')
   const res = await postStream(client, url, v2Headers(headers), request('fetch', caps, args), headers, 'fetch from', signal)

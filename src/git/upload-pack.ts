@@ -1,6 +1,6 @@
 import { GitRemoteError } from '../core/errors.js'
 import { redactUrl, type GitHttpClient, type StreamResponse } from './http-client.js'
-import { encodePktLine, FLUSH_PKT } from './pkt-line.js'
+import { encodePktLine, FLUSH, FLUSH_PKT } from './pkt-line.js'
 import { PktLineReader } from './pkt-line-reader.js'
 import { statusError } from './remote-status.js'
 
@@ -30,12 +30,19 @@ export async function postStream(client: GitHttpClient, url: string, headers: Re
   throw statusError(url, res.statusCode, what, Buffer.concat(chunks), authHeaders)
 }
 
+/** The shallow part of a v0 request: our boundary, and how much to deepen it (git's --deepen: relative). */
+export interface ShallowV0 {
+  readonly shallow: readonly string[]
+  readonly deepen?: { readonly depth: number; readonly relative: boolean }
+}
+
 /**
  * Protocol v0/v1 upload-pack: one stateless exchange that brings `want` (an
- * advertised tip) given that we have `haves`. The acknowledgements (NAK,
- * ACK <oid>) are read here; `sink` gets the reader at the pack, which comes
- * in side-band lines when `sideBand`, else raw after the last line.
- * Shallow clones are a v2 feature here: over v0 the clone is full.
+ * advertised tip) given that we have `haves`. The shallow-update (shallow,
+ * unshallow lines) and the acknowledgements (NAK, ACK <oid>) are read here;
+ * `sink` gets the reader at the pack, which comes in side-band lines when
+ * `sideBand`, else raw after the last line. The boundary is sent when the
+ * server knows `shallow`, so it never assumes we have what lies behind it.
  */
 export async function uploadPackV0<T>(
   client: GitHttpClient,
@@ -44,13 +51,26 @@ export async function uploadPackV0<T>(
   want: string,
   haves: readonly string[],
   capabilities: ReadonlySet<string>,
+  shallow: ShallowV0,
   sink: (reader: PktLineReader, sideBand: boolean) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<UploadPackResult<T>> {
   const where = `fetch from ${redactUrl(url)}`
+  const useShallow = capabilities.has('shallow') && (shallow.shallow.length > 0 || shallow.deepen !== undefined)
+  const relative = useShallow && shallow.deepen?.relative === true
+  if (shallow.deepen && (!capabilities.has('shallow') || (shallow.deepen.relative && !capabilities.has('deepen-relative')))) {
+    throw new GitRemoteError(`${where}: the server cannot deepen a shallow clone`, { reason: 'no-shallow' }, { retryable: false })
+  }
   // thin-pack: the indexer completes the pack from the clone's objects (index-pack --fix-thin).
-  const caps = ['side-band-64k', 'ofs-delta', 'thin-pack', 'no-progress'].filter((c) => capabilities.has(c))
-  const lines = [encodePktLine(`want ${want} ${[...caps, 'agent=git/2.0-infra-sync'].join(' ')}\n`), FLUSH_PKT, ...haves.map((h) => encodePktLine(`have ${h}\n`)), encodePktLine('done\n')]
+  const caps = ['side-band-64k', 'ofs-delta', 'thin-pack', 'no-progress', ...(useShallow ? ['shallow'] : []), ...(relative ? ['deepen-relative'] : [])].filter((c) => capabilities.has(c))
+  const lines = [
+    encodePktLine(`want ${want} ${[...caps, 'agent=git/2.0-infra-sync'].join(' ')}\n`),
+    ...(useShallow ? shallow.shallow.map((s) => encodePktLine(`shallow ${s}\n`)) : []),
+    ...(useShallow && shallow.deepen ? [encodePktLine(`deepen ${shallow.deepen.depth}\n`)] : []),
+    FLUSH_PKT,
+    ...haves.map((h) => encodePktLine(`have ${h}\n`)),
+    encodePktLine('done\n'),
+  ]
   const res = await postStream(
     client,
     url,
@@ -61,11 +81,18 @@ export async function uploadPackV0<T>(
     signal,
   )
   const reader = new PktLineReader(res.body, where)
-  // With `done` and one want, the server answers one NAK or ACK, then the pack.
-  const line = await reader.next()
-  if (!Buffer.isBuffer(line)) throw new GitRemoteError(`${where}: the response ended before the pack`, { reason: 'malformed' })
-  const text = line.toString('utf8')
-  if (text.startsWith('ERR ')) throw new GitRemoteError(`${where}: remote error: ${text.slice(4, 204).trim()}`, { reason: 'remote-error' })
-  if (!text.startsWith('NAK') && !text.startsWith('ACK ')) throw new GitRemoteError(`${where}: malformed response (no acknowledgement)`, { reason: 'malformed' })
-  return { shallow: [], unshallow: [], pack: await sink(reader, caps.includes('side-band-64k')) }
+  const update = { shallow: [] as string[], unshallow: [] as string[] }
+  // A shallow-update ends with a flush; then, with `done` and one want, one NAK or ACK, then the pack.
+  for (;;) {
+    const line = await reader.next()
+    if (line === FLUSH) continue
+    if (!Buffer.isBuffer(line)) throw new GitRemoteError(`${where}: the response ended before the pack`, { reason: 'malformed' })
+    const text = line.toString('utf8').replace(/\n$/, '')
+    if (text.startsWith('ERR ')) throw new GitRemoteError(`${where}: remote error: ${text.slice(4, 204).trim()}`, { reason: 'remote-error' })
+    const m = /^(shallow|unshallow) ([0-9a-f]{40})$/.exec(text)
+    if (m) update[m[1] as 'shallow' | 'unshallow'].push(m[2]!)
+    else if (text.startsWith('NAK') || text.startsWith('ACK ')) break
+    else throw new GitRemoteError(`${where}: malformed response (no acknowledgement)`, { reason: 'malformed' })
+  }
+  return { ...update, pack: await sink(reader, caps.includes('side-band-64k')) }
 }

@@ -85,7 +85,7 @@ t.test('a first clone is shallow; git reads it; pushes work; deepen brings histo
   git(remote.gitdir, 'fsck', '--strict', '--no-dangling')
 })
 
-t.test('over a v0-only server the first clone is full and there is nothing to deepen', async (t) => {
+t.test('over a v0-only server the first clone is full (as before) and there is nothing to deepen', async (t) => {
   const dir = tmpDir(t)
   const bare = repoWithHistory(dir, 5)
   const server = await startGitServer(bare, { protocol: 0 })
@@ -98,6 +98,50 @@ t.test('over a v0-only server the first clone is full and there is nothing to de
   t.equal(shallowOf(remote.gitdir), null)
   t.equal(localCount(remote.gitdir, 'refs/remotes/origin/main'), 5)
   t.equal(await remote.deepen(10), false)
+})
+
+t.test('a clone made shallow over v2, then the server speaks only v0: fetches name the boundary, deepen works over v0', async (t) => {
+  const dir = tmpDir(t)
+  const bare = repoWithHistory(dir, 30)
+  const server = await startGitServer(bare)
+  t.teardown(() => server.close())
+  const open = () => {
+    const r = new HttpRemote({ url: server.url, branch: 'main', clonesDir: path.join(dir, 'clones') })
+    t.teardown(() => r.close())
+    return r
+  }
+  const first = open()
+  await first.prepare()
+  const head = (await first.sync())!
+  t.equal(shallowOf(first.gitdir), `${head}\n`)
+
+  server.protocol = 0
+  const work = path.join(dir, 'human')
+  git(dir, 'clone', '-q', bare, work)
+  writeTree(work, { 'notes.txt': 'by hand\n' })
+  git(work, 'add', '-A')
+  git(work, 'commit', '-q', '-m', 'by hand')
+  git(work, 'push', '-q', 'origin', 'HEAD:main')
+  // A new process: nothing remembered of the v2 server.
+  const remote = open()
+  await remote.prepare()
+  server.requests.length = 0
+  t.equal(await remote.sync(), git(bare, 'rev-parse', 'main').trim())
+  const v0fetch = server.requests.find((r) => r.service === 'upload-pack' && r.body?.includes('want '))!
+  t.ok(server.requests.some((r) => r.service === 'info-refs' && r.gitProtocol === 'version=2'), 'v2 was offered')
+  t.equal(v0fetch.gitProtocol, undefined, 'the server answered v0, so the fetch is v0')
+  t.notMatch(v0fetch.body!.toString('latin1'), 'command=')
+  t.match(v0fetch.body!.toString('latin1'), `shallow ${head}\n`)
+  t.equal(localCount(remote.gitdir, 'refs/remotes/origin/main'), 2)
+
+  t.equal(await remote.deepen(10), true)
+  t.equal(shallowOf(remote.gitdir), `${git(bare, 'rev-parse', `${head}~10`).trim()}\n`)
+  t.equal(localCount(remote.gitdir, 'refs/remotes/origin/main'), 12)
+  t.equal(await remote.deepen(100), true)
+  t.equal(shallowOf(remote.gitdir), null)
+  t.equal(localCount(remote.gitdir, 'refs/remotes/origin/main'), 31)
+  t.equal(await remote.deepen(100), false)
+  git(remote.gitdir, 'fsck', '--strict', '--no-dangling')
 })
 
 t.test('a repository of one commit: the boundary is that root, as git clone --depth 1 writes it; one deepen completes it', async (t) => {

@@ -34,6 +34,8 @@ export interface GitServer {
   hooks: GitServerHooks
   /** The password requests need from now on (a rotated token); undefined: none. */
   token: string | undefined
+  /** The protocol from now on (0: an old server, or a proxy that drops Git-Protocol). */
+  protocol: 0 | 2
   close(): Promise<void>
 }
 
@@ -60,7 +62,7 @@ export async function startGitServer(bareRepo: string, opts: GitServerOptions = 
   const root = path.dirname(bareRepo)
   const name = path.basename(bareRepo)
   const requests: RequestInfo[] = []
-  const state = { hooks: opts.hooks ?? {}, token: opts.token }
+  const state = { hooks: opts.hooks ?? {}, token: opts.token, protocol: opts.protocol ?? 2 }
 
   const server = http.createServer(async (req, res) => {
     const url = req.url ?? '/'
@@ -81,7 +83,7 @@ export async function startGitServer(bareRepo: string, opts: GitServerOptions = 
       info.body = Buffer.concat(chunks)
       input = Object.assign(Readable.from([info.body]), { method: req.method, headers: req.headers }) as unknown as http.IncomingMessage
     }
-    if (opts.protocol === 0) delete req.headers['git-protocol']
+    if (state.protocol === 0) delete req.headers['git-protocol']
     if (state.token) {
       const expected = `Basic ${Buffer.from(`x-access-token:${state.token}`).toString('base64')}`
       if (req.headers.authorization !== expected) {
@@ -124,6 +126,12 @@ export async function startGitServer(bareRepo: string, opts: GitServerOptions = 
     },
     set hooks(h: GitServerHooks) {
       state.hooks = h
+    },
+    get protocol() {
+      return state.protocol
+    },
+    set protocol(v: 0 | 2) {
+      state.protocol = v
     },
     get token() {
       return state.token
