@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 
 /**
@@ -59,9 +60,31 @@ done
 exit 0
 `
 
-/** A bare repository at `<root>/<owner>/<repo>.git` whose first commit on `branch` holds `files`. */
-export async function createBareRepo(root: string, owner: string, repo: string, branch: string, files: Record<string, string>, protect: boolean): Promise<string> {
-  const bare = path.join(root, owner, `${repo}.git`)
+/**
+ * Seeded repositories already made in this process, by what they hold: a fake's repository is a copy of one
+ * (six git processes for the first fake of a kind, none for the next). Removed when the process exits.
+ */
+const templates = new Map<string, Promise<string>>()
+let templateRoot: string | undefined
+
+function templateFor(branch: string, files: Record<string, string>): Promise<string> {
+  const key = JSON.stringify([branch, Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))])
+  let made = templates.get(key)
+  if (!made) {
+    if (!templateRoot) {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-github-templates-'))
+      process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }))
+      templateRoot = root
+    }
+    made = seedBareRepo(path.join(templateRoot, String(templates.size)), branch, files)
+    templates.set(key, made)
+    made.catch(() => templates.delete(key))
+  }
+  return made
+}
+
+async function seedBareRepo(root: string, branch: string, files: Record<string, string>): Promise<string> {
+  const bare = path.join(root, 'repo.git')
   const seed = path.join(root, 'seed')
   fs.mkdirSync(seed, { recursive: true })
   for (const [p, content] of Object.entries(files)) {
@@ -72,11 +95,18 @@ export async function createBareRepo(root: string, owner: string, repo: string, 
   await run(seed, ['init', '-q', '-b', branch])
   await run(seed, ['add', '-A'])
   await run(seed, ['commit', '-q', '--allow-empty', '-m', 'seed'], { env })
-  fs.mkdirSync(path.dirname(bare), { recursive: true })
   await run(root, ['clone', '-q', '--bare', seed, bare])
   await run(bare, ['config', 'http.receivepack', 'true'])
   await run(bare, ['remote', 'remove', 'origin'])
   fs.rmSync(seed, { recursive: true, force: true })
+  return bare
+}
+
+/** A bare repository at `<root>/<owner>/<repo>.git` whose first commit on `branch` holds `files`. */
+export async function createBareRepo(root: string, owner: string, repo: string, branch: string, files: Record<string, string>, protect: boolean): Promise<string> {
+  const bare = path.join(root, owner, `${repo}.git`)
+  fs.mkdirSync(path.dirname(bare), { recursive: true })
+  fs.cpSync(await templateFor(branch, files), bare, { recursive: true })
   if (protect) fs.writeFileSync(path.join(bare, 'hooks', 'pre-receive'), hookScript(branch), { mode: 0o755 })
   return bare
 }
