@@ -186,7 +186,8 @@ export class HttpRemote implements Remote {
    * without its parents and without a `shallow` line (git would call the
    * clone corrupt, and a walker would think the history complete).
    */
-  private async fetch(server: Server, want: string, have: string | null, shallow: readonly string[], deepen?: { depth: number; relative: boolean }): Promise<void> {
+  /** True when it brought something: objects, or parents of boundary commits. */
+  private async fetch(server: Server, want: string, have: string | null, shallow: readonly string[], deepen?: { depth: number; relative: boolean }): Promise<boolean> {
     const packDir = path.join(this.gitdir, 'objects', 'pack')
     await fsp.mkdir(packDir, { recursive: true })
     const tmp = path.join(packDir, `tmp_pack_${randomBytes(6).toString('hex')}`)
@@ -204,9 +205,10 @@ export class HttpRemote implements Remote {
       throw e
     }
     await updateShallow(this.gitdir, result.shallow, [])
+    let objects = 0
     if (result.pack) {
       try {
-        await indexPackFile(tmp, packDir, (oid) => this.objects.read(oid).catch(() => null))
+        objects = (await indexPackFile(tmp, packDir, (oid) => this.objects.read(oid).catch(() => null))).oids.length
       } catch (e) {
         throw new GitRemoteError(`fetch from ${this.description}: the pack did not index (${(e as Error).message})`, {})
       }
@@ -214,6 +216,7 @@ export class HttpRemote implements Remote {
     }
     // Only once their parents are in the clone do commits leave the boundary.
     await updateShallow(this.gitdir, [], result.unshallow)
+    return result.unshallow.length > 0 || objects > 0
   }
 
   /** The remote head we last fetched or pushed, as git keeps it (refs/remotes/origin/<branch>): what we tell the server we have. */
@@ -280,16 +283,15 @@ export class HttpRemote implements Remote {
    * `commits` more commits behind the boundary, as `git fetch --deepen`
    * (deepen-relative: counted from the boundary, not from the tip). The tip
    * wanted is the one we track, so the history deepened is the one walked.
-   * False with no boundary: the local history is complete (a clone made
-   * over v0 is full). A boundary made over v2 is deepened over v0 too.
+   * False when nothing lies behind: no boundary (a clone made over v0 is
+   * full), or one a rewrite left off our history (kept, as git until gc).
    */
   async deepen(commits: number): Promise<boolean> {
     const shallow = await readShallow(this.gitdir)
     const have = await this.trackingHead()
     if (shallow.length === 0 || have === null) return false
     const { server } = this.v2 ? { server: { v2: this.v2 } } : await this.upload(`refs/heads/${this.branch}`)
-    await this.fetch(server, have, have, shallow, { depth: Math.max(1, Math.floor(commits) || 1), relative: true })
-    return true
+    return this.fetch(server, have, have, shallow, { depth: Math.max(1, Math.floor(commits) || 1), relative: true })
   }
 
   async close(): Promise<void> {

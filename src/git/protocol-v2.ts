@@ -3,6 +3,7 @@ import type { GitHttpClient } from './http-client.js'
 import { redactUrl } from './http-client.js'
 import { encodePktLine, FLUSH, FLUSH_PKT, type PktLine } from './pkt-line.js'
 import { DELIM, PktLineReader } from './pkt-line-reader.js'
+import { errLineError } from './remote-status.js'
 import { postStream, type UploadPackResult } from './upload-pack.js'
 
 /**
@@ -59,7 +60,9 @@ export async function lsRefs(client: GitHttpClient, url: string, headers: Record
     const line = await reader.next()
     if (line === FLUSH) break
     if (!Buffer.isBuffer(line)) throw new GitRemoteError(`${where}: malformed response (no flush)`, { reason: 'malformed' })
-    const m = /^([0-9a-f]{40}) (\S+)/.exec(line.toString('utf8'))
+    const text = line.toString('utf8').replace(/\n$/, '')
+    if (text.startsWith('ERR ')) throw errLineError(where, text, headers)
+    const m = /^([0-9a-f]{40}) (\S+)/.exec(text)
     if (!m) throw new GitRemoteError(`${where}: malformed response (a ref line)`, { reason: 'malformed' })
     refs.set(m[2]!, m[1]!)
   }
@@ -107,7 +110,7 @@ export async function fetchV2<T>(
     if (header === null || header === FLUSH) return { shallow, unshallow, pack: null }
     if (!Buffer.isBuffer(header)) throw malformed('a section without a name')
     const section = header.toString('utf8').replace(/\n$/, '')
-    if (section.startsWith('ERR ')) throw new GitRemoteError(`${where}: remote error: ${section.slice(4, 204)}`, { reason: 'remote-error' })
+    if (section.startsWith('ERR ')) throw errLineError(where, section, headers)
     if (section === 'packfile') return { shallow, unshallow, pack: await sink(reader) }
     // acknowledgments, shallow-info, wanted-refs: lines up to a delimiter (or a flush that ends the response).
     for (;;) {
@@ -116,7 +119,7 @@ export async function fetchV2<T>(
       if (line === FLUSH || line === null) return { shallow, unshallow, pack: null }
       if (!Buffer.isBuffer(line)) throw malformed(`in ${section}`)
       const text = line.toString('utf8').replace(/\n$/, '')
-      if (text.startsWith('ERR ')) throw new GitRemoteError(`${where}: remote error: ${text.slice(4, 204)}`, { reason: 'remote-error' })
+      if (text.startsWith('ERR ')) throw errLineError(where, text, headers)
       if (section !== 'shallow-info') continue
       const m = /^(shallow|unshallow) ([0-9a-f]{40})$/.exec(text)
       if (!m) throw malformed('a shallow-info line')

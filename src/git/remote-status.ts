@@ -34,3 +34,9 @@ export function statusError(url: string, status: number, what: string, body: Buf
   const cause = status === 401 ? ' authentication failed' : status === 403 ? ' forbidden' : status === 404 ? ' repository not found' : ''
   return new GitRemoteError(`${what} ${redactUrl(url)}: HTTP ${status}${cause}${said ? ` (the remote said: ${said})` : ''}`, { status, url: redactUrl(url), ...(said && { remoteMessage: said }) }, { retryable })
 }
+
+/** An `ERR <message>` pkt-line from upload-pack ("not our ref"): the remote's words, without our credentials. */
+export function errLineError(where: string, line: string, headers: Record<string, string>): GitRemoteError {
+  const said = remoteText(Buffer.from(line.slice(4), 'utf8'), headers) ?? ''
+  return new GitRemoteError(`${where}: remote error: ${said}`, { reason: 'remote-error', remoteMessage: said })
+}

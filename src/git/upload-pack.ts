@@ -2,7 +2,7 @@ import { GitRemoteError } from '../core/errors.js'
 import { redactUrl, type GitHttpClient, type StreamResponse } from './http-client.js'
 import { encodePktLine, FLUSH, FLUSH_PKT } from './pkt-line.js'
 import { PktLineReader } from './pkt-line-reader.js'
-import { statusError } from './remote-status.js'
+import { errLineError, statusError } from './remote-status.js'
 
 /** What a fetch brought: the shallow boundary's changes (v2 with deepen/shallow) and what the pack sink returned (null: no pack). */
 export interface UploadPackResult<T> {
@@ -88,7 +88,7 @@ export async function uploadPackV0<T>(
     if (line === FLUSH) continue
     if (!Buffer.isBuffer(line)) throw new GitRemoteError(`${where}: the response ended before the pack`, { reason: 'malformed' })
     const text = line.toString('utf8').replace(/\n$/, '')
-    if (text.startsWith('ERR ')) throw new GitRemoteError(`${where}: remote error: ${text.slice(4, 204).trim()}`, { reason: 'remote-error' })
+    if (text.startsWith('ERR ')) throw errLineError(where, text, headers)
     const m = /^(shallow|unshallow) ([0-9a-f]{40})$/.exec(text)
     if (m) update[m[1] as 'shallow' | 'unshallow'].push(m[2]!)
     else if (text.startsWith('NAK') || text.startsWith('ACK ')) break
