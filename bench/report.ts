@@ -35,23 +35,23 @@ export function transportsSection(r: TransportsResult): string {
     '',
     `One remote (\`git http-backend\` behind the bench's HTTP server, token auth) and one ${r.services.toLocaleString('en')}-service repo; one infra-sync process (\`node dist/cli.js serve\`) per transport, each on its own branch of that repo (\`INFRA_SYNC_GIT_TRANSPORT=builtin\` on \`main\`, \`cli\` on \`bench-cli\`), so they never race each other's pushes. Events alternate between them (A, B, B, A …, one at a time), ${r.warmup} per transport first as warm-up (the first clone among them), the remote repacked between events, never during one. Infra-sync's share runs from sending the POST to its push reaching the remote (the receive-pack request's start: any fetch and ref advertisement before it included); the remote's share from there to the branch moving. Load average ${r.load.before.toFixed(1)} at the start, ${r.load.after.toFixed(1)} at the end, on ${r.load.cores} cores shared with other work (${r.started}).`,
     '',
-    '| transport | events | POST → commit p50 | p95 | infra-sync share p50 | p95 | remote receive-pack → branch moved p50 | requests per event (info/refs, upload-pack, receive-pack) | Git-Protocol sent |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...r.latency.map((l) => `| ${TRANSPORT_NAME[l.transport]} | ${l.n} | ${ms(l.total.p50)} | ${ms(l.total.p95)} | ${ms(l.own.p50)} | ${ms(l.own.p95)} | ${ms(l.remote.p50)} | ${l.requests['info-refs']}, ${l.requests['upload-pack']}, ${l.requests['receive-pack']} | ${l.protocols.join(', ') || 'none (v0)'} |`),
+    '| transport | events | POST → commit p50 | p95 | infra-sync share p50 | p95 | remote receive-pack → branch moved p50 | requests per event (info/refs, upload-pack, receive-pack) |',
+    '|---|---|---|---|---|---|---|---|',
+    ...r.latency.map((l) => `| ${TRANSPORT_NAME[l.transport]} | ${l.n} | ${ms(l.total.p50)} | ${ms(l.total.p95)} | ${ms(l.own.p50)} | ${ms(l.own.p95)} | ${ms(l.remote.p50)} | ${l.requests['info-refs']}, ${l.requests['upload-pack']}, ${l.requests['receive-pack']} |`),
   ]
   const [a, b] = r.latency
   if (a && b) lines.push('', `Ratio of the medians, ${TRANSPORT_NAME[b.transport]} / ${TRANSPORT_NAME[a.transport]}: ${(b.total.p50 / a.total.p50).toFixed(2)}× POST → commit, ${(b.own.p50 / a.own.p50).toFixed(2)}× infra-sync's share.`)
   const services = r.cold[0]?.services ?? 0
   lines.push(
     '',
-    `Cold start at ${services.toLocaleString('en')} service folders: each run a fresh process and data folder; timed from the remote's \`prepare()\` through \`sync()\` (the first clone) to the service registry loaded from the head (what the worker reads before it can plan). Runs alternate between the transports. CPU is the Node process's own (user + system), which the machine's load does not inflate; peak RSS is the Node process's too (for the git CLI, git's own processes are in neither).`,
+    `Cold start at ${services.toLocaleString('en')} service folders with ${r.coldHistory.toLocaleString('en')} deploy commits of history (one tag each) on the first one, packed: each run a fresh process and data folder; timed from the remote's \`prepare()\` through \`sync()\` (the first clone) to the service registry loaded from the head (what the worker reads before it can plan). Runs alternate between the transports. CPU is the Node process's own (user + system), far less coloured by the machine's load than the wall clock; peak RSS is the Node process's too (for the git CLI, git's own processes are in neither).`,
     '',
-    '| transport | runs | cold start p50 | prepare | first clone (sync) | registry | CPU: prepare + clone | CPU: registry | clone on disk | shallow | peak RSS |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...r.cold.map((c) => `| ${TRANSPORT_NAME[c.transport]} | ${c.runs.length} | ${ms(c.p50.total)} | ${ms(c.p50.prepare)} | ${ms(c.p50.sync)} | ${ms(c.p50.registry)} | ${ms(c.p50.cpuSync)} | ${ms(c.p50.cpuRegistry)} | ${(c.p50.diskBytes / 1024 / 1024).toFixed(1)} MiB | ${c.shallowRuns === c.runs.length ? 'yes' : c.shallowRuns === 0 ? 'no' : `${c.shallowRuns} of ${c.runs.length}`} | ${mib(c.p50.maxRss)} |`),
+    '| transport | runs | cold start p50 | prepare | first clone (sync) | registry | CPU: prepare + clone | CPU: registry | clone on disk | shallow | peak RSS | requests (info/refs, upload-pack) | Git-Protocol sent |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...r.cold.map((c) => `| ${TRANSPORT_NAME[c.transport]} | ${c.runs.length} | ${ms(c.p50.total)} | ${ms(c.p50.prepare)} | ${ms(c.p50.sync)} | ${ms(c.p50.registry)} | ${ms(c.p50.cpuSync)} | ${ms(c.p50.cpuRegistry)} | ${(c.p50.diskBytes / 1024 / 1024).toFixed(1)} MiB | ${c.shallowRuns === c.runs.length ? 'yes' : c.shallowRuns === 0 ? 'no' : `${c.shallowRuns} of ${c.runs.length}`} | ${mib(c.p50.maxRss)} | ${c.requests.infoRefs}, ${c.requests.uploadPacks} | ${c.protocols.join(', ') || 'none (v0)'} |`),
   )
   const builtin = r.cold.find((c) => c.transport === 'builtin')
-  if (builtin) lines.push('', `Target: cold start at 10,000 folders under 2 s with the built-in client: ${ms(builtin.p50.total)} at ${services.toLocaleString('en')} folders, ${yes(builtin.p50.total < 2000)}.`)
+  if (builtin) lines.push('', `Target: cold start at 10,000 folders under 2 s with the built-in client: ${ms(builtin.p50.total)} at ${services.toLocaleString('en')} folders, ${services >= 10_000 ? yes(builtin.p50.total < 2000) : 'not judged at this size'}.`)
   return lines.join('\n')
 }
 

@@ -27,8 +27,6 @@ export interface EventTrace {
   /** receive-pack request start → branch moved: the remote's share. */
   readonly remote: number
   readonly requests: Readonly<Record<'info-refs' | 'upload-pack' | 'receive-pack', number>>
-  /** Git-Protocol headers seen on the event's requests (empty: protocol v0). */
-  readonly protocols: readonly string[]
 }
 
 /**
@@ -111,10 +109,9 @@ export class TransportRig {
     const pushStart = this.receiveStarts.filter((s) => s <= t).at(-1) ?? t
     const seen: RequestInfo[] = this.git.requests.slice(fromRequest)
     const count = (s: RequestInfo['service']) => seen.filter((r) => r.service === s).length
-    const protocols = [...new Set(seen.map((r) => (r as { gitProtocol?: string }).gitProtocol).filter((p): p is string => !!p))]
     // As a hosted server would: pushes leave loose objects; packed here, between events, never during one.
     await execFileP('git', ['-C', this.bare, 'repack', '-d', '-q'])
-    return { total: t - t0, own: pushStart - t0, remote: t - pushStart, requests: { 'info-refs': count('info-refs'), 'upload-pack': count('upload-pack'), 'receive-pack': count('receive-pack') }, protocols }
+    return { total: t - t0, own: pushStart - t0, remote: t - pushStart, requests: { 'info-refs': count('info-refs'), 'upload-pack': count('upload-pack'), 'receive-pack': count('receive-pack') } }
   }
 
   private async settled(lane: Lane, id: string): Promise<string> {

@@ -2,6 +2,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { coldStarts, type ColdStartResult } from './cold-start.js'
 import { generateInfraRepo, serviceImage, serviceName } from './generate-repo.js'
+import { addHistory } from './repo-history.js'
 import { eventBody } from './harness.js'
 import { median, percentile } from './stats.js'
 import { TransportRig, type EventTrace, type Transport } from './transport-rig.js'
@@ -27,7 +28,6 @@ export interface TransportLatency {
   readonly remote: Quantiles
   /** Requests to the remote per event, median. */
   readonly requests: Readonly<Record<'info-refs' | 'upload-pack' | 'receive-pack', number>>
-  readonly protocols: readonly string[]
 }
 
 export interface TransportsResult {
@@ -35,6 +35,7 @@ export interface TransportsResult {
   readonly warmup: number
   readonly latency: readonly TransportLatency[]
   readonly cold: readonly ColdStartResult[]
+  readonly coldHistory: number
   /** 1-minute load average at the start and at the end of the scenario, and the cores it is shared by. */
   readonly load: { readonly before: number; readonly after: number; readonly cores: number }
   readonly started: string
@@ -48,6 +49,8 @@ export interface TransportsSize {
   readonly events: number
   /** Service folders of the cold-start repo. */
   readonly coldServices: number
+  /** Deploy commits on top of the cold-start repo's first commit: what a shallow clone leaves behind. */
+  readonly coldHistory: number
   readonly coldRuns: number
 }
 
@@ -71,7 +74,6 @@ function summarise(transport: Transport, traces: readonly EventTrace[]): Transpo
     own: q(traces.map((t) => t.own)),
     remote: q(traces.map((t) => t.remote)),
     requests: { 'info-refs': reqs('info-refs'), 'upload-pack': reqs('upload-pack'), 'receive-pack': reqs('receive-pack') },
-    protocols: [...new Set(traces.flatMap((t) => t.protocols))],
   }
 }
 
@@ -103,9 +105,10 @@ export async function transports(work: string, size: TransportsSize, log: (s: st
   const bare = await generateInfraRepo(path.join(work, 'transports'), size.services)
   const latency = await transportLatency(bare, path.join(work, 'transports-rig'), size.services, size.warmup, size.events)
   for (const l of latency) log(`  ${l.transport}: p50 ${l.total.p50.toFixed(1)} ms, own share p50 ${l.own.p50.toFixed(1)} ms`)
-  log(`transports: cold start at ${size.coldServices} services, ${size.coldRuns} runs each`)
-  const coldBare = size.coldServices === size.services ? bare : await generateInfraRepo(path.join(work, 'transports-cold'), size.coldServices)
+  log(`transports: cold start at ${size.coldServices} services with ${size.coldHistory} commits of history, ${size.coldRuns} runs each`)
+  const coldBare = await generateInfraRepo(path.join(work, 'transports-cold'), size.coldServices)
+  await addHistory(coldBare, size.coldServices, size.coldHistory)
   const cold = await coldStarts(coldBare, path.join(work, 'transports-cold'), TRANSPORTS, size.coldRuns)
   for (const c of cold) log(`  ${c.transport}: cold start p50 ${c.p50.total.toFixed(0)} ms (sync ${c.p50.sync.toFixed(0)} ms), shallow ${c.shallowRuns}/${c.runs.length}`)
-  return { services: size.services, warmup: size.warmup, latency, cold, load: { before, after: os.loadavg()[0]!, cores: os.cpus().length }, started }
+  return { services: size.services, warmup: size.warmup, latency, cold, coldHistory: size.coldHistory, load: { before, after: os.loadavg()[0]!, cores: os.cpus().length }, started }
 }
