@@ -52,10 +52,9 @@ export function cloneName(url: string): string {
 }
 
 /**
- * An infra repo behind smart HTTP(S): a bare clone under the data folder,
- * fetched only when the remote head is not already known locally (one
- * upload-pack exchange, the pack indexed here), pushed with exactly the
- * objects infra-sync wrote. The clone stays a valid git repository.
+ * An infra repo behind smart HTTP(S): a bare clone under the data folder, shallow at first over v2,
+ * fetched only when the remote head is not known locally (the pack streamed to disk and indexed
+ * here), pushed with exactly the objects infra-sync wrote. The clone stays a valid git repository.
  */
 export class HttpRemote implements Remote {
   readonly gitdir: string
@@ -135,11 +134,9 @@ export class HttpRemote implements Remote {
     return found
   }
 
-  /**
-   * The refs under `prefix`, and how the server speaks (v2: only those refs cross the wire).
-   * Any failure forgets the v2 advertisement: the next call discovers afresh (the server may have changed, or moved).
-   */
-  private async upload(prefix: string): Promise<{ refs: ReadonlyMap<string, string>; server: Server }> {
+  /** The refs under `prefix`, and how the server speaks (v2: only those refs cross the wire). A failure forgets the v2 advertisement. */
+  private async upload(prefix: string, again = true): Promise<{ refs: ReadonlyMap<string, string>; server: Server }> {
+    const cached = this.v2 !== undefined
     try {
       if (!this.v2) {
         const found = await this.exchange((h) => this.discoverRefs(h, 'git-upload-pack'))
@@ -150,6 +147,8 @@ export class HttpRemote implements Remote {
       return { refs: await this.exchange((h) => lsRefs(this.client, this.url, h, v2, [prefix])), server: { v2 } }
     } catch (e) {
       this.v2 = undefined
+      // A final answer to a request that skipped info/refs (a POST redirected after a rename): discovery decides, as it would have.
+      if (cached && again && e instanceof InfraSyncError && !e.retryable) return this.upload(prefix, false)
       throw e
     }
   }
@@ -290,7 +289,7 @@ export class HttpRemote implements Remote {
     const shallow = await readShallow(this.gitdir)
     const have = await this.trackingHead()
     if (shallow.length === 0 || have === null) return false
-    const { server } = this.v2 ? { server: { v2: this.v2 } } : await this.upload(`refs/heads/${this.branch}`)
+    const { server } = await this.upload(`refs/heads/${this.branch}`)
     return this.fetch(server, have, have, shallow, { depth: Math.max(1, Math.floor(commits) || 1), relative: true })
   }
 

@@ -5,6 +5,7 @@ import { HttpRemote } from '../../src/git/http-remote.js'
 import { writeCommit } from '../../src/git/write-commit.js'
 import { git, makeBareRepo } from '../helpers/git-cli.js'
 import { startGitServer, type GitServer } from '../helpers/git-server.js'
+import { startRedirectServer } from '../helpers/redirect-server.js'
 import { tmpDir, writeTree } from '../helpers/tmp.js'
 
 const author = { name: 'infra-sync', email: 'infra-sync@localhost' }
@@ -139,4 +140,32 @@ t.test("an ERR line from upload-pack (a want the server no longer has) is a type
   t.match(e.data.remoteMessage, /not our ref/)
   t.equal(await remote.sync(), git(bare, 'rev-parse', 'main').trim(), 'the new history is fetched')
   t.equal(await remote.deepen(10), false, 'the new history is one root: nothing behind it, though the old boundary stays listed (as git leaves it until gc)')
+})
+
+t.test('a repository moved while infra-sync runs: the remembered v2 advertisement gives way to discovery, which follows the redirect', async (t) => {
+  const dir = tmpDir(t)
+  const bare = makeBareRepo(dir, { 'README.md': 'x\n' })
+  const server = await startGitServer(bare)
+  t.teardown(() => server.close())
+  const upstream = new URL(server.url)
+  let moved = false
+  const front = await startRedirectServer(upstream.origin, (p) => (moved ? new URL(p, upstream.origin).href : undefined))
+  t.teardown(() => front.close())
+  const remote = new HttpRemote({ url: `${front.origin}${upstream.pathname}`, branch: 'main', clonesDir: path.join(dir, 'c') })
+  t.teardown(() => remote.close())
+  await remote.prepare()
+  t.equal(await remote.sync(), git(bare, 'rev-parse', 'main').trim())
+  moved = true
+  const work = path.join(dir, 'human')
+  git(dir, 'clone', '-q', bare, work)
+  writeTree(work, { 'README.md': 'y\n' })
+  git(work, 'commit', '-qam', 'second')
+  git(work, 'push', '-q', 'origin', 'HEAD:main')
+  front.requests.length = 0
+  t.equal(await remote.sync(), git(bare, 'rev-parse', 'main').trim(), 'the new head, from the new place')
+  t.ok(front.requests.some((r) => r.method === 'POST'), 'the remembered advertisement was tried first')
+  t.ok(front.requests.some((r) => r.method === 'GET' && r.url.includes('/info/refs')), 'then discovery, which followed the redirect')
+  front.requests.length = 0
+  t.same(Object.fromEntries(await remote.listRefs('refs/heads/main')), { 'refs/heads/main': git(bare, 'rev-parse', 'main').trim() })
+  t.same(front.requests, [], 'the moved base is kept')
 })
