@@ -4,7 +4,7 @@ import { redactUrl } from './http-client.js'
 import { encodePktLine, FLUSH, FLUSH_PKT, type PktLine } from './pkt-line.js'
 import { DELIM, PktLineReader } from './pkt-line-reader.js'
 import { errLineError } from './remote-status.js'
-import { postStream, type UploadPackResult } from './upload-pack.js'
+import { finish, postStream, type UploadPackResult } from './upload-pack.js'
 
 /**
  * Protocol v2 over smart HTTP (gitprotocol-v2): the capability advertisement
@@ -56,17 +56,20 @@ export async function lsRefs(client: GitHttpClient, url: string, headers: Record
   const res = await postStream(client, url, v2Headers(headers), request('ls-refs', caps, prefixes.map((p) => `ref-prefix ${p}`)), headers, 'ls-refs', signal)
   const reader = new PktLineReader(res.body, where)
   const refs = new Map<string, string>()
-  for (;;) {
-    const line = await reader.next()
-    if (line === FLUSH) break
-    if (!Buffer.isBuffer(line)) throw new GitRemoteError(`${where}: malformed response (no flush)`, { reason: 'malformed' })
-    const text = line.toString('utf8').replace(/\n$/, '')
-    if (text.startsWith('ERR ')) throw errLineError(where, text, headers)
-    const m = /^([0-9a-f]{40}) (\S+)/.exec(text)
-    if (!m) throw new GitRemoteError(`${where}: malformed response (a ref line)`, { reason: 'malformed' })
-    refs.set(m[2]!, m[1]!)
+  try {
+    for (;;) {
+      const line = await reader.next()
+      if (line === FLUSH) return refs
+      if (!Buffer.isBuffer(line)) throw new GitRemoteError(`${where}: malformed response (no flush)`, { reason: 'malformed' })
+      const text = line.toString('utf8').replace(/\n$/, '')
+      if (text.startsWith('ERR ')) throw errLineError(where, text, headers)
+      const m = /^([0-9a-f]{40}) (\S+)/.exec(text)
+      if (!m) throw new GitRemoteError(`${where}: malformed response (a ref line)`, { reason: 'malformed' })
+      refs.set(m[2]!, m[1]!)
+    }
+  } finally {
+    await finish(reader).catch(() => undefined)
   }
-  return refs
 }
 
 export interface FetchV2Input {
@@ -102,6 +105,15 @@ export async function fetchV2<T>(
   args.push('done')
   const res = await postStream(client, url, v2Headers(headers), request('fetch', caps, args), headers, 'fetch from', signal)
   const reader = new PktLineReader(res.body, where)
+  try {
+    return await readFetchResponse(reader, where, headers, sink)
+  } finally {
+    await finish(reader).catch(() => undefined)
+  }
+}
+
+/** The sections of a fetch response, up to the pack, which goes to `sink`. */
+async function readFetchResponse<T>(reader: PktLineReader, where: string, headers: Record<string, string>, sink: (reader: PktLineReader) => Promise<T>): Promise<UploadPackResult<T>> {
   const shallow: string[] = []
   const unshallow: string[] = []
   const malformed = (what: string) => new GitRemoteError(`${where}: malformed response (${what})`, { reason: 'malformed' })

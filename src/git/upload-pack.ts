@@ -12,6 +12,17 @@ export interface UploadPackResult<T> {
 }
 
 /**
+ * Reads what follows the last line we needed (nothing, from git) to the end
+ * of the body: only a response read to its end gives its keep-alive socket
+ * back to the agent. More than a little is not waited for: stopping early
+ * destroys the response instead.
+ */
+export async function finish(reader: PktLineReader): Promise<void> {
+  let extra = 0
+  for await (const chunk of reader.rest()) if ((extra += chunk.length) > 65536) break
+}
+
+/**
  * A POST whose answer is read as it arrives. Anything but a 200 is read
  * whole (it is short: an error page) and becomes the typed error of a status.
  * `what` names the exchange in it ('fetch from'); `authHeaders` are the
@@ -81,8 +92,16 @@ export async function uploadPackV0<T>(
     signal,
   )
   const reader = new PktLineReader(res.body, where)
+  try {
+    return await readV0Response(reader, where, headers, (r) => sink(r, caps.includes('side-band-64k')))
+  } finally {
+    await finish(reader).catch(() => undefined)
+  }
+}
+
+/** A shallow-update ends with a flush; then, with `done` and one want, one NAK or ACK, then the pack. */
+async function readV0Response<T>(reader: PktLineReader, where: string, headers: Record<string, string>, sink: (reader: PktLineReader) => Promise<T>): Promise<UploadPackResult<T>> {
   const update = { shallow: [] as string[], unshallow: [] as string[] }
-  // A shallow-update ends with a flush; then, with `done` and one want, one NAK or ACK, then the pack.
   for (;;) {
     const line = await reader.next()
     if (line === FLUSH) continue
@@ -94,5 +113,5 @@ export async function uploadPackV0<T>(
     else if (text.startsWith('NAK') || text.startsWith('ACK ')) break
     else throw new GitRemoteError(`${where}: malformed response (no acknowledgement)`, { reason: 'malformed' })
   }
-  return { ...update, pack: await sink(reader, caps.includes('side-band-64k')) }
+  return { ...update, pack: await sink(reader) }
 }
