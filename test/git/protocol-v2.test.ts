@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import t from 'tap'
 import { HttpRemote } from '../../src/git/http-remote.js'
@@ -168,4 +171,36 @@ t.test('a repository moved while infra-sync runs: the remembered v2 advertisemen
   front.requests.length = 0
   t.same(Object.fromEntries(await remote.listRefs('refs/heads/main')), { 'refs/heads/main': git(bare, 'rev-parse', 'main').trim() })
   t.same(front.requests, [], 'the moved base is kept')
+})
+
+t.test('a v2 server that answers badly: a typed, retryable malformed-response error, never a hang or a crash', async (t) => {
+  const pkt = (s: string) => `${(s.length + 4).toString(16).padStart(4, '0')}${s}`
+  const oid = 'a'.repeat(40)
+  const answers: Record<string, string> = {
+    'ls-refs': pkt(`${oid} refs/heads/main\n`), // no flush: cut short
+    fetch: `${pkt('shallow-info\n')}${pkt('shallow not-an-id\n')}0001${pkt('packfile\n')}0000`,
+  }
+  const stub = http.createServer((req, res) => {
+    if ((req.url ?? '').includes('/info/refs')) {
+      res.writeHead(200, { 'content-type': 'application/x-git-upload-pack-advertisement' }).end(`${pkt('version 2\n')}${pkt('ls-refs\n')}${pkt('fetch=shallow\n')}0000`)
+      return
+    }
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const command = commandOf(Buffer.concat(chunks))!
+      res.writeHead(200, { 'content-type': 'application/x-git-upload-pack-result' }).end(answers[command] ?? '')
+    })
+  })
+  await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r))
+  t.teardown(() => new Promise<void>((r) => stub.close(() => r())))
+  const dir = tmpDir(t)
+  const remote = new HttpRemote({ url: `http://127.0.0.1:${(stub.address() as AddressInfo).port}/infra.git`, branch: 'main', clonesDir: path.join(dir, 'c') })
+  t.teardown(() => remote.close())
+  await remote.prepare()
+  t.match(await remote.sync().catch((e) => e), { code: 'GIT_REMOTE', retryable: true, data: { reason: 'malformed' } }, 'ls-refs cut before its flush')
+  answers['ls-refs'] = `${pkt(`${oid} refs/heads/main\n`)}0000`
+  t.match(await remote.sync().catch((e) => e), { code: 'GIT_REMOTE', retryable: true, data: { reason: 'malformed' } }, 'a shallow-info line that is not one')
+  t.equal(fs.existsSync(path.join(remote.gitdir, 'shallow')), false, 'no boundary written from a bad answer')
+  t.same(fs.readdirSync(path.join(remote.gitdir, 'objects', 'pack')), [], 'no temporary pack left')
 })
