@@ -2,11 +2,11 @@ import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
-import git from 'isomorphic-git'
 import { GitRemoteError, InfraSyncError, PushRefusedError, PushRejectedError } from '../core/errors.js'
 import type { CredentialsProvider, GitCredentials } from '../forges/forge.js'
 import { GitHttpClient, redactUrl } from './http-client.js'
-import { gitFs, ObjectStore } from './object-store.js'
+import { initBareRepo } from './bare-repo.js'
+import { ObjectStore } from './object-store.js'
 import { indexPackFile } from './pack-indexer.js'
 import { receivePackData } from './pack-sink.js'
 import type { PktLineReader } from './pkt-line-reader.js'
@@ -155,9 +155,7 @@ export class HttpRemote implements Remote {
 
   async prepare(): Promise<void> {
     if (!fs.existsSync(path.join(this.gitdir, 'HEAD'))) {
-      await fsp.mkdir(this.gitdir, { recursive: true })
-      await git.init({ fs: gitFs, gitdir: this.gitdir, bare: true, defaultBranch: this.branch })
-      await git.addRemote({ fs: gitFs, gitdir: this.gitdir, remote: 'origin', url: this.url, force: true })
+      await initBareRepo(this.gitdir, this.branch, { originUrl: this.url })
     }
   }
 

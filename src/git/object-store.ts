@@ -7,28 +7,6 @@ import { PackReader } from './pack-reader.js'
 import { writePack } from './pack-writer.js'
 
 /**
- * isomorphic-git probes the fs it is given on every call by calling
- * readFile() with no arguments and looking at the error; with Node's fs that
- * builds a full error with a stack each time. This fs answers the probe with
- * one prepared rejection.
- */
-const PROBE = Promise.reject(new Error('probe'))
-PROBE.catch(() => undefined)
-export const gitFs = {
-  readFile: (p?: string, o?: unknown) => (p === undefined ? PROBE : fsp.readFile(p, o as never)),
-  writeFile: fsp.writeFile,
-  mkdir: fsp.mkdir,
-  rmdir: fsp.rmdir,
-  rm: fsp.rm,
-  unlink: fsp.unlink,
-  stat: fsp.stat,
-  lstat: fsp.lstat,
-  readdir: fsp.readdir,
-  readlink: fsp.readlink,
-  symlink: fsp.symlink,
-}
-
-/**
  * A buffer that owns exactly its bytes. zlib's output and Buffer's small-
  * allocation pool hand out views into larger blocks; a cached view keeps the
  * whole block alive (a 300-byte blob pinning 16 KiB showed as hundreds of MiB).
