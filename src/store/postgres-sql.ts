@@ -41,7 +41,9 @@ export const SQL = {
     ORDER BY d.service, d.environment, d.image, d.seq DESC`,
   list: 'SELECT * FROM events WHERE status = $1 ORDER BY id DESC LIMIT $2',
   retry: `UPDATE events SET status = 'queued', attempts = 0, next_attempt_at = NULL, code = NULL, reason = NULL,
-      claimed_by = NULL, claimed_until = NULL, updated_at = $1
+      claimed_by = NULL, claimed_until = NULL, updated_at = $1,
+      push_pending = CASE WHEN status = 'dead' THEN false ELSE push_pending END,
+      push_outcome = CASE WHEN status = 'dead' THEN NULL ELSE push_outcome END
     WHERE id = $2 AND status IN ('dead', 'failed')`,
   prune: `DELETE FROM events WHERE status IN ('applied', 'skipped', 'rejected', 'superseded', 'declined') AND received_at < $1`,
   counts: 'SELECT status, count(*)::int AS n FROM events GROUP BY status',

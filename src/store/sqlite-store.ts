@@ -244,7 +244,9 @@ export class SqliteStore implements Store {
     this.run(() =>
       this.db
         .prepare(
-          `UPDATE events SET status = 'queued', attempts = 0, next_attempt_at = NULL, code = NULL, reason = NULL, updated_at = ?
+          `UPDATE events SET status = 'queued', attempts = 0, next_attempt_at = NULL, code = NULL, reason = NULL, updated_at = ?,
+             push_pending = CASE WHEN status = 'dead' THEN 0 ELSE push_pending END,
+             push_outcome = CASE WHEN status = 'dead' THEN NULL ELSE push_outcome END
            WHERE id = ? AND status IN ('dead', 'failed')`,
         )
         .run(at, id),

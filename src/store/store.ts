@@ -135,6 +135,8 @@ export interface Store {
   list(status: EventStatus, limit: number): Promise<EventRecord[]>
   /**
    * Puts a dead or failed event back in the queue with its attempts reset.
+   * A dead event also forgets a push it never settled (PUSH_OUTCOME_UNKNOWN):
+   * the operator has looked at the branch, so it is planned from HEAD as it is.
    * Returns null when there is no such event, the record unchanged when it is in another status.
    */
   retry(id: string, now: Date): Promise<EventRecord | null>

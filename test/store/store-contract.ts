@@ -103,6 +103,28 @@ export function storeContract(t: Test, name: string, factory: StoreFactory): voi
     t.equal((await store.accept({ source: 'acme/a', deliveryId: 'd-again', event: ev('1.0.0'), receivedAt: new Date() })).duplicate, false, 'a pruned build is a new event')
   })
 
+  t.test(`${name}: an operator's retry of a dead event whose push was never settled plans it afresh`, async (t) => {
+    const store = await open(t)
+    const t0 = new Date('2026-11-25T10:00:00.000Z')
+    const unknown = (await store.accept({ source: 'acme/a', deliveryId: 'd-u', event: ev('1.0.0'), receivedAt: t0 })).id
+    const failing = (await store.accept({ source: 'acme/a', deliveryId: 'd-f', event: ev('1.0.1'), receivedAt: t0 })).id
+    await store.claim(10, t0)
+    await store.markPushing('a'.repeat(40), [{ id: unknown, status: 'applied', targets: [] }, { id: failing, status: 'applied', targets: [] }])
+    await store.finish(
+      [
+        { kind: 'dead', id: unknown, code: 'PUSH_OUTCOME_UNKNOWN', reason: 'history unavailable' },
+        { kind: 'retry', id: failing, code: 'GIT_REMOTE', reason: 'down', retryAt: t0, countAttempt: true },
+      ],
+      [],
+      t0,
+    )
+    const retried = (await store.retry(unknown, t0))!
+    t.equal(retried.status, 'queued')
+    t.equal(retried.pushBase, undefined, 'the person decided: it is planned from the branch as it is, not settled again')
+    t.equal(retried.pushOutcome, undefined)
+    t.equal((await store.retry(failing, t0))!.pushBase, 'a'.repeat(40), 'a failed event still settles its push first')
+  })
+
   t.test(`${name}: lastApplied answers the newest deployment of each target asked for`, async (t) => {
     const store = await open(t)
     const dep = (service: string, tag: string, builtAt: string) => ({ eventId: `e-${tag}`, service, environment: 'dev', image: 'ghcr.io/acme/a', to: tag, tag, builtAt, commit: 'c'.repeat(40), appliedAt: builtAt })
