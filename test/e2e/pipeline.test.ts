@@ -33,10 +33,36 @@ async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
   return { dir, bare, gitServer, server, post, settled }
 }
 
+/** One setup for the subtests that can share it, made when the first of them asks; a server costs a worker thread's start. */
+function sharedSetup(): () => ReturnType<typeof setup> {
+  let made: ReturnType<typeof setup> | undefined
+  return () => (made ??= setup(t))
+}
+// The first makes no commit, so the second still starts from the seed (orders-api at 1.4.1).
+const unchangedThenOne = sharedSetup()
+// The remote down, then its pushes refused: the second sends a build of its own (1.4.3), and reads every log line of both.
+const remoteFailing = sharedSetup()
+
 const orders = (tag: string, over: object = {}) => ({ source: 'acme/orders-api', image: 'ghcr.io/acme/orders-api', tag, ref: 'refs/heads/main', commit: 'c0ffee0000000000000000000000000000000001', buildUrl: 'https://ci.example/runs/7', ...over })
 
+t.test('already current, other branches, other sources: recorded, no commit', async (t) => {
+  const { bare, post, settled } = await unchangedThenOne()
+  const current = await settled((await post(orders('1.4.1'))).id)
+  t.equal(current.status, 'skipped')
+  t.same(current.targets.map((x) => x.code), ['already-current', 'already-current'])
+  const branch = await settled((await post(orders('1.5.0', { ref: 'refs/heads/feature/x' }))).id)
+  t.equal(branch.status, 'skipped')
+  t.equal(branch.code, 'branch-filtered')
+  t.match(branch.reason, /refs\/heads\/feature\/x is not in branches \[main\]/)
+  // acme/payments, with its own valid secret, names orders-api's image: authenticated, but not its service.
+  const foreign = await settled((await post(orders('9.9.9', { source: 'acme/payments' }), SECRET_B)).id)
+  t.equal(foreign.status, 'rejected')
+  t.equal(foreign.code, 'source-mismatch')
+  t.equal(commits(bare).length, 1, 'no commit was made')
+})
+
 t.test('a signed event becomes exactly one correct commit on the remote', async (t) => {
-  const { dir, bare, server, post, settled } = await setup(t)
+  const { dir, bare, server, post, settled } = await unchangedThenOne()
   const before = git(bare, 'rev-parse', 'main').trim()
   const { http, id } = await post(orders('1.4.2'))
   t.equal(http, 202)
@@ -56,22 +82,6 @@ t.test('a signed event becomes exactly one correct commit on the remote', async 
   // The same through a fresh clone, as Argo CD would see it.
   git(dir, 'clone', '-q', bare, path.join(dir, 'check'))
   t.match(fs.readFileSync(path.join(dir, 'check', DEV), 'utf8'), /newTag: 1\.4\.2/)
-})
-
-t.test('already current, other branches, other sources: recorded, no commit', async (t) => {
-  const { bare, post, settled } = await setup(t)
-  const current = await settled((await post(orders('1.4.1'))).id)
-  t.equal(current.status, 'skipped')
-  t.same(current.targets.map((x) => x.code), ['already-current', 'already-current'])
-  const branch = await settled((await post(orders('1.5.0', { ref: 'refs/heads/feature/x' }))).id)
-  t.equal(branch.status, 'skipped')
-  t.equal(branch.code, 'branch-filtered')
-  t.match(branch.reason, /refs\/heads\/feature\/x is not in branches \[main\]/)
-  // acme/payments, with its own valid secret, names orders-api's image: authenticated, but not its service.
-  const foreign = await settled((await post(orders('9.9.9', { source: 'acme/payments' }), SECRET_B)).id)
-  t.equal(foreign.status, 'rejected')
-  t.equal(foreign.code, 'source-mismatch')
-  t.equal(commits(bare).length, 1, 'no commit was made')
 })
 
 t.test('someone pushed first: re-planned on their head, never forced, their commit kept', async (t) => {
@@ -117,7 +127,7 @@ t.test('a burst is coalesced: every event applied once, in a handful of commits'
 })
 
 t.test('the remote down: events wait, failed with a reason; they drain when it is back', async (t) => {
-  const { bare, gitServer, post, settled, server } = await setup(t)
+  const { bare, gitServer, post, settled, server } = await remoteFailing()
   gitServer.hooks = { before: () => 'fail' }
   const { id } = await post(orders('1.4.2'))
   const failed = await eventually(async () => {
@@ -136,9 +146,9 @@ t.test('the remote down: events wait, failed with a reason; they drain when it i
 })
 
 t.test('the token never reaches a log, an error or a commit', async (t) => {
-  const { bare, gitServer, post, settled, server } = await setup(t)
+  const { bare, gitServer, post, settled, server } = await remoteFailing()
   gitServer.hooks = { before: (req) => (req.service === 'receive-pack' ? 'fail' : undefined) }
-  const { id } = await post(orders('1.4.2'))
+  const { id } = await post(orders('1.4.3'))
   await eventually(async () => ((await server.store.get(id))?.status === 'failed' ? true : undefined))
   gitServer.hooks = {}
   await settled(id)
