@@ -127,6 +127,17 @@ export class StoreUnavailableError extends InfraSyncError {
   }
 }
 
+/**
+ * A batch write carried a fencing token the infra repo's lease no longer has:
+ * another replica took the lease over. Nothing of the write was kept; the
+ * batch is the new holder's to redo, so this holder must not retry it.
+ */
+export class LeaseLostError extends InfraSyncError {
+  constructor(message: string, data: { readonly repo: string; readonly token: number; readonly current?: number }) {
+    super('LEASE_LOST', message, { retryable: false, data })
+  }
+}
+
 export const isInfraSyncError = (e: unknown): e is InfraSyncError => e instanceof InfraSyncError
 
 /** A source sent more than its share: try again after `retryAfterSeconds`. */

@@ -18,6 +18,9 @@ export function storeError(e: unknown, where: string): unknown {
   return e
 }
 
+/** The store's transactions are a few statements long: a client idle this long inside one is gone. */
+const IDLE_IN_TRANSACTION_MS = 10_000
+
 export interface PoolOptions {
   readonly max?: number
   readonly connectTimeoutMs?: number
@@ -36,6 +39,8 @@ export function openPool(url: string, opts: PoolOptions = {}): pg.Pool {
     keepAlive: true,
     query_timeout: opts.queryTimeoutMs ?? 30_000,
     application_name: 'infra-sync',
+    // The server ends a transaction whose client went silent, so its row locks (a fenced write's lease lock) do not hold a takeover up.
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
   })
   // An idle connection the server drops emits here; unheard, it would end the process. The next query reconnects.
   pool.on('error', (e) => opts.onIdleError?.(e))

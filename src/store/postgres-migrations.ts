@@ -88,6 +88,17 @@ CREATE INDEX deployments_target ON deployments (service, environment, image, seq
 CREATE INDEX proposals_target ON proposals (service, environment, image, pr_state);
 CREATE INDEX proposals_open ON proposals (opened_at, seq) WHERE pr_state = 'open';`,
   },
+  {
+    version: 3,
+    name: 'leases with fencing tokens, one per infra repo',
+    sql: `
+CREATE TABLE leases (
+  repo text PRIMARY KEY,
+  owner text NOT NULL,
+  token bigint NOT NULL CHECK (token > 0),
+  expires_at timestamptz NOT NULL
+);`,
+  },
 ]
 
 /** Any constant shared by every infra-sync process: replicas starting together queue on it and migrate once. */

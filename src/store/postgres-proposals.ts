@@ -2,12 +2,13 @@ import type pg from 'pg'
 import type { TargetOutcome } from '../core/change-set.js'
 import { formatImageValue } from '../editors/editor.js'
 import { targetStatus } from '../plan/event-status.js'
-import { inTransaction, query } from './postgres-connection.js'
+import { query } from './postgres-connection.js'
+import { fencedTransaction } from './postgres-leases.js'
 import { json, mergedAtOf, pgToProposal, type PgEventRow, type PgProposalRow } from './postgres-rows.js'
 import { SQL } from './postgres-sql.js'
 import { endedTarget, statusAfter } from './sqlite-proposals.js'
 import { eventPullRequest } from './sqlite-rows.js'
-import { targetKey, type ProposalEnd, type ProposalRecord, type ProposalState, type TargetKey } from './store.js'
+import { targetKey, type Fence, type ProposalEnd, type ProposalRecord, type ProposalState, type TargetKey } from './store.js'
 
 const waiting = (t: TargetOutcome, service: string, environment: string) => t.service === service && t.environment === environment && targetStatus(t) === 'proposed'
 
@@ -36,12 +37,12 @@ export class PostgresProposals {
     return rows.map(pgToProposal)
   }
 
-  async recordProposal(p: ProposalRecord, now: Date): Promise<void> {
+  async recordProposal(p: ProposalRecord, now: Date, fence?: Fence): Promise<void> {
     const at = now.toISOString()
     const pr = p.pullRequest
     const reason = `superseded by ${formatImageValue(p.value) ?? 'a newer build'} in pull request #${pr.number}`
     const carried = new Set(p.eventIds)
-    await inTransaction(this.pool, this.where, async (c) => {
+    await fencedTransaction(this.pool, this.where, fence, async (c) => {
       const before = (await c.query<PgProposalRow>(SQL.openProposalsForUpdate, [p.service, p.environment])).rows
       await c.query(SQL.upsertProposal, [p.service, p.environment, p.image, p.branch, pr.number, pr.url, pr.state, p.headSha, p.contentKey, json(p.value),
         json(p.changes), json(p.eventIds), p.openedAt, at, p.mergeCommit ?? null, p.mergedBy ?? null, p.mergedAt ?? null, p.closedAt ?? null])
@@ -61,9 +62,9 @@ export class PostgresProposals {
   }
 
   /** Ends a proposal and its carried targets; returns the ids of the events it changed. */
-  async endProposal(service: string, environment: string, number: number, end: ProposalEnd, now: Date): Promise<string[]> {
+  async endProposal(service: string, environment: string, number: number, end: ProposalEnd, now: Date, fence?: Fence): Promise<string[]> {
     const at = now.toISOString()
-    return inTransaction(this.pool, this.where, async (c) => {
+    return fencedTransaction(this.pool, this.where, fence, async (c) => {
       const row = (await c.query<PgProposalRow>(SQL.proposalByNumberForUpdate, [service, environment, number])).rows[0]
       if (!row || row.pr_state !== 'open') return []
       const pr = { number, url: row.pr_url }

@@ -4,7 +4,8 @@ import type { EventOutcome, EventStatus } from '../core/change-set.js'
 import { StoreUnavailableError } from '../core/errors.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
 import { eventIdFactory } from './event-id.js'
-import { inTransaction, openPool, query, storeError } from './postgres-connection.js'
+import { openPool, query, storeError } from './postgres-connection.js'
+import { acquireLease, fencedTransaction, releaseLease, renewLease } from './postgres-leases.js'
 import { migrate } from './postgres-migrations.js'
 import { PostgresProposals } from './postgres-proposals.js'
 import { json, pgToRecord, type PgEventRow } from './postgres-rows.js'
@@ -20,11 +21,13 @@ import {
   type Deployment,
   type EventRecord,
   type Finish,
+  type Lease,
   type ProposalEnd,
   type ProposalRecord,
   type ProposalState,
   type Store,
   type TargetKey,
+  type WriteOptions,
 } from './store.js'
 
 export interface PostgresStoreOptions {
@@ -126,21 +129,24 @@ export class PostgresStore implements Store {
     return row ? pgToRecord(row) : null
   }
 
-  async claim(limit: number, now: Date): Promise<EventRecord[]> {
+  async claim(limit: number, now: Date, opts: WriteOptions = {}): Promise<EventRecord[]> {
     const until = new Date(now.getTime() + this.claimTtlMs)
-    const { rows } = await query<PgEventRow>(this.pool, this.where, SQL.claim, [now.toISOString(), limit, this.claimer, until.toISOString()])
+    const params = [now.toISOString(), limit, this.claimer, until.toISOString()]
+    const { rows } = opts.fence
+      ? await fencedTransaction(this.pool, this.where, opts.fence, (c) => c.query<PgEventRow>(SQL.claim, params))
+      : await query<PgEventRow>(this.pool, this.where, SQL.claim, params)
     return rows.map(pgToRecord).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   }
 
-  async markPushing(base: string | null, outcomes: readonly EventOutcome[]): Promise<void> {
-    await inTransaction(this.pool, this.where, async (c) => {
+  async markPushing(base: string | null, outcomes: readonly EventOutcome[], opts: WriteOptions = {}): Promise<void> {
+    await fencedTransaction(this.pool, this.where, opts.fence, async (c) => {
       for (const o of outcomes) await c.query(SQL.markPushing, [base, json(o), o.id])
     })
   }
 
-  async finish(results: readonly Finish[], deployments: readonly Deployment[], now: Date): Promise<void> {
+  async finish(results: readonly Finish[], deployments: readonly Deployment[], now: Date, opts: WriteOptions = {}): Promise<void> {
     const at = now.toISOString()
-    await inTransaction(this.pool, this.where, async (c) => {
+    await fencedTransaction(this.pool, this.where, opts.fence, async (c) => {
       for (const r of results) {
         if (r.kind === 'final') {
           const { outcome } = r
@@ -197,14 +203,27 @@ export class PostgresStore implements Store {
     return this.proposalQueries.openProposals()
   }
 
-  recordProposal(p: ProposalRecord, now: Date): Promise<void> {
-    return this.proposalQueries.recordProposal(p, now)
+  recordProposal(p: ProposalRecord, now: Date, opts: WriteOptions = {}): Promise<void> {
+    return this.proposalQueries.recordProposal(p, now, opts.fence)
   }
 
-  async endProposal(service: string, environment: string, number: number, end: ProposalEnd, now: Date): Promise<EventRecord[]> {
-    const ids = await this.proposalQueries.endProposal(service, environment, number, end, now)
+  async endProposal(service: string, environment: string, number: number, end: ProposalEnd, now: Date, opts: WriteOptions = {}): Promise<EventRecord[]> {
+    const ids = await this.proposalQueries.endProposal(service, environment, number, end, now, opts.fence)
     const records = await Promise.all(ids.map((id) => this.get(id)))
     return records.filter((r): r is EventRecord => r !== null)
+  }
+
+  /** By the database's clock: `now` is not used (see postgres-leases.ts). */
+  acquireLease(repo: string, owner: string, ttlMs: number, _now: Date): Promise<Lease | null> {
+    return acquireLease(this.pool, this.where, repo, owner, ttlMs)
+  }
+
+  renewLease(lease: Lease, ttlMs: number, _now: Date): Promise<Lease | null> {
+    return renewLease(this.pool, this.where, lease, ttlMs)
+  }
+
+  releaseLease(lease: Lease): Promise<void> {
+    return releaseLease(this.pool, this.where, lease)
   }
 
   async counts(): Promise<Record<string, number>> {

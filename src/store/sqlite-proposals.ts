@@ -2,8 +2,9 @@ import type Database from 'better-sqlite3'
 import type { PullRequestRef, TargetOutcome } from '../core/change-set.js'
 import { formatImageValue } from '../editors/editor.js'
 import { eventStatusOf, targetStatus } from '../plan/event-status.js'
+import type { SqliteLeases } from './sqlite-leases.js'
 import { eventPullRequest, toProposal, type ProposalRow, type Row } from './sqlite-rows.js'
-import { targetKey, type ProposalEnd, type ProposalRecord, type ProposalState, type TargetKey } from './store.js'
+import { targetKey, type Fence, type ProposalEnd, type ProposalRecord, type ProposalState, type TargetKey } from './store.js'
 
 /** Statuses derived from targets; queued, failed and dead are the worker's and stay as they are. */
 const DERIVED = new Set(['proposed', 'applied', 'superseded', 'declined', 'skipped', 'rejected'])
@@ -43,6 +44,7 @@ export class SqliteProposals {
   constructor(
     private readonly db: Database.Database,
     private readonly run: <T>(fn: () => T) => T,
+    private readonly leases: SqliteLeases,
   ) {
     this.getEvent = db.prepare('SELECT * FROM events WHERE id = ?')
     this.putEvent = db.prepare(
@@ -80,7 +82,7 @@ export class SqliteProposals {
     return rows.map(toProposal)
   }
 
-  async recordProposal(p: ProposalRecord, now: Date): Promise<void> {
+  async recordProposal(p: ProposalRecord, now: Date, fence?: Fence): Promise<void> {
     const at = now.toISOString()
     const upsert = this.db.prepare(
       `INSERT INTO proposals (service, environment, image, branch, pr_number, pr_url, pr_state, head_sha, content_key, value, changes, event_ids,
@@ -97,8 +99,7 @@ export class SqliteProposals {
     const pr = p.pullRequest
     const reason = `superseded by ${formatImageValue(p.value) ?? 'a newer build'} in pull request #${pr.number}`
     const carried = new Set(p.eventIds)
-    this.run(() =>
-      this.db.transaction(() => {
+    this.leases.transaction(fence, () => {
         const before = this.openFor.all(p.service, p.environment) as ProposalRow[]
         upsert.run(p.service, p.environment, p.image, p.branch, pr.number, pr.url, pr.state, p.headSha, p.contentKey, JSON.stringify(p.value),
           JSON.stringify(p.changes), JSON.stringify(p.eventIds), p.openedAt, at, p.mergeCommit ?? null, p.mergedBy ?? null, p.mergedAt ?? null, p.closedAt ?? null)
@@ -116,11 +117,10 @@ export class SqliteProposals {
             )
           }
         }
-      })(),
-    )
+    })
   }
 
-  async endProposal(service: string, environment: string, number: number, end: ProposalEnd, now: Date): Promise<string[]> {
+  async endProposal(service: string, environment: string, number: number, end: ProposalEnd, now: Date, fence?: Fence): Promise<string[]> {
     const at = now.toISOString()
     const merged = this.db.prepare(
       `UPDATE proposals SET pr_state = 'merged', merge_commit = ?, merged_by = ?, merged_at = ?, updated_at = ? WHERE seq = ?`,
@@ -130,8 +130,7 @@ export class SqliteProposals {
       `INSERT INTO deployments (event_id, service, environment, image, from_value, to_value, tag, digest, built_at, commit_sha, applied_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    return this.run(() =>
-      this.db.transaction(() => {
+    return this.leases.transaction(fence, () => {
         const row = this.byNumber.get(service, environment, number) as ProposalRow | undefined
         if (!row || row.pr_state !== 'open') return []
         const pr = { number, url: row.pr_url }
@@ -150,8 +149,7 @@ export class SqliteProposals {
             commit,
           ),
         )
-      })(),
-    )
+    })
   }
 
   /**

@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3'
 import type { BuildEvent } from '../core/build-event.js'
 import type { EventOutcome, EventStatus, PullRequestRef, TargetOutcome, ValueChange } from '../core/change-set.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
@@ -91,7 +92,25 @@ export const MIGRATIONS: readonly ((db: Migrator) => void)[] = [
     db.exec('CREATE INDEX IF NOT EXISTS events_meaning ON events (meaning)')
   },
   (db) => db.exec(SCHEMA_V2),
+  // The lease of each infra repo (user_version 3); the row stays once made, so its token only grows.
+  (db) => db.exec('CREATE TABLE IF NOT EXISTS leases (repo TEXT PRIMARY KEY, owner TEXT NOT NULL, token INTEGER NOT NULL CHECK (token > 0), expires_at TEXT NOT NULL)'),
 ]
+
+/** Brings the file to the newest schema (PRAGMA user_version), all steps in one transaction. */
+export function migrateSqlite(handle: Database.Database): void {
+  const version = () => handle.pragma('user_version', { simple: true }) as number
+  if (version() >= MIGRATIONS.length) return
+  const db: Migrator = {
+    exec: (sql: string) => handle.exec(sql),
+    columns: (table: string) => (handle.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name),
+  }
+  handle
+    .transaction(() => {
+      for (let v = version(); v < MIGRATIONS.length; v++) MIGRATIONS[v]!(db)
+      handle.pragma(`user_version = ${MIGRATIONS.length}`)
+    })
+    .immediate()
+}
 
 export interface Row {
   id: string

@@ -5,8 +5,9 @@ import type { EventOutcome, EventStatus } from '../core/change-set.js'
 import { StoreUnavailableError } from '../core/errors.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
 import { eventIdFactory } from './event-id.js'
+import { SqliteLeases } from './sqlite-leases.js'
 import { SqliteProposals, statusAfter } from './sqlite-proposals.js'
-import { eventPullRequest, MIGRATIONS, toRecord, type Row } from './sqlite-rows.js'
+import { eventPullRequest, migrateSqlite, toRecord, type Row } from './sqlite-rows.js'
 import {
   eventMeaning,
   targetKey,
@@ -15,11 +16,13 @@ import {
   type Deployment,
   type EventRecord,
   type Finish,
+  type Lease,
   type ProposalEnd,
   type ProposalRecord,
   type ProposalState,
   type Store,
   type TargetKey,
+  type WriteOptions,
 } from './store.js'
 
 /**
@@ -31,6 +34,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite'
   private db!: Database.Database
   private proposalQueries!: SqliteProposals
+  private leases!: SqliteLeases
   private readonly newId = eventIdFactory()
   private readonly queue: { input: AcceptInput; resolve: (r: AcceptResult) => void; reject: (e: unknown) => void }[] = []
 
@@ -56,26 +60,11 @@ export class SqliteStore implements Store {
     // Even the intake waits at start: the other connection may be migrating the same file.
     this.db.pragma('busy_timeout = 5000')
     this.db.pragma('foreign_keys = ON')
-    this.run(() => this.migrate())
+    this.run(() => migrateSqlite(this.db))
     this.db.pragma(`busy_timeout = ${this.role === 'intake' ? 0 : 5000}`)
     if (this.role === 'intake') this.db.pragma('wal_autocheckpoint = 0')
-    this.proposalQueries = new SqliteProposals(this.db, (fn) => this.run(fn))
-  }
-
-  /** Brings the file to the newest schema (PRAGMA user_version), all steps in one transaction. */
-  private migrate(): void {
-    const version = () => this.db.pragma('user_version', { simple: true }) as number
-    if (version() >= MIGRATIONS.length) return
-    const db = {
-      exec: (sql: string) => this.db.exec(sql),
-      columns: (table: string) => (this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name),
-    }
-    this.db
-      .transaction(() => {
-        for (let v = version(); v < MIGRATIONS.length; v++) MIGRATIONS[v]!(db)
-        this.db.pragma(`user_version = ${MIGRATIONS.length}`)
-      })
-      .immediate()
+    this.leases = new SqliteLeases(this.db, (fn) => this.run(fn))
+    this.proposalQueries = new SqliteProposals(this.db, (fn) => this.run(fn), this.leases)
   }
 
   private run<T>(fn: () => T): T {
@@ -161,25 +150,18 @@ export class SqliteStore implements Store {
     return row ? toRecord(row) : null
   }
 
-  async claim(limit: number, now: Date): Promise<EventRecord[]> {
-    const rows = this.run(
-      () =>
-        this.db
-          .prepare(
-            `SELECT * FROM events WHERE status = 'queued' OR (status = 'failed' AND next_attempt_at <= ?)
-             ORDER BY id LIMIT ?`,
-          )
-          .all(now.toISOString(), limit) as Row[],
-    )
+  async claim(limit: number, now: Date, opts: WriteOptions = {}): Promise<EventRecord[]> {
+    const due = this.db.prepare(`SELECT * FROM events WHERE status = 'queued' OR (status = 'failed' AND next_attempt_at <= ?) ORDER BY id LIMIT ?`)
+    const rows = opts.fence ? this.leases.transaction(opts.fence, () => due.all(now.toISOString(), limit) as Row[]) : this.run(() => due.all(now.toISOString(), limit) as Row[])
     return rows.map(toRecord)
   }
 
-  async markPushing(base: string | null, outcomes: readonly EventOutcome[]): Promise<void> {
+  async markPushing(base: string | null, outcomes: readonly EventOutcome[], opts: WriteOptions = {}): Promise<void> {
     const stmt = this.db.prepare('UPDATE events SET push_base = ?, push_pending = 1, push_outcome = ? WHERE id = ?')
-    this.run(() => this.db.transaction(() => outcomes.forEach((o) => stmt.run(base, JSON.stringify(o), o.id)))())
+    this.leases.transaction(opts.fence, () => outcomes.forEach((o) => stmt.run(base, JSON.stringify(o), o.id)))
   }
 
-  async finish(results: readonly Finish[], deployments: readonly Deployment[], now: Date): Promise<void> {
+  async finish(results: readonly Finish[], deployments: readonly Deployment[], now: Date, opts: WriteOptions = {}): Promise<void> {
     const at = now.toISOString()
     const final = this.db.prepare(
       `UPDATE events SET status = ?, code = ?, reason = ?, commit_sha = ?, targets = ?, pull_request = ?, next_attempt_at = NULL,
@@ -212,12 +194,10 @@ export class SqliteStore implements Store {
           },
     )
     const deps = deployments.map((d) => [d.eventId, d.service, d.environment, d.image, d.from ?? null, d.to, d.tag ?? null, d.digest ?? null, d.builtAt, d.commit, d.appliedAt])
-    this.run(() =>
-      this.db.transaction(() => {
-        for (const r of rows) r.stmt.run(...r.args())
-        for (const d of deps) dep.run(...d)
-      })(),
-    )
+    this.leases.transaction(opts.fence, () => {
+      for (const r of rows) r.stmt.run(...r.args())
+      for (const d of deps) dep.run(...d)
+    })
   }
 
   async lastApplied(keys: readonly TargetKey[]): Promise<Map<string, AppliedRecord>> {
@@ -269,14 +249,26 @@ export class SqliteStore implements Store {
     return this.proposalQueries.openProposals()
   }
 
-  recordProposal(p: ProposalRecord, now: Date): Promise<void> {
-    return this.proposalQueries.recordProposal(p, now)
+  recordProposal(p: ProposalRecord, now: Date, opts: WriteOptions = {}): Promise<void> {
+    return this.proposalQueries.recordProposal(p, now, opts.fence)
   }
 
-  async endProposal(service: string, environment: string, number: number, end: ProposalEnd, now: Date): Promise<EventRecord[]> {
-    const ids = await this.proposalQueries.endProposal(service, environment, number, end, now)
+  async endProposal(service: string, environment: string, number: number, end: ProposalEnd, now: Date, opts: WriteOptions = {}): Promise<EventRecord[]> {
+    const ids = await this.proposalQueries.endProposal(service, environment, number, end, now, opts.fence)
     const records = await Promise.all(ids.map((id) => this.get(id)))
     return records.filter((r): r is EventRecord => r !== null)
+  }
+
+  async acquireLease(repo: string, owner: string, ttlMs: number, now: Date): Promise<Lease | null> {
+    return this.leases.acquireLease(repo, owner, ttlMs, now)
+  }
+
+  async renewLease(lease: Lease, ttlMs: number, now: Date): Promise<Lease | null> {
+    return this.leases.renewLease(lease, ttlMs, now)
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    this.leases.releaseLease(lease, new Date())
   }
 
   async counts(): Promise<Record<string, number>> {

@@ -116,6 +116,35 @@ export interface TargetKey {
 export const targetKey = (k: TargetKey) => `${k.service}\u0000${k.environment}\u0000${k.image}`
 
 /**
+ * The right to run an infra repo's worker. `token` is the fencing token: each
+ * new holder of `repo` gets a larger one (never reused, kept across restarts).
+ * A Lease is a Fence, so a holder passes `{ fence: lease }` to its writes.
+ */
+export interface Lease {
+  readonly repo: string
+  /** Unique per process (e.g. host and a random id): the same owner acquiring again renews. */
+  readonly owner: string
+  readonly token: number
+  /** By the store's clock (PostgreSQL: the database's). */
+  readonly expiresAt: string
+}
+
+/** What a batch write checks, in its own transaction, before it writes anything. */
+export interface Fence {
+  readonly repo: string
+  readonly token: number
+}
+
+/**
+ * Options of a batch-outcome write. With `fence`, the write commits only if
+ * the repo's lease still has that token, else it throws LeaseLostError
+ * (LEASE_LOST) and writes nothing; without it, it writes unconditionally.
+ */
+export interface WriteOptions {
+  readonly fence?: Fence
+}
+
+/**
  * The inbox (accepted events until they are decided) and the history.
  * `accept` resolves only once the event is durable: the 2xx depends on it.
  */
@@ -125,11 +154,11 @@ export interface Store {
   accept(input: AcceptInput): Promise<AcceptResult>
   get(id: string): Promise<EventRecord | null>
   /** Events due for work (queued, or failed and due), oldest first. */
-  claim(limit: number, now: Date): Promise<EventRecord[]>
+  claim(limit: number, now: Date, opts?: WriteOptions): Promise<EventRecord[]>
   /** Before a push: where it starts and what it would record, so a crash is resolved from git history. */
-  markPushing(base: string | null, outcomes: readonly EventOutcome[]): Promise<void>
+  markPushing(base: string | null, outcomes: readonly EventOutcome[], opts?: WriteOptions): Promise<void>
   /** Records a batch's results, with its deployments, in one transaction. */
-  finish(results: readonly Finish[], deployments: readonly Deployment[], now: Date): Promise<void>
+  finish(results: readonly Finish[], deployments: readonly Deployment[], now: Date, opts?: WriteOptions): Promise<void>
   lastApplied(keys: readonly TargetKey[]): Promise<Map<string, AppliedRecord>>
   /** Events with this status, newest first. */
   list(status: EventStatus, limit: number): Promise<EventRecord[]>
@@ -157,7 +186,7 @@ export interface Store {
    * this (service, environment) set to superseded (status recomputed).
    * The events of the batch itself are written by finish.
    */
-  recordProposal(p: ProposalRecord, now: Date): Promise<void>
+  recordProposal(p: ProposalRecord, now: Date, opts?: WriteOptions): Promise<void>
   /**
    * A proposal's PR was merged or closed: in one transaction the row ends;
    * each carried event's target for that (service, environment) becomes
@@ -165,7 +194,22 @@ export interface Store {
    * declined, and each event's status is recomputed (eventStatusOf).
    * Idempotent; returns the events it changed, as they are now.
    */
-  endProposal(service: string, environment: string, number: number, end: ProposalEnd, now: Date): Promise<EventRecord[]>
+  endProposal(service: string, environment: string, number: number, end: ProposalEnd, now: Date, opts?: WriteOptions): Promise<EventRecord[]>
+  /**
+   * Takes `repo`'s lease for `ttlMs` when it is free or expired (a new, larger
+   * token), or renews it when `owner` holds it still (same token); null when
+   * another owner holds it. PostgreSQL times it by the database's clock and
+   * ignores `now`; SQLite (one process) uses `now`.
+   */
+  acquireLease(repo: string, owner: string, ttlMs: number, now: Date): Promise<Lease | null>
+  /**
+   * Extends a lease; null when it was taken over (another token). A lease
+   * that expired but nobody took keeps its token and is renewed: no one else
+   * can have written under a newer one.
+   */
+  renewLease(lease: Lease, ttlMs: number, now: Date): Promise<Lease | null>
+  /** Expires the lease now if this holder still has it, so another takes over without waiting; the token is kept for the next. */
+  releaseLease(lease: Lease): Promise<void>
   /** Counts by status, for readiness and metrics. */
   counts(): Promise<Record<string, number>>
   ping(): Promise<void>

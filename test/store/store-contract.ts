@@ -1,6 +1,7 @@
 import type { Test } from 'tap'
 import type { BuildEvent } from '../../src/core/build-event.js'
 import type { EventRecord, Store } from '../../src/store/store.js'
+import { leasesContract } from './leases-contract.js'
 import { proposalsContract } from './proposals-contract.js'
 
 /**
@@ -175,4 +176,5 @@ export function storeContract(t: Test, name: string, factory: StoreFactory): voi
   }
 
   proposalsContract(t, name, open)
+  leasesContract(t, name, factory)
 }
