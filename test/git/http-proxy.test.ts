@@ -1,8 +1,3 @@
-import { execFileSync } from 'node:child_process'
-import fs from 'node:fs'
-import http from 'node:http'
-import https from 'node:https'
-import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import t from 'tap'
 import { GitHttpClient } from '../../src/git/http-client.js'
@@ -10,6 +5,7 @@ import { HttpRemote } from '../../src/git/http-remote.js'
 import { bypassesProxy, connectTunnel, proxyFor } from '../../src/git/http-proxy.js'
 import { writeCommit } from '../../src/git/write-commit.js'
 import { startConnectProxy } from '../helpers/connect-proxy.js'
+import { startHttpsFront } from '../helpers/https-front.js'
 import { git, makeBareRepo } from '../helpers/git-cli.js'
 import { startGitServer } from '../helpers/git-server.js'
 import { tmpDir } from '../helpers/tmp.js'
@@ -64,34 +60,9 @@ t.test('HTTPS_PROXY is for https URLs only: an http remote goes direct', async (
   t.equal(proxy.carried.requests + proxy.carried.tunnels, 0)
 })
 
-/** git http-backend behind TLS: an https server (self-signed for 127.0.0.1) forwarding to the git server. */
-async function httpsFront(t: { teardown(fn: () => unknown): void }, dir: string, upstream: string) {
-  const key = path.join(dir, 'key.pem')
-  const cert = path.join(dir, 'cert.pem')
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' })
-  const up = new URL(upstream)
-  const server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (req, res) => {
-    const fwd = http.request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: { ...req.headers, host: up.host } }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers)
-      r.pipe(res)
-    })
-    fwd.on('error', () => res.destroy())
-    req.pipe(fwd)
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  t.teardown(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections()
-        server.close(() => r())
-      }),
-  )
-  return { origin: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, ca: fs.readFileSync(cert) }
-}
-
 t.test('HTTPS_PROXY: sync and push of an https remote go through CONNECT tunnels, TLS end to end', async (t) => {
   const { dir, bare, server, proxy } = await rig(t)
-  const front = await httpsFront(t, dir, new URL(server.url).origin)
+  const front = await startHttpsFront(t, new URL(server.url).origin)
   const client = new GitHttpClient({ env: { HTTPS_PROXY: proxy.url, HTTP_PROXY: 'http://127.0.0.1:9' }, ca: front.ca })
   t.teardown(() => client.close())
   const remote = new HttpRemote({ url: `${front.origin}${new URL(server.url).pathname}`, branch: 'main', clonesDir: path.join(dir, 'c'), client })

@@ -16,7 +16,7 @@ export interface ConnectProxy {
  * An HTTP proxy as corporate networks run them: CONNECT tunnels (https) and
  * absolute-URI requests (plain http), counting what it carried.
  */
-export async function startConnectProxy(): Promise<ConnectProxy> {
+export async function startConnectProxy(opts: { hosts?: Record<string, string> } = {}): Promise<ConnectProxy> {
   const carried = { tunnels: 0, requests: 0 }
   const authorizations: string[] = []
   const sockets = new Set<net.Socket>()
@@ -44,7 +44,7 @@ export async function startConnectProxy(): Promise<ConnectProxy> {
     if (req.headers['proxy-authorization']) authorizations.push(req.headers['proxy-authorization'])
     const [host, port] = (req.url ?? '').split(':')
     carried.tunnels++
-    const upstream = net.connect(Number(port), host, () => {
+    const upstream = net.connect(Number(port), opts.hosts?.[host ?? ''] ?? host, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
       if (head.length) upstream.write(head)
       upstream.pipe(client)
