@@ -52,6 +52,16 @@ export function transportsSection(r: TransportsResult): string {
   )
   const builtin = r.cold.find((c) => c.transport === 'builtin')
   if (builtin) lines.push('', `Target: cold start at 10,000 folders under 2 s with the built-in client: ${ms(builtin.p50.total)} at ${services.toLocaleString('en')} folders, ${services >= 10_000 ? yes(builtin.p50.total < 2000) : 'not judged at this size'}.`)
+  if (r.largePack.length > 0) {
+    lines.push(
+      '',
+      `One first clone of a repo that is a single ${r.largePackMiB} MiB pack of incompressible blobs, once per transport, as above (its registry is empty). The issue's bound for the built-in client: peak RSS under 200 MiB.`,
+      '',
+      '| transport | first clone (sync) | CPU | peak RSS (Node process) | clone on disk |',
+      '|---|---|---|---|---|',
+      ...r.largePack.map((c) => `| ${TRANSPORT_NAME[c.transport]} | ${ms(c.p50.sync)} | ${ms(c.p50.cpuSync)} | ${mib(c.p50.maxRss)} | ${mib(c.p50.diskBytes)} |`),
+    )
+  }
   return lines.join('\n')
 }
 

@@ -25,7 +25,7 @@ const out = outIndex >= 0 ? args[outIndex + 1]! : path.join(import.meta.dirname,
 const size = quick
   ? { refusalSources: 100, refusals: 5, main: 100, events: 10, rates: [100], intakeSeconds: 1, burstEvents: 100, burstServices: 20, scales: [10, 100], scaleEvents: 3, ciSeq: 2, ciConc: 4, floor: 3, concurrent: 4, prServices: 10, prDeploys: 3 }
   : { refusalSources: 100, refusals: 50, main: 1000, events: 200, rates: [100, 500, 1000], intakeSeconds: 10, burstEvents: 1000, burstServices: 100, scales: [10, 1000, 10000], scaleEvents: 50, ciSeq: 20, ciConc: 20, floor: 20, concurrent: 20, prServices: 1000, prDeploys: 30 }
-const transportSize = quick ? { services: 100, warmup: 1, events: 1, coldServices: 100, coldHistory: 5, coldRuns: 1 } : { services: 1000, warmup: 3, events: 30, coldServices: 10000, coldHistory: 1000, coldRuns: 5 }
+const transportSize = quick ? { services: 100, warmup: 1, events: 1, coldServices: 100, coldHistory: 5, coldRuns: 1, largePackMiB: 0 } : { services: 1000, warmup: 3, events: 30, coldServices: 10000, coldHistory: 1000, coldRuns: 5, largePackMiB: 150 }
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'infra-sync-bench-'))
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`)

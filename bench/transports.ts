@@ -3,6 +3,7 @@ import path from 'node:path'
 import { coldStarts, type ColdStartResult } from './cold-start.js'
 import { generateInfraRepo, serviceImage, serviceName } from './generate-repo.js'
 import { addHistory } from './repo-history.js'
+import { largePackRepo } from './large-pack.js'
 import { eventBody } from './harness.js'
 import { median, percentile } from './stats.js'
 import { TransportRig, type EventTrace, type Transport } from './transport-rig.js'
@@ -36,6 +37,9 @@ export interface TransportsResult {
   readonly latency: readonly TransportLatency[]
   readonly cold: readonly ColdStartResult[]
   readonly coldHistory: number
+  /** One first clone of a repo that is one large pack, per transport (empty when not measured). */
+  readonly largePack: readonly ColdStartResult[]
+  readonly largePackMiB: number
   /** 1-minute load average at the start and at the end of the scenario, and the cores it is shared by. */
   readonly load: { readonly before: number; readonly after: number; readonly cores: number }
   readonly started: string
@@ -52,6 +56,8 @@ export interface TransportsSize {
   /** Deploy commits on top of the cold-start repo's first commit: what a shallow clone leaves behind. */
   readonly coldHistory: number
   readonly coldRuns: number
+  /** Size of the one-pack repo fetched once per transport for peak RSS; 0: not measured. */
+  readonly largePackMiB: number
 }
 
 const q = (v: readonly number[]): Quantiles => ({ p50: median(v), p95: percentile(v, 95) })
@@ -110,5 +116,12 @@ export async function transports(work: string, size: TransportsSize, log: (s: st
   await addHistory(coldBare, size.coldServices, size.coldHistory)
   const cold = await coldStarts(coldBare, path.join(work, 'transports-cold'), TRANSPORTS, size.coldRuns)
   for (const c of cold) log(`  ${c.transport}: cold start p50 ${c.p50.total.toFixed(0)} ms (sync ${c.p50.sync.toFixed(0)} ms), shallow ${c.shallowRuns}/${c.runs.length}`)
-  return { services: size.services, warmup: size.warmup, latency, cold, coldHistory: size.coldHistory, load: { before, after: os.loadavg()[0]!, cores: os.cpus().length }, started }
+  let largePack: ColdStartResult[] = []
+  if (size.largePackMiB > 0) {
+    log(`transports: one fetch of a ${size.largePackMiB} MiB pack each`)
+    const big = await largePackRepo(path.join(work, 'transports-large'), size.largePackMiB)
+    largePack = await coldStarts(big, path.join(work, 'transports-large'), TRANSPORTS, 1)
+    for (const c of largePack) log(`  ${c.transport}: ${c.p50.sync.toFixed(0)} ms, peak RSS ${(c.p50.maxRss / 1048576).toFixed(0)} MiB`)
+  }
+  return { services: size.services, warmup: size.warmup, latency, cold, coldHistory: size.coldHistory, largePack, largePackMiB: size.largePackMiB, load: { before, after: os.loadavg()[0]!, cores: os.cpus().length }, started }
 }
