@@ -18,13 +18,12 @@ export function storeError(e: unknown, where: string): unknown {
   return e
 }
 
-/** The store's transactions are a few statements long: a client idle this long inside one is gone. */
-const IDLE_IN_TRANSACTION_MS = 10_000
-
 export interface PoolOptions {
   readonly max?: number
   readonly connectTimeoutMs?: number
   readonly queryTimeoutMs?: number
+  /** The store's transactions are a few statements long: a client idle this long inside one is gone (default 10 s). */
+  readonly idleInTransactionMs?: number
   readonly onIdleError?: (e: unknown) => void
 }
 
@@ -40,7 +39,7 @@ export function openPool(url: string, opts: PoolOptions = {}): pg.Pool {
     query_timeout: opts.queryTimeoutMs ?? 30_000,
     application_name: 'infra-sync',
     // The server ends a transaction whose client went silent, so its row locks (a fenced write's lease lock) do not hold a takeover up.
-    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+    idle_in_transaction_session_timeout: opts.idleInTransactionMs ?? 10_000,
   })
   // An idle connection the server drops emits here; unheard, it would end the process. The next query reconnects.
   pool.on('error', (e) => opts.onIdleError?.(e))
@@ -56,6 +55,11 @@ export async function inTransaction<T>(pool: pg.Pool, where: string, fn: (c: pg.
     throw storeError(e, where)
   }
   let broken = false
+  // A connection that ends mid-transaction (the server's idle timeout) also emits on the client; unheard, that would end the process. The query fails on its own.
+  const onError = () => {
+    broken = true
+  }
+  client.on('error', onError)
   try {
     await client.query('BEGIN')
     const out = await fn(client)
@@ -67,6 +71,7 @@ export async function inTransaction<T>(pool: pg.Pool, where: string, fn: (c: pg.
     })
     throw storeError(e, where)
   } finally {
+    client.off('error', onError)
     client.release(broken)
   }
 }

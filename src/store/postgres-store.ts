@@ -46,6 +46,8 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number
   readonly connectTimeoutMs?: number
   readonly queryTimeoutMs?: number
+  /** How long the server keeps a transaction whose client went silent, and so the lease row a fenced write locks. */
+  readonly idleInTransactionMs?: number
   readonly onIdleError?: (e: unknown) => void
 }
 
@@ -72,6 +74,7 @@ export class PostgresStore implements Store {
       max: opts.poolSize ?? (opts.role === 'intake' ? 10 : 4),
       ...(opts.connectTimeoutMs !== undefined && { connectTimeoutMs: opts.connectTimeoutMs }),
       ...(opts.queryTimeoutMs !== undefined && { queryTimeoutMs: opts.queryTimeoutMs }),
+      ...(opts.idleInTransactionMs !== undefined && { idleInTransactionMs: opts.idleInTransactionMs }),
       ...(opts.onIdleError && { onIdleError: opts.onIdleError }),
     })
     this.claimTtlMs = opts.claimTtlMs ?? 60_000

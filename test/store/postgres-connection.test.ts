@@ -7,9 +7,9 @@ import { describeStoreUrl, openStore } from '../../src/store/open-store.js'
 import { PostgresStore } from '../../src/store/postgres-store.js'
 import { freshDatabase, POSTGRES_ADMIN_URL } from '../helpers/postgres.js'
 import { tmpDir } from '../helpers/tmp.js'
+import { silentRelay } from './silent-relay.js'
 
 /** The PostgreSQL store's errors: a bad URL is configuration, an unreachable database is retryable; the password is never shown. */
-type Test = Parameters<Parameters<typeof t.test>[1]>[0]
 const PASSWORD = 'pw-never-shown-7d1c'
 
 async function closedPort(): Promise<number> {
@@ -95,29 +95,6 @@ t.test('the configuration takes a postgres URL and refuses a malformed one witho
     t.notOk(shown(e).includes(PASSWORD), 'no password in the error')
   }
 })
-
-/** A TCP relay to the test server that can go silent, as a cut network does (no reset, no answer). */
-async function silentRelay(t: Test, target: URL) {
-  let silent = false
-  const sockets = new Set<net.Socket>()
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port || 5432), target.hostname)
-    for (const s of [client, upstream]) {
-      sockets.add(s)
-      s.on('error', () => undefined)
-    }
-    client.on('data', (d) => silent || upstream.write(d))
-    upstream.on('data', (d) => silent || client.write(d))
-    client.on('close', () => upstream.destroy())
-    upstream.on('close', () => client.destroy())
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    for (const s of sockets) s.destroy()
-    server.close()
-  })
-  return { port: (server.address() as net.AddressInfo).port, silence: () => (silent = true) }
-}
 
 t.test('a connection that goes silent fails the query as STORE_UNAVAILABLE instead of hanging', async (t) => {
   const url = new URL(await freshDatabase(t))
