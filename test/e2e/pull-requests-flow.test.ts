@@ -11,9 +11,13 @@ import { eventually } from '../helpers/tmp.js'
  * one changes nothing; a person merges it and the event reads applied.
  */
 const tagIn = (text: string) => /newTag: (\S+)/.exec(text)![1]!
+// infra-sync's spacing of GitHub writes, kept but short: by default 1 s between writes and 3 s between
+// notifications, which is most of these tests' time. They assert outcomes; the default spacing runs in
+// the other pull-request tests.
+const PACING = { githubPacing: { writeMs: 50, notificationMs: 150 } }
 
 t.test('open, update in place, ignore an older build, merged by a person', async (t) => {
-  const rig = await startPrRig(t)
+  const rig = await startPrRig(t, { config: PACING })
   const { gh, bare } = rig
 
   // 1.4.2: dev by commit, prod by a new pull request.
@@ -103,7 +107,7 @@ t.test('open, update in place, ignore an older build, merged by a person', async
 })
 
 t.test('report: deployments: one deployment per environment on the build commit, its statuses follow the PR', async (t) => {
-  const rig = await startPrRig(t, { sources: { 'acme/orders-api': { secret: SECRET_A, report: 'deployments' } } })
+  const rig = await startPrRig(t, { sources: { 'acme/orders-api': { secret: SECRET_A, report: 'deployments' } }, config: PACING })
   const { gh } = rig
   const id = await rig.post('1.4.2')
   const e = await rig.until(id, ['proposed'])

@@ -11,9 +11,13 @@ import { eventually } from '../helpers/tmp.js'
  * not refused, and a person's merge deploys it.
  */
 const tagIn = (text: string) => /newTag: (\S+)/.exec(text)![1]!
+// infra-sync's spacing of GitHub writes, kept but short: by default 1 s between writes and 3 s between
+// notifications, which is most of these tests' time. They assert outcomes; the default spacing runs in
+// the other pull-request tests.
+const PACING = { githubPacing: { writeMs: 50, notificationMs: 150 } }
 
 t.test('a commit environment on a protected main: dead, PUSH_REFUSED, nothing proposed', async (t) => {
-  const rig = await startPrRig(t, { fake: { protectMain: true } })
+  const rig = await startPrRig(t, { fake: { protectMain: true }, config: PACING })
   const main = rig.tip('main')
   const id = await rig.post('1.4.2')
   const dead = await rig.until(id, ['dead'], 60_000)
@@ -27,7 +31,7 @@ t.test('a commit environment on a protected main: dead, PUSH_REFUSED, nothing pr
 })
 
 t.test('every environment by pull request on a protected main: proposed, merged by a person, applied', async (t) => {
-  const rig = await startPrRig(t, { fake: { protectMain: true }, files: prInfraFiles(ordersConfig({ dev: false })) })
+  const rig = await startPrRig(t, { fake: { protectMain: true }, files: prInfraFiles(ordersConfig({ dev: false })), config: PACING })
   const id = await rig.post('1.4.2')
   const proposed = await rig.until(id, ['proposed'], 60_000)
   const number = targetOf(proposed, 'prod').pullRequest!.number
