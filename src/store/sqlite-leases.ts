@@ -35,7 +35,8 @@ export class SqliteLeases {
        RETURNING repo, owner, token, expires_at`,
     )
     this.renew = db.prepare('UPDATE leases SET expires_at = $until WHERE repo = $repo AND owner = $owner AND token = $token RETURNING repo, owner, token, expires_at')
-    this.release = db.prepare('UPDATE leases SET expires_at = $now WHERE repo = $repo AND owner = $owner AND token = $token AND expires_at > $now')
+    // The epoch, not the wall clock: released reads as expired whatever `now` the holder's caller passes next.
+    this.release = db.prepare(`UPDATE leases SET expires_at = '1970-01-01T00:00:00.000Z' WHERE repo = $repo AND owner = $owner AND token = $token`)
     this.current = db.prepare('SELECT token FROM leases WHERE repo = ?')
   }
 
@@ -49,8 +50,8 @@ export class SqliteLeases {
     return toLease(this.run(() => this.renew.get({ repo: lease.repo, owner: lease.owner, token: lease.token, until }) as LeaseRow | undefined))
   }
 
-  releaseLease(lease: Lease, now: Date): void {
-    this.run(() => this.release.run({ repo: lease.repo, owner: lease.owner, token: lease.token, now: now.toISOString() }))
+  releaseLease(lease: Lease): void {
+    this.run(() => this.release.run({ repo: lease.repo, owner: lease.owner, token: lease.token }))
   }
 
   /** Throws LeaseLostError unless the repo's lease still has the fence's token. */

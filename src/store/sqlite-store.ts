@@ -268,7 +268,7 @@ export class SqliteStore implements Store {
   }
 
   async releaseLease(lease: Lease): Promise<void> {
-    this.leases.releaseLease(lease, new Date())
+    this.leases.releaseLease(lease)
   }
 
   async counts(): Promise<Record<string, number>> {
