@@ -3,8 +3,11 @@ import { assertSafeRepoPath } from '../core/repo-path.js'
 import type { TreeEntry, TreeSource } from '../projects/tree-source.js'
 import { isNamed, type TreeItem } from './object-format.js'
 import type { ObjectStore } from './object-store.js'
+import { diffTrees } from './tree-diff.js'
 
 const KIND: Record<string, TreeEntry['kind']> = { '40000': 'tree', '040000': 'tree', '100644': 'blob', '100755': 'blob', '120000': 'symlink', '160000': 'submodule' }
+
+const toEntry = (e: TreeItem): TreeEntry => ({ name: e.path, kind: KIND[e.mode] ?? 'blob', oid: e.oid })
 
 /** Reads one commit's tree straight from git objects, without a working tree. */
 export class GitSnapshot implements TreeSource {
@@ -36,7 +39,9 @@ export class GitSnapshot implements TreeSource {
     if (path === '') return this.store.readTree(this.rootTree)
     const slash = path.lastIndexOf('/')
     const parent = await this.entries(slash < 0 ? '' : path.slice(0, slash))
-    const e = parent?.find((x) => isNamed(x, path.slice(slash + 1)))
+    // The name once, not once per entry: services/ has an entry per folder.
+    const name = path.slice(slash + 1)
+    const e = parent?.find((x) => isNamed(x, name))
     if (!e || e.type !== 'tree') return null
     return this.store.readTree(e.oid)
   }
@@ -44,14 +49,33 @@ export class GitSnapshot implements TreeSource {
   /** A name that is not UTF-8 cannot be named by a config or a path, so it is not offered (it stays in the tree as it is). */
   async list(path: string): Promise<readonly TreeEntry[] | null> {
     const raw = await this.entries(path)
-    return raw ? raw.filter((e) => e.raw === undefined).map((e) => ({ name: e.path, kind: KIND[e.mode] ?? 'blob', oid: e.oid })) : null
+    return raw ? raw.filter((e) => e.raw === undefined).map(toEntry) : null
   }
 
   async entry(path: string): Promise<TreeItem | null> {
     const safe = assertSafeRepoPath(path)
     const slash = safe.lastIndexOf('/')
     const dir = await this.entries(slash < 0 ? '' : safe.slice(0, slash))
-    return dir?.find((x) => isNamed(x, safe.slice(slash + 1))) ?? null
+    const name = safe.slice(slash + 1)
+    return dir?.find((x) => isNamed(x, name)) ?? null
+  }
+
+  async treeId(path: string): Promise<string | null> {
+    if (path === '') return this.rootTree
+    const e = await this.entry(path)
+    return e?.type === 'tree' ? e.oid : null
+  }
+
+  /** Compares the two trees' entries, so a folder that kept its id is never looked at (see tree-diff.ts). */
+  async changedSince(path: string, since: string): Promise<{ name: string; entry: TreeEntry | null }[] | null> {
+    let before: readonly TreeItem[]
+    try {
+      before = await this.store.readTree(since)
+    } catch {
+      return null
+    }
+    const after = (await this.entries(path)) ?? []
+    return diffTrees(before, after).map((c) => ({ name: c.name, entry: c.after && toEntry(c.after) }))
   }
 
   async read(path: string): Promise<Uint8Array | null> {

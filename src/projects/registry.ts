@@ -45,8 +45,10 @@ type ParsedConfig = { readonly config: ServiceConfig } | { readonly error: NonNu
 export interface Registry {
   readonly services: ReadonlyMap<string, Service>
   readonly byImage: ReadonlyMap<string, readonly Service[]>
-  /** Parsed infra-sync.yaml by blob id: a folder changes with every deploy, its config rarely. */
+  /** Parsed infra-sync.yaml by blob id and path: a folder changes with every deploy, its config rarely. */
   readonly configs: ReadonlyMap<string, ParsedConfig>
+  /** Id of the services/ tree it was read from (null: none); absent when the source gives no ids. */
+  readonly servicesTree?: string | null
 }
 
 /** An empty registry with a cache of its own, for a worker's first load. */
@@ -84,12 +86,14 @@ async function loadService(source: TreeSource, name: string, oid: string, config
   const dir = `${SERVICES_DIR}/${name}`
   const configPath = `${dir}/${SERVICE_CONFIG_FILE}`
   const entry = (await source.list(dir))?.find((e) => e.name === SERVICE_CONFIG_FILE)
-  let parsed = entry && configs.get(entry.oid)
+  // By blob and path: a refusal names its file, and two folders may hold the same bytes.
+  const key = entry && `${entry.oid} ${configPath}`
+  let parsed = key && configs.get(key)
   if (!parsed) {
     const read = entry ? await readConfig(source, configPath) : null
     if (!read) return { name, dir, oid, config: null, error: null, targets: [] }
     parsed = read
-    configs.set(entry!.oid, parsed)
+    configs.set(key!, parsed)
   }
   if ('error' in parsed) return { name, dir, oid, config: null, error: parsed.error, targets: [] }
   const { config } = parsed
@@ -125,43 +129,94 @@ async function loadService(source: TreeSource, name: string, oid: string, config
   return { name, dir, oid, config, error: null, targets }
 }
 
+type Index = Map<string, readonly Service[]>
+
+/** Services of one image in the order of their folders (git's, by bytes), whichever way the index was made. */
+const byFolder = (a: Service, b: Service) => Buffer.compare(Buffer.from(`${a.name}/`), Buffer.from(`${b.name}/`))
+
+function index(byImage: Index, s: Service): void {
+  if (!s.config) return
+  const list = byImage.get(s.config.image)
+  byImage.set(s.config.image, list ? [...list, s].sort(byFolder) : [s])
+}
+
+function unindex(byImage: Index, s: Service): void {
+  if (!s.config) return
+  const rest = (byImage.get(s.config.image) ?? []).filter((x) => x !== s)
+  if (rest.length > 0) byImage.set(s.config.image, rest)
+  else byImage.delete(s.config.image)
+}
+
+async function loadAll(source: TreeSource, todo: readonly { name: string; oid: string }[], configs: Map<string, ParsedConfig>, concurrency: number): Promise<Service[]> {
+  const out: Service[] = []
+  for (let i = 0; i < todo.length; i += concurrency) out.push(...(await Promise.all(todo.slice(i, i + concurrency).map((e) => loadService(source, e.name, e.oid, configs)))))
+  return out
+}
+
+/** Forgets configs no folder uses any more, once they outnumber the folders. */
+function pruneConfigs(configs: Map<string, ParsedConfig>, services: ReadonlyMap<string, Service>): void {
+  if (configs.size <= 2 * services.size + 100) return
+  const inUse = new Set([...services.values()].map((s) => s.config))
+  for (const [k, v] of configs) if (!('config' in v) || !inUse.has(v.config)) configs.delete(k)
+}
+
 /**
- * Reads services/* at a snapshot. Folders whose tree id is unchanged since
- * `previous` are reused, so the cost of a new commit is the folders it changed
- * plus one listing, not the size of the repo.
+ * Reads services/* at a snapshot. With a previous registry read from a known
+ * services/ tree, only the folders whose ids differ between the two trees
+ * are read again and re-indexed: the cost of a new commit is the folders it
+ * changed, not the size of the repo. Otherwise every folder is listed, and
+ * those with unchanged ids are still reused.
  */
 export async function loadRegistry(source: TreeSource, previous: Registry = emptyRegistry(), concurrency = 16): Promise<Registry> {
-  const entries = ((await source.list(SERVICES_DIR)) ?? []).filter((e) => e.kind === 'tree')
-  const services = new Map<string, Service>()
   // A cache of immutable facts (config blob id → parse), shared from one registry to the next rather than copied.
   const configs = previous.configs as Map<string, ParsedConfig>
+  const tree = source.treeId ? await source.treeId(SERVICES_DIR) : undefined
+  if (typeof tree === 'string' && typeof previous.servicesTree === 'string' && source.changedSince) {
+    if (tree === previous.servicesTree) return previous
+    const changes = await source.changedSince(SERVICES_DIR, previous.servicesTree)
+    if (changes) {
+      // Copies, so the registry a planner holds never changes under it.
+      const services = new Map(previous.services)
+      const byImage: Index = new Map(previous.byImage)
+      const todo: { name: string; oid: string }[] = []
+      for (const c of changes) {
+        const old = services.get(c.name)
+        if (old) {
+          services.delete(c.name)
+          unindex(byImage, old)
+        }
+        if (c.entry?.kind === 'tree') todo.push({ name: c.name, oid: c.entry.oid })
+      }
+      for (const s of await loadAll(source, todo, configs, concurrency)) {
+        services.set(s.name, s)
+        index(byImage, s)
+      }
+      pruneConfigs(configs, services)
+      return { services, byImage, configs, servicesTree: tree }
+    }
+  }
+  const entries = ((await source.list(SERVICES_DIR)) ?? []).filter((e) => e.kind === 'tree')
+  const services = new Map<string, Service>()
   const todo: { name: string; oid: string }[] = []
+  let reused = 0
   for (const e of entries) {
     const old = previous.services.get(e.name)
-    if (old && old.oid === e.oid) services.set(e.name, old)
-    else todo.push(e)
+    if (old && old.oid === e.oid) {
+      services.set(e.name, old)
+      reused++
+    } else todo.push(e)
   }
-  for (let i = 0; i < todo.length; i += concurrency) {
-    const loaded = await Promise.all(todo.slice(i, i + concurrency).map((e) => loadService(source, e.name, e.oid, configs)))
-    for (const s of loaded) services.set(s.name, s)
+  for (const s of await loadAll(source, todo, configs, concurrency)) services.set(s.name, s)
+  // Same folders, same ids: the old index is still right.
+  if (todo.length === 0 && reused === previous.services.size && previous.servicesTree === tree) return previous
+  const byImage = new Map<string, Service[]>()
+  for (const s of services.values()) {
+    if (!s.config) continue
+    const list = byImage.get(s.config.image)
+    if (list) list.push(s)
+    else byImage.set(s.config.image, [s])
   }
-  let byImage = previous.byImage as Map<string, Service[]>
-  if (todo.length > 0 || services.size !== previous.services.size) {
-    byImage = new Map()
-    for (const s of services.values()) {
-      if (!s.config) continue
-      const list = byImage.get(s.config.image)
-      if (list) list.push(s)
-      else byImage.set(s.config.image, [s])
-    }
-  } else {
-    // Same folders, same ids: the old index is still right.
-    return previous
-  }
-  if (configs.size > 2 * services.size + 100) {
-    // Forget configs no folder uses any more.
-    const inUse = new Set([...services.values()].map((s) => s.config))
-    for (const [k, v] of configs) if (!('config' in v) || !inUse.has(v.config)) configs.delete(k)
-  }
-  return { services, byImage, configs }
+  for (const list of byImage.values()) if (list.length > 1) list.sort(byFolder)
+  pruneConfigs(configs, services)
+  return { services, byImage, configs, ...(tree !== undefined && { servicesTree: tree }) }
 }
