@@ -1,10 +1,11 @@
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
-import { deflateSync, inflateSync } from 'node:zlib'
+import { constants, deflateSync, inflateSync } from 'node:zlib'
 import { decodeCommit, decodeTree, encodeCommit, encodeTree, hashObject, type CommitData, type ObjectType, type TreeItem } from './object-format.js'
 import { PackReader } from './pack-reader.js'
 import { writePack } from './pack-writer.js'
+import { PATCHABLE_BYTES, patchTree, type EncodedTree } from './tree-patch.js'
 
 /**
  * A buffer that owns exactly its bytes. zlib's output and Buffer's small-
@@ -22,6 +23,8 @@ interface Cached {
   readonly type: ObjectType
   readonly value: Buffer | readonly TreeItem[] | CommitData
   readonly size: number
+  /** A large tree's bytes, kept so that the next version of it is a patch (tree-patch.ts). */
+  readonly encoded?: EncodedTree
 }
 
 /**
@@ -159,8 +162,9 @@ export class ObjectStore {
     const { type, content } = await this.read(oid)
     if (type !== want) throw new Error(`object ${oid} is a ${type}, not a ${want}`)
     const value = type === 'tree' ? decodeTree(content) : type === 'commit' ? decodeCommit(content) : owned(content)
+    const keep = type === 'tree' && content.length >= PATCHABLE_BYTES
     // Parsed trees cost about three times their bytes in objects and strings.
-    const entry = { type, value, size: type === 'blob' ? content.length + 64 : content.length * 3 + 64 }
+    const entry: Cached = { type, value, size: type === 'blob' ? content.length + 64 : content.length * (keep ? 4 : 3) + 64, ...(keep && { encoded: { bytes: owned(content) } }) }
     this.remember(oid, entry)
     return entry
   }
@@ -189,9 +193,25 @@ export class ObjectStore {
   }
 
   putTree(entries: readonly TreeItem[], inOrder = false): string {
-    const oid = this.put('tree', encodeTree(entries, inOrder))
-    this.remember(oid, { type: 'tree', value: entries, size: entries.length * 150 })
+    return this.putEncoded(entries, { bytes: encodeTree(entries, inOrder) })
+  }
+
+  private putEncoded(entries: readonly TreeItem[], encoded: EncodedTree): string {
+    const oid = this.put('tree', encoded.bytes)
+    const keep = encoded.bytes.length >= PATCHABLE_BYTES
+    this.remember(oid, { type: 'tree', value: entries, size: entries.length * 150 + (keep ? encoded.bytes.length : 0), ...(keep && { encoded }) })
     return oid
+  }
+
+  /**
+   * A tree that is `base` with only the entries at `changed` given new ids:
+   * patched from base's bytes when they are at hand, so its cost is a copy
+   * and a hash, not an encoding of every entry.
+   */
+  async putTreeChanged(base: string, entries: readonly TreeItem[], changed: readonly number[]): Promise<string> {
+    const old = await this.typed(base, 'tree')
+    const patched = old.encoded && patchTree(old.encoded, old.value as readonly TreeItem[], entries, changed)
+    return patched ? this.putEncoded(entries, patched) : this.putTree(entries, true)
   }
 
   putCommit(data: CommitData): string {
@@ -228,7 +248,8 @@ export class ObjectStore {
         }
         await made
         const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
-        await fsp.writeFile(tmp, deflateSync(Buffer.concat([Buffer.from(`${o.type} ${o.content.length}\0`), o.content])), { mode: 0o444 })
+        // git's own level for loose objects (core.looseCompression): a large tree is written after every push.
+        await fsp.writeFile(tmp, deflateSync(Buffer.concat([Buffer.from(`${o.type} ${o.content.length}\0`), o.content]), { level: constants.Z_BEST_SPEED }), { mode: 0o444 })
         await fsp.rename(tmp, file)
       }),
     )

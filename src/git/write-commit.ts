@@ -59,6 +59,7 @@ export async function writeCommit(store: ObjectStore, input: CommitInput): Promi
     // whose names are not UTF-8 are carried over with their bytes (TreeItem.raw).
     const entries = treeOid ? (await store.readTree(treeOid)).slice() : []
     let added = false
+    const changed: number[] = []
     const set = (item: TreeItem, check: (old: TreeItem) => void) => {
       const i = entries.findIndex((e) => isNamed(e, item.path))
       if (i < 0) {
@@ -67,6 +68,7 @@ export async function writeCommit(store: ObjectStore, input: CommitInput): Promi
       } else {
         check(entries[i]!)
         entries[i] = { ...item, mode: item.type === 'blob' ? entries[i]!.mode : item.mode }
+        changed.push(i)
       }
     }
     for (const [name, oid] of node.blobs) {
@@ -81,7 +83,8 @@ export async function writeCommit(store: ObjectStore, input: CommitInput): Promi
       const oid = await rewrite(old?.oid ?? null, child, `${at}${name}/`)
       set({ mode: '40000', path: name, oid, type: 'tree' }, () => undefined)
     }
-    const oid = store.putTree(entries, treeOid !== null && !added)
+    // Only ids changed (a deploy): the old tree's bytes patched, not every entry encoded again.
+    const oid = treeOid !== null && !added ? await store.putTreeChanged(treeOid, entries, changed) : store.putTree(entries)
     objects.push(oid)
     return oid
   }

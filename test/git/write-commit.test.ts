@@ -143,3 +143,35 @@ t.test('a sibling whose name is not UTF-8 keeps its exact bytes through parse, m
   t.equal(gitRaw(bare, 'ls-tree', '-z', '--name-only', 'main').toString('latin1').split('\0').filter((n) => n === LATIN1_NAME.toString('latin1')).length, 1, 'the root keeps it too')
   t.equal(git(bare, 'diff', '--name-only', head, 'main').trim().split('\n').sort().join(','), 'README.md,services/a/overlays/dev/a.txt,services/a/overlays/dev/kustomization.yaml')
 })
+
+t.test('a large folder with one entry changed is written as git would write it, commit after commit, executable bits kept', async (t) => {
+  const dir = tmpDir(t)
+  const files: Record<string, string> = { 'services/run.sh': '#!/bin/sh\n' }
+  // Enough folders that services/ is over the size kept for patching (16 KiB).
+  for (let i = 0; i < 600; i++) files[`services/svc-${String(i).padStart(4, '0')}/overlays/dev/kustomization.yaml`] = `tag: ${i}\n`
+  const bare = makeBareRepo(dir, files)
+  const work = path.join(dir, 'exec')
+  git(dir, 'clone', '-q', bare, work)
+  git(work, 'update-index', '--chmod=+x', 'services/run.sh')
+  git(work, 'commit', '-q', '-m', 'executable')
+  git(work, 'push', '-q', 'origin', 'main')
+  let head = git(bare, 'rev-parse', 'main').trim()
+  t.ok(Number(git(bare, 'cat-file', '-s', 'main:services')) > 16 * 1024, 'services/ is a large tree')
+  const store = new ObjectStore(bare)
+  for (const [k, changes] of [
+    [['services/svc-0007/overlays/dev/kustomization.yaml'], 'services/run.sh'],
+    [['services/svc-0599/overlays/dev/kustomization.yaml', 'services/svc-0000/overlays/dev/kustomization.yaml']],
+    [['services/run.sh', 'services/svc-0300/overlays/dev/kustomization.yaml']],
+  ].entries()) {
+    const paths = ([] as string[]).concat(...changes)
+    const written = await writeCommit(store, { parent: head, files: new Map(paths.map((p) => [p, Buffer.from(`commit ${k}\n`)])), message: `m${k}\n`, author, when: new Date() })
+    await store.flush(written.objects)
+    git(bare, 'update-ref', 'refs/heads/main', written.oid, head)
+    git(bare, 'fsck', '--strict', '--no-dangling')
+    t.equal(git(bare, 'diff', '--name-only', head, 'main').trim().split('\n').sort().join(','), [...paths].sort().join(','), `commit ${k} changes only its paths`)
+    // git's own encoding of the same entries gives the same id.
+    t.equal(execFileSync('git', ['mktree'], { cwd: bare, input: git(bare, 'ls-tree', 'main:services') }).toString().trim(), git(bare, 'rev-parse', 'main:services').trim())
+    head = written.oid
+  }
+  t.match(git(bare, 'ls-tree', 'main', 'services/run.sh'), /^100755 blob /, 'the executable bit survives')
+})
