@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { commits, git, makeBareRepo, show } from '../helpers/git-cli.js'
 import { startGitServer } from '../helpers/git-server.js'
 import { exampleInfraFiles, startTestServer } from '../helpers/server.js'
@@ -14,7 +14,7 @@ import { eventually, tmpDir } from '../helpers/tmp.js'
 const TOKEN = 'ghs_infraSyncTestToken0123456789abcdef'
 const DEV = 'services/orders-api/overlays/dev/kustomization.yaml'
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function setup(t: Test) {
   const dir = tmpDir(t)
   const bare = makeBareRepo(dir, exampleInfraFiles())
   const gitServer = await startGitServer(bare, { token: TOKEN })

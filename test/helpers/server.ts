@@ -73,7 +73,7 @@ export async function startTestServer(t: TestLike, repo: { location: string; kin
  * other: every server starts a worker thread that loads the whole worker (about 2 s of CPU).
  * Started by the first subtest that asks for it; closed, and its folders removed, when `root` ends.
  */
-export function sharedTestServer(root: TestLike, start: (root: TestLike) => Promise<TestServer>): () => Promise<TestServer> {
+export function sharedTestServer<T extends TestLike>(root: T, start: (root: T) => Promise<TestServer>): () => Promise<TestServer> {
   let server: Promise<TestServer> | undefined
   return () => (server ??= start(root))
 }

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { commits, git, makeBareRepo } from '../helpers/git-cli.js'
 import { exampleInfraFiles, sharedTestServer, startTestServer, type TestServer } from '../helpers/server.js'
 import { FALLBACK, SECRET_A, SECRET_B } from '../helpers/sign.js'
@@ -19,7 +19,7 @@ interface GithubSecrets {
   readonly bySource?: Map<string, string[]>
 }
 
-async function start(t: Parameters<Parameters<typeof t.test>[1]>[0], secrets: GithubSecrets = {}): Promise<TestServer> {
+async function start(t: Test, secrets: GithubSecrets = {}): Promise<TestServer> {
   const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
   return startTestServer(t, { location: bare, kind: 'local' }, {
     secrets: {
@@ -35,7 +35,7 @@ async function start(t: Parameters<Parameters<typeof t.test>[1]>[0], secrets: Gi
 // each counts what it added to the store and the repo.
 const shared = sharedTestServer(t, (root) => start(root))
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], secrets?: GithubSecrets) {
+async function setup(t: Test, secrets?: GithubSecrets) {
   const server = secrets ? await start(t, secrets) : await shared()
   const bare = server.config.repo.location
   const send = (name: string, body: unknown, opts: { secret?: string; delivery?: string; raw?: string; source?: string } = {}) => {
