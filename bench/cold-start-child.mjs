@@ -7,10 +7,18 @@
  * Run by cold-start.ts after `npm run build`:
  * `node bench/cold-start-child.mjs <builtin|cli> <url> <token> <dataDir>`
  */
+import fs from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { openRemote } from '../dist/git/open-remote.js'
 import { GitSnapshot } from '../dist/git/snapshot.js'
 import { loadRegistry } from '../dist/projects/registry.js'
+
+/**
+ * This process's peak RSS (for the cli transport, git's own processes are not in it). VmHWM, not
+ * getrusage's maxRSS: Linux carries maxRSS over exec, so that would report the bench process's size
+ * at the fork when it is larger.
+ */
+const peakRss = () => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]) * 1024
 
 const [transport, url, token, dataDir] = process.argv.slice(2)
 const remote = openRemote({ location: url, kind: 'http', branch: 'main', transport, token }, dataDir)
@@ -41,7 +49,6 @@ process.stdout.write(
     cpuRegistry: c3 - c2,
     services: registry.services.size,
     gitdir: remote.gitdir,
-    // maxRSS is in KiB; this process only (for the cli transport, git's own processes are not in it).
-    maxRss: process.resourceUsage().maxRSS * 1024,
+    maxRss: peakRss(),
   })}\n`,
 )
