@@ -3,6 +3,7 @@ import { kustomizeImages } from '../editors/kustomize-images.js'
 import { EDITORS, editorByFormat } from '../editors/registry.js'
 import { decodeFile } from '../editors/file-codec.js'
 import { parseServiceConfig, settingsIn, SERVICE_CONFIG_FILE, type EnvironmentConfig, type PullRequestSettings, type ServiceConfig, type UpdateMode } from './service-config.js'
+import { LayeredMap } from './layered-map.js'
 import type { TreeSource } from './tree-source.js'
 
 export const SERVICES_DIR = 'services'
@@ -129,23 +130,8 @@ async function loadService(source: TreeSource, name: string, oid: string, config
   return { name, dir, oid, config, error: null, targets }
 }
 
-type Index = Map<string, readonly Service[]>
-
 /** Services of one image in the order of their folders (git's, by bytes), whichever way the index was made. */
 const byFolder = (a: Service, b: Service) => Buffer.compare(Buffer.from(`${a.name}/`), Buffer.from(`${b.name}/`))
-
-function index(byImage: Index, s: Service): void {
-  if (!s.config) return
-  const list = byImage.get(s.config.image)
-  byImage.set(s.config.image, list ? [...list, s].sort(byFolder) : [s])
-}
-
-function unindex(byImage: Index, s: Service): void {
-  if (!s.config) return
-  const rest = (byImage.get(s.config.image) ?? []).filter((x) => x !== s)
-  if (rest.length > 0) byImage.set(s.config.image, rest)
-  else byImage.delete(s.config.image)
-}
 
 async function loadAll(source: TreeSource, todo: readonly { name: string; oid: string }[], configs: Map<string, ParsedConfig>, concurrency: number): Promise<Service[]> {
   const out: Service[] = []
@@ -175,24 +161,32 @@ export async function loadRegistry(source: TreeSource, previous: Registry = empt
     if (tree === previous.servicesTree) return previous
     const changes = await source.changedSince(SERVICES_DIR, previous.servicesTree)
     if (changes) {
-      // Copies, so the registry a planner holds never changes under it.
-      const services = new Map(previous.services)
-      const byImage: Index = new Map(previous.byImage)
+      // New maps layered over the old ones (layered-map.ts): the registry a planner holds never changes under it.
+      const services = LayeredMap.of(previous.services)
+      const removed = new Set<string>()
+      const images = new Map<string, readonly Service[]>()
+      const listOf = (image: string) => images.get(image) ?? previous.byImage.get(image) ?? []
       const todo: { name: string; oid: string }[] = []
       for (const c of changes) {
         const old = services.get(c.name)
         if (old) {
-          services.delete(c.name)
-          unindex(byImage, old)
+          removed.add(c.name)
+          if (old.config) images.set(old.config.image, listOf(old.config.image).filter((x) => x !== old))
         }
         if (c.entry?.kind === 'tree') todo.push({ name: c.name, oid: c.entry.oid })
       }
-      for (const s of await loadAll(source, todo, configs, concurrency)) {
-        services.set(s.name, s)
-        index(byImage, s)
-      }
-      pruneConfigs(configs, services)
-      return { services, byImage, configs, servicesTree: tree }
+      const loaded = await loadAll(source, todo, configs, concurrency)
+      for (const s of loaded) if (s.config) images.set(s.config.image, [...listOf(s.config.image), s].sort(byFolder))
+      const next = services.with(
+        loaded.map((s) => [s.name, s] as const),
+        removed,
+      )
+      const byImage = LayeredMap.of(previous.byImage).with(
+        [...images].filter(([, list]) => list.length > 0),
+        [...images].flatMap(([image, list]) => (list.length === 0 ? [image] : [])),
+      )
+      pruneConfigs(configs, next)
+      return { services: next, byImage, configs, servicesTree: tree }
     }
   }
   const entries = ((await source.list(SERVICES_DIR)) ?? []).filter((e) => e.kind === 'tree')
