@@ -55,6 +55,12 @@ async function main(): Promise<void> {
     process.stdout.write(`${transportsSection(await transports(work, transportSize, log))}\n`)
     return
   }
+  if (only === 'scale') {
+    // infra-sync's own share per event, paired, at 10 and 10,000 folders in one run (scale-share.ts).
+    const { scaleShare, scaleShareSection } = await import('./scale-share.js')
+    process.stdout.write(`${scaleShareSection(await scaleShare(work, quick ? { sizes: [10, 100], warmup: 1, events: 3 } : { sizes: [10, 10000], warmup: 3, events: 50 }, log))}\n`)
+    return
+  }
 
   log(`generating a ${size.main}-service infra repo`)
   const mainBare = await generateInfraRepo(work, size.main)
