@@ -43,7 +43,7 @@ async function main(): Promise<void> {
 
   const prDeploys = async () => {
     log(`pull requests: ${size.prDeploys} PRs opened and updated, ${size.prServices} services, fake GitHub`)
-    const r = await pullRequests(path.join(work, 'pull-requests'), size.prServices, size.prDeploys)
+    const r = await pullRequests(path.join(work, 'pull-requests'), size.prServices, size.prDeploys, { quick })
     log(`  open p50 ${r.open.p50.toFixed(1)} ms, ${r.open.callsP50} calls; update p50 ${r.update.p50.toFixed(1)} ms, ${r.update.callsP50} calls`)
     return r
   }
