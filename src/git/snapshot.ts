@@ -12,6 +12,20 @@ const toEntry = (e: TreeItem): TreeEntry => ({ name: e.path, kind: KIND[e.mode] 
 /** Reads one commit's tree straight from git objects, without a working tree. */
 export class GitSnapshot implements TreeSource {
   private readonly dirs = new Map<string, Promise<readonly TreeItem[] | null>>()
+  /** Name → entry of large directories: services/ has a folder per service, each looked up once per load (quadratic by scan). */
+  private readonly byName = new WeakMap<readonly TreeItem[], Map<string, TreeItem>>()
+
+  /** The entry named `name` (UTF-8 names only; see isNamed) in a directory listing. */
+  private named(dir: readonly TreeItem[], name: string): TreeItem | undefined {
+    if (dir.length < 64) return dir.find((x) => isNamed(x, name))
+    let index = this.byName.get(dir)
+    if (!index) {
+      index = new Map()
+      for (const x of dir) if (x.raw === undefined) index.set(x.path, x)
+      this.byName.set(dir, index)
+    }
+    return index.get(name)
+  }
 
   constructor(
     private readonly store: ObjectStore,
@@ -41,7 +55,7 @@ export class GitSnapshot implements TreeSource {
     const parent = await this.entries(slash < 0 ? '' : path.slice(0, slash))
     // The name once, not once per entry: services/ has an entry per folder.
     const name = path.slice(slash + 1)
-    const e = parent?.find((x) => isNamed(x, name))
+    const e = parent && this.named(parent, name)
     if (!e || e.type !== 'tree') return null
     return this.store.readTree(e.oid)
   }
@@ -57,7 +71,7 @@ export class GitSnapshot implements TreeSource {
     const slash = safe.lastIndexOf('/')
     const dir = await this.entries(slash < 0 ? '' : safe.slice(0, slash))
     const name = safe.slice(slash + 1)
-    return dir?.find((x) => isNamed(x, name)) ?? null
+    return (dir && this.named(dir, name)) ?? null
   }
 
   async treeId(path: string): Promise<string | null> {
