@@ -1,10 +1,12 @@
 // Plain JS against dist/: a TypeScript loader alone would take some 200 MiB of the RSS being measured.
 // Prints one JSON line: the peak RSS (MiB) of this process, at start and after the work.
+import fs from 'node:fs'
 import path from 'node:path'
 
 const dist = process.env.INFRA_SYNC_TEST_DIST ?? path.resolve(import.meta.dirname, '..', '..', 'dist')
 const [mode, ...args] = process.argv.slice(2)
-const mib = () => process.resourceUsage().maxRSS / 1024
+// VmHWM, this process's own peak: getrusage's maxRSS carries the parent's size over exec when it was larger.
+const mib = () => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]) / 1024
 const start = mib()
 let result
 if (mode === 'index') {
