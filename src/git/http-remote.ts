@@ -182,8 +182,8 @@ export class HttpRemote implements Remote {
    * before the pack lands and old ones removed after, so no commit is ever
    * without its parents and without a `shallow` line (git would call the
    * clone corrupt, and a walker would think the history complete).
+   * True when it brought something: objects, or parents of boundary commits.
    */
-  /** True when it brought something: objects, or parents of boundary commits. */
   private async fetch(server: Server, want: string, have: string | null, shallow: readonly string[], deepen?: { depth: number; relative: boolean }): Promise<boolean> {
     const packDir = path.join(this.gitdir, 'objects', 'pack')
     await fsp.mkdir(packDir, { recursive: true })
@@ -207,7 +207,9 @@ export class HttpRemote implements Remote {
       try {
         objects = (await indexPackFile(tmp, packDir, (oid) => this.objects.read(oid).catch(() => null))).oids.length
       } catch (e) {
-        throw new GitRemoteError(`fetch from ${this.description}: the pack did not index (${(e as Error).message})`, {})
+        // The indexer's own errors say why (reason missing-base, bad-pack); anything else is wrapped.
+        if (e instanceof GitRemoteError) throw e
+        throw new GitRemoteError(`fetch from ${this.description}: the pack did not index (${(e as Error).message})`, {}, { cause: e })
       }
       this.objects.refreshPacks()
     }
