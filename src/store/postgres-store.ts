@@ -94,13 +94,21 @@ export class PostgresStore implements Store {
     } catch (e) {
       throw storeError(e, this.where)
     }
+    let broken = false
+    // As in inTransaction: a connection that drops mid-migration also emits on the client, which unheard would end the process.
+    const onError = () => {
+      broken = true
+    }
+    client.on('error', onError)
     try {
       await migrate(client)
       if (this.releaseClaimsAtStart) await client.query(SQL.releaseClaims)
     } catch (e) {
+      broken = true
       throw storeError(e, this.where)
     } finally {
-      client.release()
+      client.off('error', onError)
+      client.release(broken)
     }
   }
 
