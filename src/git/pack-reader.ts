@@ -41,6 +41,10 @@ export function readEntryHeader(buf: Buffer, at: number, offset: number): EntryH
   return { kind, size, dataStart: p }
 }
 
+/** git's own packed-object window is larger (core.packedGitWindowSize); 64 KiB × 16 bounds this cache at 1 MiB per pack. */
+const CHUNK_BYTES = 64 * 1024
+const MAX_CHUNKS = 16
+
 /**
  * Reads objects from one packfile through its version-2 index: a binary
  * search in memory, one positioned read, one inflate, and delta resolution.
@@ -126,9 +130,7 @@ export class PackReader {
   }
 
   private decode(offset: number, resolveExternal: (oid: string) => { type: ObjectType; content: Buffer }): { type: ObjectType; content: Buffer } {
-    const length = this.end(offset) - offset
-    const buf = Buffer.allocUnsafe(length)
-    fs.readSync(this.fd, buf, 0, length, offset)
+    const buf = this.bytes(offset, this.end(offset) - offset)
     const h = readEntryHeader(buf, 0, offset)
     const inflate = () => inflateSync(buf.subarray(h.dataStart), { chunkSize: Math.max(64, h.size) })
     if (h.kind === OFS_DELTA) {
@@ -144,6 +146,27 @@ export class PackReader {
     const t = TYPES[h.kind]
     if (!t) throw new Error(`${this.packPath}: unknown object type ${h.kind} at ${offset}`)
     return { type: t, content: inflate() }
+  }
+
+  /** Recently read stretches of the pack by start: one read serves the many small objects a tree walk reads near each other. */
+  private readonly chunks = new Map<number, Buffer>()
+
+  /** `length` bytes at `offset`: a small object from a cached chunk, a large one read alone. */
+  private bytes(offset: number, length: number): Buffer {
+    const at = offset - (offset % CHUNK_BYTES)
+    if (length > CHUNK_BYTES / 4 || offset + length > at + CHUNK_BYTES) {
+      const buf = Buffer.allocUnsafe(length)
+      fs.readSync(this.fd, buf, 0, length, offset)
+      return buf
+    }
+    let chunk = this.chunks.get(at)
+    if (!chunk) {
+      chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, this.packSize - at))
+      fs.readSync(this.fd, chunk, 0, chunk.length, at)
+      this.chunks.set(at, chunk)
+      if (this.chunks.size > MAX_CHUNKS) this.chunks.delete(this.chunks.keys().next().value!)
+    }
+    return chunk.subarray(offset - at, offset - at + length)
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes, randomInt } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { crc32, deflateSync } from 'node:zlib'
@@ -55,6 +55,44 @@ t.test('reads every object of a git-made, deltified pack as git does', async (t)
   const tree = await store.readTree(git(work, 'rev-parse', 'HEAD^{tree}').trim())
   t.same(tree.map((e) => e.path), ['big.txt', 'd0', 'd1', 'd2', 'd3', 'd4'])
   await t.rejects(store.read('0'.repeat(40)), { code: 'NotFoundError' })
+})
+
+t.test('a pack of many megabytes read in a shuffled order: objects across chunk boundaries, large ones read alone', async (t) => {
+  const dir = tmpDir(t)
+  const work = path.join(dir, 'w')
+  fs.mkdirSync(work)
+  git(work, 'init', '-q', '-b', 'main')
+  // Incompressible bytes, so the pack is as large as its content: 3,000 small files and a few larger than a chunk.
+  const bytes = (n: number) => randomBytes(n)
+  for (let i = 0; i < 3000; i++) fs.writeFileSync(path.join(work, `f${i}.bin`), bytes(300 + (i % 700)))
+  for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(work, `big${i}.bin`), bytes(20_000 + i * 50_000))
+  git(work, 'add', '-A')
+  git(work, 'commit', '-q', '-m', 'many')
+  git(work, 'repack', '-a', '-d', '-q')
+  git(work, 'prune-packed')
+  const gitdir = path.join(work, '.git')
+  const packs = fs.readdirSync(path.join(gitdir, 'objects', 'pack')).filter((n) => n.endsWith('.pack'))
+  t.equal(packs.length, 1)
+  t.ok(fs.statSync(path.join(gitdir, 'objects', 'pack', packs[0]!)).size > 2 * 1024 * 1024, 'larger than the 1 MiB of chunks the reader keeps')
+  const oids = git(work, 'rev-list', '--objects', '--all').trim().split('\n').map((l) => l.split(' ')[0]!)
+  for (let i = oids.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1)
+    ;[oids[i], oids[j]] = [oids[j]!, oids[i]!]
+  }
+  const batch = execFileSync('git', ['cat-file', '--batch'], { cwd: work, input: `${oids.join('\n')}\n`, maxBuffer: 64 * 1024 * 1024 })
+  const store = new ObjectStore(gitdir)
+  let at = 0
+  let same = 0
+  for (const oid of oids) {
+    const nl = batch.indexOf(0x0a, at)
+    const [, type, size] = batch.toString('latin1', at, nl).split(' ')
+    const expected = batch.subarray(nl + 1, nl + 1 + Number(size))
+    at = nl + 1 + Number(size) + 1
+    const got = await store.read(oid)
+    if (got.type === type && got.content.equals(expected)) same++
+    else t.fail(`${oid} differs`)
+  }
+  t.equal(same, oids.length, 'every object reads back byte for byte')
 })
 
 t.test('a repo made by the tests helper, packed by clone', async (t) => {
