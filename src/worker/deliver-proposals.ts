@@ -9,7 +9,7 @@ import { writeCommit, type Person } from '../git/write-commit.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
 import { commitMessage } from '../plan/commit-message.js'
 import { pullRequestText } from '../plan/pull-request-text.js'
-import { targetKey, type ProposalRecord, type Store } from '../store/store.js'
+import { targetKey, type Fence, type ProposalRecord, type Store } from '../store/store.js'
 
 export interface DeliverDeps {
   readonly remote: Remote
@@ -18,7 +18,9 @@ export interface DeliverDeps {
   readonly log: Logger
   readonly author: Person
   readonly clock: () => Date
-  readonly failpoint?: (name: string) => void
+  readonly failpoint?: (name: string) => void | Promise<void>
+  /** The lease the batch claimed under: its proposals are recorded only while it holds. */
+  readonly fence?: Fence
   /** Told about a proposal whose PR turned out merged or closed while delivering (a missed webhook). */
   readonly onEnded: (p: ProposalRecord, pr: PullRequestInfo) => Promise<void>
   /** Pull requests whose auto-merge could not be turned on or done yet: the watcher tries again. */
@@ -132,7 +134,7 @@ async function deliverOne(
     openedAt: stored?.pullRequest.number === pr.number ? stored.openedAt : now,
     updatedAt: now,
   }
-  await store.recordProposal(record, deps.clock())
+  await store.recordProposal(record, deps.clock(), { ...(deps.fence && { fence: deps.fence }) })
   log.info({ pullRequest: pr.number, branch: p.branch, events: p.eventIds, moved }, text.title)
   if (pr.state === 'merged') await deps.onEnded(record, pr)
   return record.pullRequest
@@ -154,7 +156,7 @@ async function pushBranch(deps: DeliverDeps, head: string | null, p: Proposal, r
     const now = (await deps.remote.listRefs(ref)).get(ref) ?? null
     await deps.remote.pushRef(ref, now, written)
   }
-  deps.failpoint?.('after-branch-push')
+  await deps.failpoint?.('after-branch-push')
   return written.oid
 }
 

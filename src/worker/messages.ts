@@ -28,6 +28,8 @@ export type FromWorker =
   | { readonly type: 'fatal'; readonly error: { readonly code?: string; readonly message: string } }
   | { readonly type: 'head'; readonly head: string | null | undefined }
   | { readonly type: 'repo'; readonly health: RepoHealth }
+  /** Whether the thread's worker holds the repo's lease: told once the store first answered, then on every change. */
+  | { readonly type: 'leader'; readonly leader: boolean }
   | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error' | 'debug'; readonly obj: object; readonly msg?: string }
   | { readonly type: 'metric'; readonly name: 'batch' | 'heap' | 'push' | 'commit' | 'eventToCommit' | 'finished' | 'circuit' | 'forgeRequests'; readonly arg?: string | number }
   | { readonly type: 'reply'; readonly ticket: number; readonly value: unknown }

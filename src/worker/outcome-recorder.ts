@@ -3,7 +3,7 @@ import { targetStatus } from '../plan/event-status.js'
 import { ForgeError, GitRemoteError, InfraSyncError, PushRefusedError, RefLockedError, StoreUnavailableError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
-import type { Deployment, EventRecord, Finish, Store } from '../store/store.js'
+import type { Deployment, EventRecord, Fence, Finish, Store } from '../store/store.js'
 import { backoffMs } from './backoff.js'
 import type { RemoteCircuit } from './circuit.js'
 
@@ -27,8 +27,11 @@ export interface OutcomeRecorderDeps {
 export class OutcomeRecorder {
   constructor(private readonly deps: OutcomeRecorderDeps) {}
 
-  /** `commits`: events an earlier commit carries (settle-pushed.ts), named with it rather than with this batch's. */
-  async settle(records: readonly EventRecord[], outcomes: readonly EventOutcome[], batchCommit: string | undefined, deployments: Deployment[], commits: ReadonlyMap<string, string> = new Map()): Promise<void> {
+  /**
+   * `commits`: events an earlier commit carries (settle-pushed.ts), named with it rather than with this batch's.
+   * `fence`: the lease the batch claimed under; a lost one writes nothing (LEASE_LOST).
+   */
+  async settle(records: readonly EventRecord[], outcomes: readonly EventOutcome[], batchCommit: string | undefined, deployments: Deployment[], commits: ReadonlyMap<string, string> = new Map(), fence?: Fence): Promise<void> {
     const byId = new Map(records.map((r) => [r.id, r]))
     const results: Finish[] = outcomes.map((o) => {
       const commit = commits.get(o.id) ?? batchCommit
@@ -36,7 +39,7 @@ export class OutcomeRecorder {
       if (o.status !== 'failed') return { kind: 'final', outcome: o, ...(commit && o.targets.some((t) => t.decision === 'update' && targetStatus(t) === 'applied') && { commit }) }
       return this.retryOrDead(byId.get(o.id)!, o.code ?? 'FAILED', o.reason ?? 'failed', true, o.targets)
     })
-    await this.deps.store.finish(results, deployments, this.deps.clock())
+    await this.deps.store.finish(results, deployments, this.deps.clock(), { ...(fence && { fence }) })
     await this.recorded(records, results)
   }
 
@@ -57,8 +60,8 @@ export class OutcomeRecorder {
     for (const r of results) this.deps.metrics.finished(r.kind === 'final' ? r.outcome.status : r.kind === 'dead' ? 'dead' : 'failed')
   }
 
-  async failAll(records: readonly EventRecord[], e: unknown): Promise<void> {
-    if (e instanceof PushRefusedError) return this.refused(records, e)
+  async failAll(records: readonly EventRecord[], e: unknown, fence?: Fence): Promise<void> {
+    if (e instanceof PushRefusedError) return this.refused(records, e, fence)
     const err = e instanceof InfraSyncError ? e : undefined
     if (!err) this.deps.log.error({ err: e }, 'unexpected error while applying events')
     else this.deps.log.warn({ code: err.code, reason: err.message, events: records.length }, 'batch failed; will retry')
@@ -71,7 +74,7 @@ export class OutcomeRecorder {
     const counts = !outage && !(e instanceof RefLockedError)
     if (outage && !(e instanceof ForgeError)) this.deps.circuit.failed(err!)
     const results = records.map((r) => this.retryOrDead(r, code, reason, counts))
-    await this.deps.store.finish(results, [], this.deps.clock())
+    await this.deps.store.finish(results, [], this.deps.clock(), { ...(fence && { fence }) })
     await this.recorded(records, results)
   }
 
@@ -81,11 +84,11 @@ export class OutcomeRecorder {
    * once, with the remote's reason, for a person to act on. Not an outage:
    * the circuit is left as it is.
    */
-  private async refused(records: readonly EventRecord[], e: PushRefusedError): Promise<void> {
+  private async refused(records: readonly EventRecord[], e: PushRefusedError, fence?: Fence): Promise<void> {
     const reason = `${e.data.reason} (the remote refused the push to ${e.data.ref})`
     this.deps.log.warn({ code: e.code, ref: e.data.ref, reason: e.data.reason, events: records.length }, 'the remote refused the push; the events are dead')
     const results: Finish[] = records.map((r) => ({ kind: 'dead', id: r.id, code: e.code, reason }))
-    await this.deps.store.finish(results, [], this.deps.clock())
+    await this.deps.store.finish(results, [], this.deps.clock(), { ...(fence && { fence }) })
     await this.recorded(records, results)
   }
 }

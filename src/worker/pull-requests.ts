@@ -6,7 +6,7 @@ import type { Forge } from '../forges/forge.js'
 import type { Remote } from '../git/remote.js'
 import type { Person } from '../git/write-commit.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
-import type { EventRecord, Store } from '../store/store.js'
+import type { EventRecord, Fence, Store } from '../store/store.js'
 import { matchEvent } from '../plan/match-events.js'
 import type { Registry } from '../projects/registry.js'
 import { deliverProposals } from './deliver-proposals.js'
@@ -23,7 +23,7 @@ export interface PullRequestsDeps {
   readonly clock: () => Date
   readonly author: Person
   readonly pollMs: number
-  readonly failpoint?: (name: string) => void
+  readonly failpoint?: (name: string) => void | Promise<void>
   /** A merge moved the base branch. */
   readonly onMerged: () => void
 }
@@ -47,9 +47,9 @@ export class PullRequests {
     })
   }
 
-  /** A webhook said pull request `number` changed. */
-  async changed(number: number): Promise<void> {
-    await this.watch.changed(number).catch((e: InfraSyncError) => this.deps.log.warn({ pullRequest: number, code: e.code }, 'could not read the pull request; the poll will'))
+  /** A webhook said pull request `number` changed. `fence`: the worker's lease (as in poll and propose). */
+  async changed(number: number, fence?: Fence): Promise<void> {
+    await this.watch.changed(number, fence).catch((e: InfraSyncError) => this.deps.log.warn({ pullRequest: number, code: e.code }, 'could not read the pull request; the poll will'))
     this.count()
   }
 
@@ -65,21 +65,21 @@ export class PullRequests {
     return this.deps.clock().getTime() - this.lastPoll >= this.deps.pollMs
   }
 
-  async poll(): Promise<void> {
+  async poll(fence?: Fence): Promise<void> {
     this.lastPoll = this.deps.clock().getTime()
-    await this.watch.poll().catch((e: InfraSyncError) => this.deps.log.warn({ code: e.code }, 'polling pull requests failed; trying again later'))
+    await this.watch.poll(fence).catch((e: InfraSyncError) => this.deps.log.warn({ code: e.code }, 'polling pull requests failed; trying again later'))
     this.count()
   }
 
-  async propose(head: string | null, changeSet: ChangeSet, pending: ReadonlyMap<string, PendingEvent>, outcomes: readonly EventOutcome[]): Promise<readonly EventOutcome[]> {
+  async propose(head: string | null, changeSet: ChangeSet, pending: ReadonlyMap<string, PendingEvent>, outcomes: readonly EventOutcome[], fence?: Fence): Promise<readonly EventOutcome[]> {
     try {
-      return await this.deliver(head, changeSet, pending, outcomes)
+      return await this.deliver(head, changeSet, pending, outcomes, fence)
     } finally {
       this.count()
     }
   }
 
-  private deliver(head: string | null, changeSet: ChangeSet, pending: ReadonlyMap<string, PendingEvent>, outcomes: readonly EventOutcome[]): Promise<readonly EventOutcome[]> {
+  private deliver(head: string | null, changeSet: ChangeSet, pending: ReadonlyMap<string, PendingEvent>, outcomes: readonly EventOutcome[], fence: Fence | undefined): Promise<readonly EventOutcome[]> {
     const { remote, forge, store, log, failpoint, author, clock } = this.deps
     return deliverProposals(
       {
@@ -90,7 +90,8 @@ export class PullRequests {
         author,
         clock,
         ...(failpoint && { failpoint }),
-        onEnded: (p, pr) => this.watch.end(p, pr),
+        ...(fence && { fence }),
+        onEnded: (p, pr) => this.watch.end(p, pr, fence),
         onAutoMergeWaiting: (pr, method) => this.watch.autoMergeWaiting(pr, method),
       },
       head,

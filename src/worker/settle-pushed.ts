@@ -4,7 +4,7 @@ import { eventStatusOf } from '../plan/event-status.js'
 import { findEventCommits } from '../git/find-trailers.js'
 import type { ObjectStore } from '../git/object-store.js'
 import type { Deepen } from '../git/read-deepening.js'
-import type { EventRecord, Finish, Store } from '../store/store.js'
+import type { EventRecord, Fence, Finish, Store } from '../store/store.js'
 
 /**
  * Events recorded as being pushed whose outcome was never written (a crash or
@@ -14,7 +14,8 @@ import type { EventRecord, Finish, Store } from '../store/store.js'
  * the commit landed is `carried`: planned again for them, its committed
  * targets kept (see carryOver).
  * Returns the records still to plan, what was settled, and what is carried.
- * `deepen` fetches history behind a shallow clone's boundary as the walk needs it.
+ * `deepen` fetches history behind a shallow clone's boundary as the walk needs it;
+ * `fence` is the lease the batch claimed under (a lost one writes nothing).
  */
 export async function settlePushed(
   objects: ObjectStore,
@@ -24,6 +25,7 @@ export async function settlePushed(
   records: readonly EventRecord[],
   now: Date,
   deepen?: Deepen,
+  fence?: Fence,
 ): Promise<{ remaining: readonly EventRecord[]; settled: Finish[]; carried: Map<string, Carried> }> {
   const carried = new Map<string, Carried>()
   const unsettled = records.filter((r) => r.pushBase !== undefined)
@@ -47,7 +49,7 @@ export async function settlePushed(
     if (r.pushOutcome.targets.some((t) => t.update === 'pull-request' && t.status === 'proposed' && !t.pullRequest)) carried.set(r.id, { outcome: r.pushOutcome, commit })
     else settled.push({ kind: 'final', outcome: r.pushOutcome, commit })
   }
-  await store.finish(settled, [], now)
+  await store.finish(settled, [], now, { ...(fence && { fence }) })
   if (found.size > 0) log.info({ events: [...found.keys()], commits: [...new Set(found.values())] }, 'found already-pushed events in the remote history')
   if (unknown.length > 0) log.warn({ events: unknown.map((r) => r.id), code: 'PUSH_OUTCOME_UNKNOWN' }, 'history behind the shallow clone cannot be fetched; events whose push may have landed are dead')
   const gone = new Set(unknown.map((r) => r.id))

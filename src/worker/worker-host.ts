@@ -22,6 +22,13 @@ export class WorkerHost {
   knownHead: string | null | undefined
   private health: RepoHealth = { fetched: false, circuitOpen: false }
   private fetchedOnce = false
+  /** Whether the thread holds the repo's lease; undefined until it asked the store. */
+  private leader_: boolean | undefined
+
+  /** Whether this replica's worker holds the repo's lease (undefined: not known yet). */
+  get leader(): boolean | undefined {
+    return this.leader_
+  }
 
   /**
    * The infra repo as readiness sees it. Fetched once stays true for the life
@@ -31,8 +38,13 @@ export class WorkerHost {
     return { ...this.health, fetched: this.fetchedOnce }
   }
 
-  /** The repo's part of /readyz. */
+  /**
+   * The repo's part of /readyz. A replica whose worker is not the leader is
+   * ready whatever its repo (it accepts events; the leader deploys them);
+   * the leader, or one that does not know yet, is ready once it fetched.
+   */
   repoReadiness(): ReturnType<typeof repoReadiness> {
+    if (this.leader_ === false) return { ready: true, degraded: false, check: 'standby: another replica holds the repo lease and deploys; this one accepts events' }
     return repoReadiness(this.repoHealth)
   }
 
@@ -51,6 +63,7 @@ export class WorkerHost {
   /** Starts the thread; resolves once it has opened the store and the repo, rejects if it could not. */
   start(): Promise<void> {
     this.stopping = false
+    this.leader_ = undefined
     const thread = new Thread(this.thread_.entry ?? new URL('./worker-thread.js', import.meta.url), {
       workerData: this.config,
       ...(this.thread_.execArgv && { execArgv: this.thread_.execArgv }),
@@ -101,6 +114,9 @@ export class WorkerHost {
       case 'repo':
         this.health = m.health
         if (m.health.fetched) this.fetchedOnce = true
+        break
+      case 'leader':
+        this.leader_ = m.leader
         break
       case 'log':
         this.log[m.level](m.obj, m.msg)

@@ -23,6 +23,11 @@ export interface WorkerOptions {
   readonly retentionDays: number
   /** How often open pull requests are looked at when no webhook said so. */
   readonly prPollMs: number
+  /**
+   * How long the repo's lease lasts unless renewed (every third of it): a
+   * killed leader is replaced by another replica within about this long.
+   */
+  readonly leaseTtlMs: number
   readonly author: Person
 }
 
@@ -38,6 +43,8 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   retentionDays: 30,
   // A missed pull_request webhook is settled within a minute.
   prPollMs: 30_000,
+  // Renewed every 3.3 s: a killed leader is replaced well within 15 s.
+  leaseTtlMs: 10_000,
   author: { name: 'infra-sync', email: 'infra-sync@localhost' },
 }
 
@@ -59,6 +66,12 @@ export interface WorkerDeps {
   readonly onHead?: (head: string | null | undefined) => void
   /** Told whenever the repo's health changes: fetched once, circuit open or closed, the last failure (readiness shows it). */
   readonly onRepoHealth?: (health: RepoHealth) => void
-  /** Crash tests: kills the process at a named point (see failpoints.ts). */
-  readonly failpoint?: (name: string) => void
+  /** Told when this worker becomes or stops being the repo's leader (holds its lease); readiness shows it. */
+  readonly onLeader?: (leader: boolean) => void
+  /** The repo's lease key; default the remote's description (no credentials) + '#' + branch. */
+  readonly leaseKey?: string
+  /** The lease owner; default `${hostname}:${pid}:${random}`. */
+  readonly leaseOwner?: string
+  /** Crash tests: kills the process at a named point (see failpoints.ts); tests may hold the worker there. */
+  readonly failpoint?: (name: string) => void | Promise<void>
 }

@@ -63,6 +63,7 @@ try {
     options: { ...config.worker, author: config.author },
     onHead: (head) => post({ type: 'head', head }),
     onRepoHealth: (health) => post({ type: 'repo', health }),
+    onLeader: (leader) => post({ type: 'leader', leader }),
   })
   port.on('message', async (m: ToWorker) => {
     if (m.type === 'wake') worker.wake()

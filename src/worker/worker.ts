@@ -1,10 +1,7 @@
 import type { PendingEvent } from '../core/change-set.js'
-import { GitRemoteError, InfraSyncError } from '../core/errors.js'
-import { encodeFile } from '../editors/file-codec.js'
-import { writeCommit } from '../git/write-commit.js'
-import { commitMessage } from '../plan/commit-message.js'
+import { GitRemoteError, InfraSyncError, LeaseLostError } from '../core/errors.js'
 import { emptyRegistry, type Registry } from '../projects/registry.js'
-import type { Deployment, EventRecord } from '../store/store.js'
+import type { Deployment, EventRecord, Fence } from '../store/store.js'
 import { RemoteCircuit, type RepoHealth } from './circuit.js'
 import { phaseTimer } from './phase-timer.js'
 import { afterFailedPush, type AfterPushDeps } from './after-failed-push.js'
@@ -16,15 +13,18 @@ import { WakeSignal } from './wake-signal.js'
 import { carryOver, settlePushed } from './settle-pushed.js'
 import { branchBase } from './deliver-proposals.js'
 import { PullRequests } from './pull-requests.js'
-import { targetStatus } from '../plan/event-status.js'
+import { writeBatchCommit } from './batch-commit.js'
+import { RepoLease } from './repo-lease.js'
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /**
- * One worker per infra repo: claims every due event, plans them together on
- * the current head, and delivers one commit per batch. A push that loses a
- * race is re-planned on the new head; a push whose outcome is unknown is
- * settled from the remote's history before anything is pushed again.
+ * One worker per infra repo and replica; only the one holding the repo's
+ * lease works, and its writes are fenced by the lease's token (repo-lease.ts).
+ * It claims every due event, plans them together on the current head, and
+ * delivers one commit per batch. A push that loses a race is re-planned on
+ * the new head; a push whose outcome is unknown is settled from the remote's
+ * history before anything is pushed again.
  */
 export class Worker {
   private readonly opts: WorkerOptions
@@ -60,6 +60,7 @@ export class Worker {
   private readonly pushDeps: AfterPushDeps
   private readonly retention: Retention
   private readonly prs: PullRequests | undefined
+  private readonly lease: RepoLease
 
   constructor(private readonly deps: WorkerDeps) {
     this.opts = { ...DEFAULT_WORKER_OPTIONS, ...deps.options }
@@ -79,27 +80,32 @@ export class Worker {
       ...(deps.onRepoHealth && { onChange: deps.onRepoHealth }),
     })
     this.retention = new Retention(deps.store, deps.log, this.clock, o.retentionDays)
-    this.pushDeps = {
-      metrics: deps.metrics,
-      log: deps.log,
-      sleep: this.sleep,
-      random: this.random,
-      pushRetries: o.pushRetries,
-      sync: () => this.sync(),
-      forgetHead: () => (this.knownHead = undefined),
-    }
+    this.pushDeps = { metrics: deps.metrics, log: deps.log, sleep: this.sleep, random: this.random, pushRetries: o.pushRetries, sync: () => this.sync(), forgetHead: () => (this.knownHead = undefined) }
     this.outcomes = new OutcomeRecorder({ store: deps.store, metrics: deps.metrics, log: deps.log, clock: this.clock, random: this.random, options: o, circuit: this.circuit, onDead: async (dead) => this.prs?.reportDead(dead, this.registry) })
     if (deps.forge) this.prs = new PullRequests({ ...deps, forge: deps.forge, clock: this.clock, author: o.author, pollMs: o.prPollMs, onMerged: () => (this.knownHead = undefined) })
+    // Another leader may have moved the branch meanwhile: the head is asked again.
+    this.lease = new RepoLease({ ...deps, ttlMs: o.leaseTtlMs, clock: this.clock, onChange: (leader) => ((this.knownHead = undefined), deps.onLeader?.(leader)) })
+  }
+
+  /** Whether this worker holds the repo's lease (only then does it work). */
+  get leader(): boolean {
+    return this.lease.held
   }
 
   /** The fallback for missed pull_request webhooks (the loop runs it every prPollMs). */
   pollPullRequests(): Promise<void> {
-    return this.exclusive(async () => this.prs?.poll())
+    return this.exclusive(async () => {
+      const fence = this.lease.fence
+      if (fence) await this.prs?.poll(fence)
+    })
   }
 
-  /** A webhook said pull request `number` changed: look at it now, between batches. */
+  /** A webhook said pull request `number` changed: look at it now, between batches (the leader's poll settles it otherwise). */
   pullRequestChanged(number: number): Promise<void> {
-    return this.exclusive(async () => this.prs?.changed(number))
+    return this.exclusive(async () => {
+      const fence = this.lease.fence
+      if (fence) await this.prs?.changed(number, fence)
+    })
   }
 
   /** Whether the repo was fetched, whether the circuit is open, and why. */
@@ -110,6 +116,7 @@ export class Worker {
   start(): void {
     if (this.running) return
     this.running = true
+    this.lease.startRenewals()
     this.loop = this.run()
   }
 
@@ -118,24 +125,33 @@ export class Worker {
     this.signal.wake()
   }
 
+  /** Lets the batch in hand finish, then releases the lease so another replica takes over at once. */
   async stop(): Promise<void> {
     this.running = false
+    this.lease.stopRenewals()
     this.wake()
     await this.loop
+    await this.exclusive(() => this.lease.release())
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       let n = 0
+      // Not the leader: nothing to do but try for the lease again a third of its TTL later (or when woken).
+      if ((await this.lease.acquire()) === undefined) {
+        for (const w of this.idleWaiters.splice(0)) w()
+        if (this.running) await this.signal.sleep(Math.min(this.opts.pollMs, this.lease.intervalMs))
+        continue
+      }
       try {
         n = await this.runOnce()
         // Readiness waits for one fetch since start: with nothing to do, it is made now rather than with the first event.
-        if (n === 0 && !this.circuit.fetched) await this.exclusive(() => this.firstFetch())
+        if (n === 0 && !this.circuit.fetched && this.lease.held) await this.exclusive(() => this.firstFetch())
       } catch (e) {
         this.deps.log.error({ err: e }, 'worker batch failed')
       }
       if (n === 0 && this.prs?.pollDue()) await this.pollPullRequests()
-      if (n === 0) await this.retention.maybePrune()
+      if (n === 0 && this.lease.held) await this.retention.maybePrune()
       if (n === 0) for (const w of this.idleWaiters.splice(0)) w()
       if (n === 0 && this.running) await this.signal.sleep(this.opts.pollMs)
     }
@@ -158,7 +174,7 @@ export class Worker {
   /** The infra repo's branch moved: fetch it now, between batches, so the next plan starts from it. */
   refresh(): Promise<void> {
     return this.exclusive(async () => {
-      if (this.circuit.isOpen()) return
+      if (this.circuit.isOpen() || !this.lease.held) return
       await this.sync().catch((e) => this.deps.log.warn({ code: (e as InfraSyncError).code }, 'refresh after a push webhook failed; the next batch fetches'))
     })
   }
@@ -179,18 +195,24 @@ export class Worker {
     // While the remote keeps failing, the circuit is open: no batch is claimed (events wait in the
     // store, intake keeps accepting) until a backoff has passed; then one batch tries.
     if (this.circuit.isOpen()) return 0
-    const records = await this.deps.store.claim(this.opts.batchSize, this.clock())
+    const fence = await this.lease.acquire()
+    if (!fence) return 0
+    // Every write of the batch carries the token it claimed under: once another worker took over, they write nothing.
+    const records = await this.deps.store.claim(this.opts.batchSize, this.clock(), { fence }).catch((e) => this.lease.refused(e, 0))
     if (records.length === 0) return 0
     this.deps.metrics.batch(records.length)
     try {
-      await this.process(records)
+      await this.process(records, fence)
       this.circuit.succeeded()
     } catch (e) {
-      await this.outcomes.failAll(records, e)
+      // A lost lease ends the batch without failAll: nothing can be written.
+      if (e instanceof LeaseLostError) this.lease.refused(e, records.length)
+      else await this.outcomes.failAll(records, e, fence).catch((e2) => this.lease.refused(e2, records.length))
     }
     this.deps.metrics.heap(process.memoryUsage().heapUsed)
     return records.length
   }
+
 
   /** Asks the remote for its head (fetching what is new) and remembers it. */
   private async sync(): Promise<string | null> {
@@ -204,7 +226,7 @@ export class Worker {
     return head
   }
 
-  private async process(records: readonly EventRecord[]): Promise<void> {
+  private async process(records: readonly EventRecord[], fence: Fence): Promise<void> {
     const { store, remote, log, metrics } = this.deps
     const timer = phaseTimer()
     // Plan on the head we last saw or made, without asking the remote: the push names that head as
@@ -220,7 +242,7 @@ export class Worker {
       fresh = true
     }
     timer.mark('sync')
-    const { remaining, settled, carried } = await settlePushed(remote.objects, store, log, head, records, this.clock(), (n) => remote.deepen(n))
+    const { remaining, settled, carried } = await settlePushed(remote.objects, store, log, head, records, this.clock(), (n) => remote.deepen(n), fence)
     this.outcomes.count(settled)
     // Dead because their push's outcome cannot be told (settle-pushed.ts): their sources hear it as any dead event's would.
     const dead = settled.flatMap((s) => (s.kind === 'dead' ? [{ record: records.find((r) => r.id === s.id)!, reason: s.reason }] : []))
@@ -245,29 +267,22 @@ export class Worker {
             continue
           }
         }
-        if (changeSet.proposals.length > 0) outcomes = [...(await this.prs!.propose(head, changeSet, pending, outcomes))]
-        await this.outcomes.settle(records, outcomes, undefined, [], commits)
+        if (changeSet.proposals.length > 0) outcomes = [...(await this.prs!.propose(head, changeSet, pending, outcomes, fence))]
+        await this.outcomes.settle(records, outcomes, undefined, [], commits, fence)
         await this.prs?.report(outcomes, pending)
         return
       }
       const now = this.clock()
-      const message = commitMessage(changeSet.edits, pending)
-      const written = await writeCommit(remote.objects, {
-        parent: head,
-        files: new Map(changeSet.edits.map((e) => [e.path, encodeFile(e.after)])),
-        message,
-        author: this.opts.author,
-        when: now,
-      })
-      // Only events with a change in this commit: its trailers settle them after a crash.
-      const applied = outcomes.filter((o) => o.targets.some((t) => t.decision === 'update' && targetStatus(t) === 'applied'))
+      const { written, message, applied } = await writeBatchCommit(remote.objects, head, changeSet.edits, outcomes, pending, this.opts.author, now)
       timer.mark('write')
-      await store.markPushing(head, applied)
+      await store.markPushing(head, applied, { fence })
       timer.mark('record')
-      this.deps.failpoint?.('after-commit')
+      await this.deps.failpoint?.('after-commit')
+      // The remote knows no tokens: a worker that is no longer surely the leader does not push.
+      this.lease.check(fence)
       try {
         await remote.push(head, written)
-        this.deps.failpoint?.('after-push')
+        await this.deps.failpoint?.('after-push')
         timer.mark('push')
       } catch (e) {
         head = await afterFailedPush(e, attempt, head, this.pushDeps)
@@ -279,10 +294,10 @@ export class Worker {
       metrics.commit()
       this.knownHead = written.oid
       // Pull requests after the commit: a commit environment never waits for a forge. A crash in between carries them over (settle-pushed.ts).
-      if (changeSet.proposals.length > 0) outcomes = [...(await this.prs!.propose(branchBase(changeSet, head, written.oid), changeSet, pending, outcomes))]
+      if (changeSet.proposals.length > 0) outcomes = [...(await this.prs!.propose(branchBase(changeSet, head, written.oid), changeSet, pending, outcomes, fence))]
       timer.mark('propose')
       const deployments: Deployment[] = changeSet.edits.flatMap((e) => e.changes.map((c) => ({ ...c, commit: written.oid, appliedAt: now.toISOString() })))
-      await this.outcomes.settle(records, outcomes, written.oid, deployments, commits)
+      await this.outcomes.settle(records, outcomes, written.oid, deployments, commits, fence)
       timer.mark('settle')
       await this.prs?.report(outcomes, pending, written.oid)
       for (const r of records) if (outcomes.find((o) => o.id === r.id)?.status === 'applied') metrics.eventToCommit((this.clock().getTime() - Date.parse(r.receivedAt)) / 1000)

@@ -6,6 +6,8 @@ export interface Readiness {
   /** Ready, but something it depends on is failing (the body says what): still 200, so intake keeps taking events. */
   readonly degraded?: boolean
   readonly checks: Record<string, string>
+  /** Whether this replica's worker holds the repo's lease (absent until it knows): several replicas share one database, one deploys. */
+  readonly worker?: { readonly leader: boolean }
 }
 
 export interface HealthRoutesDeps {
@@ -13,14 +15,21 @@ export interface HealthRoutesDeps {
   readonly metrics: Metrics
 }
 
-const health = { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string' } } } } as const
+const health = {
+  type: 'object',
+  properties: {
+    status: { type: 'string' },
+    checks: { type: 'object', additionalProperties: { type: 'string' } },
+    worker: { type: 'object', properties: { leader: { type: 'boolean' } } },
+  },
+} as const
 
 export async function healthRoutes(app: FastifyInstance, deps: HealthRoutesDeps): Promise<void> {
   app.get('/healthz', { schema: { response: { 200: health } } }, async () => ({ status: 'ok' }))
 
   app.get('/readyz', { schema: { response: { 200: health, 503: health } } }, async (_req, reply) => {
     const r = await deps.readiness()
-    return reply.status(r.ready ? 200 : 503).send({ status: !r.ready ? 'not ready' : r.degraded ? 'degraded' : 'ready', checks: r.checks })
+    return reply.status(r.ready ? 200 : 503).send({ status: !r.ready ? 'not ready' : r.degraded ? 'degraded' : 'ready', checks: r.checks, ...(r.worker && { worker: r.worker }) })
   })
 
   app.get('/metrics', { schema: { response: { 200: { type: 'string' } } } }, async (_req, reply) => {
