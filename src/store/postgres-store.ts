@@ -37,12 +37,6 @@ export interface PostgresStoreOptions {
    * neither finishes them nor claims again (it died): then they are due again.
    */
   readonly claimTtlMs?: number
-  /**
-   * At init, take over every claim: right while one worker serves a
-   * database (this version), so a restart after a crash does not wait out
-   * the dead worker's claims. The replica work replaces it with the lease.
-   */
-  readonly releaseClaimsAtStart?: boolean
   readonly poolSize?: number
   readonly connectTimeoutMs?: number
   readonly queryTimeoutMs?: number
@@ -66,7 +60,8 @@ export class PostgresStore implements Store {
   private readonly claimer = randomUUID()
   private readonly claimTtlMs: number
   private readonly proposalQueries: PostgresProposals
-  private readonly releaseClaimsAtStart: boolean
+  /** The lease token this store last claimed under: a new one releases the claims of earlier holders. */
+  private claimedUnder: number | undefined
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
     this.where = describePostgresUrl(url)
@@ -78,12 +73,11 @@ export class PostgresStore implements Store {
       ...(opts.onIdleError && { onIdleError: opts.onIdleError }),
     })
     this.claimTtlMs = opts.claimTtlMs ?? 60_000
-    this.releaseClaimsAtStart = opts.releaseClaimsAtStart ?? false
     this.proposalQueries = new PostgresProposals(this.pool, this.where)
   }
 
   static fromUrl(url: string, role: 'intake' | 'worker' = 'worker'): PostgresStore {
-    return new PostgresStore(url, { role, releaseClaimsAtStart: role === 'worker' })
+    return new PostgresStore(url, { role })
   }
 
   /** Migrates to the newest schema; replicas starting together wait on one another and apply each step once. */
@@ -102,7 +96,6 @@ export class PostgresStore implements Store {
     client.on('error', onError)
     try {
       await migrate(client)
-      if (this.releaseClaimsAtStart) await client.query(SQL.releaseClaims)
     } catch (e) {
       broken = true
       throw storeError(e, this.where)
@@ -143,9 +136,17 @@ export class PostgresStore implements Store {
   async claim(limit: number, now: Date, opts: WriteOptions = {}): Promise<EventRecord[]> {
     const until = new Date(now.getTime() + this.claimTtlMs)
     const params = [now.toISOString(), limit, this.claimer, until.toISOString()]
-    const { rows } = opts.fence
-      ? await fencedTransaction(this.pool, this.where, opts.fence, (c) => c.query<PgEventRow>(SQL.claim, params))
+    const fence = opts.fence
+    // The first claim under a new lease token takes over the claims earlier holders left (a killed
+    // leader's), rather than waiting them out: only the holder claims, so none of them is live.
+    const takeOver = fence !== undefined && fence.token !== this.claimedUnder
+    const { rows } = fence
+      ? await fencedTransaction(this.pool, this.where, fence, async (c) => {
+          if (takeOver) await c.query(SQL.releaseClaims)
+          return c.query<PgEventRow>(SQL.claim, params)
+        })
       : await query<PgEventRow>(this.pool, this.where, SQL.claim, params)
+    if (takeOver) this.claimedUnder = fence.token
     return rows.map(pgToRecord).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   }
 
