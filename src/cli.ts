@@ -7,7 +7,8 @@ const io = { out: (s: string) => process.stdout.write(s), err: (s: string) => pr
 function fail(e: unknown): never {
   if (e instanceof InfraSyncError) {
     process.stderr.write(`infra-sync: ${e.message} [${e.code}]\n`)
-    process.exit(1)
+    // Exit 2 for a wrong command line (as for commander's own usage errors), 1 for a refusal or a failure.
+    process.exit(e.code === 'USAGE' ? 2 : 1)
   }
   process.stderr.write(`infra-sync: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`)
   process.exit(70)
@@ -38,6 +39,31 @@ program
     try {
       const { setImageCommand } = await import('./cli/set-image.js')
       setImageCommand(file, image, opts, io)
+    } catch (e) {
+      fail(e)
+    }
+  })
+
+program
+  .command('notify')
+  .description('tell the server an image was built (for source CI): signed with INFRA_SYNC_SECRET, retried on 429/503/network errors; --wait follows it to its outcome')
+  .requiredOption('--server <url>', "the server's base URL, e.g. https://infra-sync.example")
+  .option('--source <owner/repo>', 'the source repository (default: GITHUB_REPOSITORY or CI_PROJECT_PATH)')
+  .requiredOption('--image <image>', 'the image repository, without tag or digest')
+  .option('--tag <tag>', 'the tag pushed')
+  .option('--digest <digest>', 'sha256:<hex> of what was pushed')
+  .option('--commit <sha>', 'the source commit (default: GITHUB_SHA or CI_COMMIT_SHA)')
+  .option('--ref <ref>', 'refs/heads/<branch> or refs/tags/<tag> (default: from the CI)')
+  .option('--build-url <url>', 'a link to the build (default: the CI run)')
+  .option('--emergency', 'pass deploy windows, where the server allows it for this source')
+  .option('--id <webhook-id>', 'the delivery id (default: a new random one, kept across retries)')
+  .option('--wait', 'follow the event until it is applied, proposed or refused; print the commit or pull request')
+  .option('--timeout <seconds>', 'how long --wait follows it (default 900)')
+  .option('--json', 'print the answer (or, with --wait, the final event) as JSON')
+  .action(async (opts: import('./cli/notify.js').NotifyOptions) => {
+    try {
+      const { notifyCommand } = await import('./cli/notify.js')
+      await notifyCommand(opts, { ...io, env: process.env })
     } catch (e) {
       fail(e)
     }

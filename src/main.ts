@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
 import type { Config, ForgeConfig } from './config/config.js'
 import { buildApp, REDACT } from './http/app.js'
+import { commitWebUrl } from './forges/commit-web-url.js'
 import { failpoint } from './failpoints.js'
 import { GithubTrust } from './intake/github-trust.js'
 import { RateLimiter } from './intake/rate-limit.js'
@@ -96,6 +97,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       onPullRequest: (n) => worker.pullRequest(n),
       adminToken: config.adminToken,
       adminLoopback: config.embeddedRepo,
+      commitUrl: commitWebUrl(config.repo),
       failpoint,
       timeouts: { headersMs: config.http.headersTimeoutMs, requestMs: config.http.requestTimeoutMs },
       onAccepted: () => worker.wake(),

@@ -147,7 +147,7 @@ function pem(setting: string, value: string): string {
 }
 
 /** An SSH location as a URL: `ssh://git@host/acme/infra.git` as it is, `git@host:acme/infra.git` (scp-like) rewritten. */
-function sshUrl(location: string): URL | undefined {
+export function sshUrl(location: string): URL | undefined {
   try {
     if (/^ssh:\/\//i.test(location)) return new URL(location)
     const m = /^(?:([^@/]+)@)?([^:/]+):(.+)$/.exec(location)

@@ -20,6 +20,8 @@ export interface EventRoutesDeps extends AcceptDeps {
   readonly adminLoopback?: boolean
   /** The HMAC the intake computes; tests inject a counting one. */
   readonly hmac?: Hmac
+  /** A commit's page on the infra repo's forge (commit-web-url.ts); absent for a local repo. */
+  readonly commitUrl?: ((sha: string) => string) | undefined
 }
 
 export const accepted = {
@@ -70,6 +72,7 @@ const eventStatus = {
     code: { type: 'string' },
     reason: { type: 'string' },
     commit: { type: 'string' },
+    commitUrl: { type: 'string', description: "The commit's page on the infra repo's forge, when the repo is an http(s) or SSH URL." },
     pullRequest,
     source: { type: 'string' },
     image: { type: 'string' },
@@ -88,13 +91,14 @@ export const EVENT_BODY_LIMIT = 1024 * 1024
 /** An event id is a ULID: anything else is a 400, not a lookup. */
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9A-HJKMNP-TV-Z]{26}$' } } } as const
 
-function view(r: EventRecord) {
+function view(r: EventRecord, commitUrl: EventRoutesDeps['commitUrl']) {
   return {
     id: r.id,
     status: r.status,
     ...(r.code !== undefined && { code: r.code }),
     ...(r.reason !== undefined && { reason: r.reason }),
     ...(r.commit !== undefined && { commit: r.commit }),
+    ...(r.commit !== undefined && commitUrl && { commitUrl: commitUrl(r.commit) }),
     ...(r.pullRequest !== undefined && { pullRequest: r.pullRequest }),
     source: r.source,
     image: r.event.image,
@@ -189,7 +193,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
     async (req) => {
       const r = await deps.store.get(req.params.id)
       if (!r) throw new NotFoundError(`no event ${req.params.id}`, { id: req.params.id })
-      return view(r)
+      return view(r, deps.commitUrl)
     },
   )
 
@@ -208,7 +212,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
     },
     async (req) => {
       checkAdmin(req, deps.adminToken, deps.adminLoopback === true)
-      return { events: (await deps.store.list(req.query.status, req.query.limit)).map(view) }
+      return { events: (await deps.store.list(req.query.status, req.query.limit)).map((r) => view(r, deps.commitUrl)) }
     },
   )
 
@@ -227,7 +231,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
       if (r.status !== 'queued') throw new ConflictError('EVENT_NOT_RETRYABLE', `event ${r.id} is ${r.status}; only dead or failed events are retried`, { status: r.status })
       deps.onAccepted(r.id)
       req.log.info({ event: r.id }, 'event retried by hand')
-      return view(r)
+      return view(r, deps.commitUrl)
     },
   )
 }
