@@ -117,7 +117,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         ready &&= repo.ready
         const counts = await store.counts().catch(() => ({}) as Record<string, number>)
         metrics.pending.set((counts.queued ?? 0) + (counts.failed ?? 0))
-        return { ready, degraded: repo.degraded, checks, ...(worker.leader !== undefined && { worker: { leader: worker.leader } }) }
+        return { ready, degraded: repo.degraded, checks, ...(repo.leader !== undefined && { worker: { leader: repo.leader } }) }
       },
     })
   } catch (e) {

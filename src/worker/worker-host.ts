@@ -43,9 +43,10 @@ export class WorkerHost {
    * ready whatever its repo (it accepts events; the leader deploys them);
    * the leader, or one that does not know yet, is ready once it fetched.
    */
-  repoReadiness(): ReturnType<typeof repoReadiness> {
-    if (this.leader_ === false) return { ready: true, degraded: false, check: 'standby: another replica holds the repo lease and deploys; this one accepts events' }
-    return repoReadiness(this.repoHealth)
+  repoReadiness(): ReturnType<typeof repoReadiness> & { readonly leader?: boolean } {
+    const leader = this.leader_
+    if (leader === false) return { ready: true, degraded: false, check: 'standby: another replica holds the repo lease and deploys; this one accepts events', leader }
+    return { ...repoReadiness(this.repoHealth), ...(leader !== undefined && { leader }) }
   }
 
   constructor(
