@@ -68,7 +68,7 @@ t.test('a remote down at start: not ready, then ready once it answers; an event 
     const r = await readyz(server)
     return r.code === 200 ? r : undefined
   }, 20_000, 'ready once the repo was fetched')
-  t.same(up.body, { status: 'ready', checks: { store: 'ok', repo: 'ok' } })
+  t.same(up.body, { status: 'ready', checks: { store: 'ok', repo: 'ok' }, worker: { leader: true } })
   const applied = await eventually(async () => {
     const r = await server.store.get(id)
     return r?.status === 'applied' ? r : undefined
