@@ -11,7 +11,7 @@ export interface RepoLeaseDeps {
   readonly remote: { readonly description: string; readonly branch: string }
   /** The repo's key in the leases table. */
   readonly leaseKey?: string
-  /** Unique per process and worker (the same owner acquiring again renews); default leaseOwner(). */
+  /** Unique per process and worker (the same owner acquiring again renews); default leaseOwner(), or SQLITE_OWNER. */
   readonly leaseOwner?: string
   readonly ttlMs: number
   /** The `now` passed to the store (SQLite times leases by it; PostgreSQL by its own clock). */
@@ -24,6 +24,13 @@ export interface RepoLeaseDeps {
 
 /** `${hostname}:${pid}:${random}`: two workers never share an owner, even in one process. */
 export const leaseOwner = (): string => `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
+
+/**
+ * A SQLite file serves one process (its store's contract), so its worker is
+ * always the same owner: a restart after a crash (or of the worker thread)
+ * renews the lease at once rather than waiting out the dead one's.
+ */
+export const SQLITE_OWNER = 'the-one-process'
 
 /**
  * This worker's hold on its repo's lease. The store decides who holds it;
@@ -46,7 +53,7 @@ export class RepoLease {
   constructor(private readonly deps: RepoLeaseDeps) {
     this.monotonic = deps.monotonic ?? (() => performance.now())
     this.repo = deps.leaseKey ?? `${deps.remote.description}#${deps.remote.branch}`
-    this.owner = deps.leaseOwner ?? leaseOwner()
+    this.owner = deps.leaseOwner ?? (deps.store.kind === 'sqlite' ? SQLITE_OWNER : leaseOwner())
   }
 
   /** Renewals and tries to acquire are this often: a third of the TTL, so two can fail before it expires. */
