@@ -38,6 +38,26 @@ const source = {
   },
 }
 
+/** One entry of `repos:`. */
+const repo = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['url'],
+  description: 'One infra repo of several.',
+  properties: {
+    name: {
+      type: 'string',
+      pattern: '^[a-z0-9][a-z0-9-]{0,39}$',
+      description: "Names the repo in logs, /readyz and its store namespace (a PostgreSQL schema, a SQLite file beside the default one); default: from the URL's last two path segments (acme-infra), with the branch when it is not main. Renaming it starts its history afresh.",
+    },
+    url: text('An https:// (or http://) URL, an SSH URL, or a path to a local bare repository.'),
+    branch: text('The branch Argo CD deploys from; default: branch, else main.'),
+    tokenEnv: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'The environment variable holding the token for this repo (https Basic password, and the forge API); refused when unset or empty.' },
+    forge: { type: 'string', enum: ['github'], description: 'Where its pull requests are opened; implied for a github.com repo.' },
+    transport: { type: 'string', enum: ['builtin', 'cli'], description: 'How an http(s) remote is reached; default: gitTransport.' },
+  },
+} as const
+
 const positive = (description: string, integer = false) => ({ type: integer ? 'integer' : 'number', exclusiveMinimum: 0, description })
 
 export const CONFIG_SCHEMA = {
@@ -52,6 +72,14 @@ export const CONFIG_SCHEMA = {
     data: text('The data folder: SQLite file, clones, embedded repo (env INFRA_SYNC_DATA); default ./data.'),
     repo: text('The infra repo: an https:// (or http://) URL, an SSH URL (ssh://user@host/path or user@host:path), or a path to a local bare repository (env INFRA_SYNC_REPO). Default: the embedded repo in the data folder.'),
     branch: text('The branch Argo CD deploys from (env INFRA_SYNC_BRANCH); default main.'),
+    repos: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 50,
+      items: { $ref: '#/definitions/repo' },
+      description:
+        'Several infra repos served by one deployment, each with its own worker, lease and store namespace; an event goes to every repo and deploys where a service folder names its image. Not together with repo; INFRA_SYNC_REPO, when set, wins and is the one repo.',
+    },
     gitToken: text('Token for https, sent as the HTTP Basic password (env INFRA_SYNC_GIT_TOKEN).'),
     gitUsername: text('Username sent with the token (env INFRA_SYNC_GIT_USERNAME); default x-access-token.'),
     gitTransport: {
@@ -141,5 +169,5 @@ export const CONFIG_SCHEMA = {
       },
     },
   },
-  definitions: { source },
+  definitions: { source, repo },
 } as const

@@ -37,6 +37,8 @@ export interface ForgeConfig {
 export type ReportMode = 'status' | 'deployments'
 
 export interface RepoConfig {
+  /** One of several repos (`repos:`): its name in logs and /readyz, and its store namespace. Absent: the one repo, in the default namespace. */
+  readonly name?: string
   /** An http(s) URL, an SSH URL (ssh://, user@host:path), or a path to a repository on this machine. */
   readonly location: string
   readonly kind: 'http' | 'ssh' | 'local'
@@ -56,7 +58,10 @@ export interface Config {
   readonly port: number
   readonly host: string
   readonly dataDir: string
+  /** The first of `repos` (the one repo, unless `repos:` lists several). */
   readonly repo: RepoConfig
+  /** Every infra repo this deployment serves: one worker, lease and store namespace each. */
+  readonly repos: readonly RepoConfig[]
   /** The repo is the embedded default, seeded from services/ on first start. */
   readonly embeddedRepo: boolean
   readonly databaseUrl: string

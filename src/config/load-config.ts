@@ -8,6 +8,7 @@ import { CONFIG_SCHEMA } from './config-schema.js'
 import type { Config, RepoConfig, WorkerSettings } from './config.js'
 import { detectContainer } from './container.js'
 import { forgeConfig, pick } from './forge-config.js'
+import { BRANCH, repoConfig, reposFromFile, type RepoEntry } from './repo-config.js'
 import { checkSecret, notEmpty, resolveSecrets, sourceReports, type SourceEntry } from './source-secrets.js'
 
 export const DEFAULT_CONFIG_FILE = 'infra-sync.config.yaml'
@@ -21,6 +22,7 @@ interface ConfigFile {
   host?: string
   data?: string
   repo?: string
+  repos?: RepoEntry[]
   branch?: string
   gitToken?: string
   gitUsername?: string
@@ -87,32 +89,6 @@ function port(where: string, v: string | number | undefined, dflt: number): numb
   return n
 }
 
-interface Transport {
-  readonly transport: 'builtin' | 'cli'
-  readonly ssh: { keyFile?: string; knownHosts?: string }
-}
-
-function repoConfig(location: string, branch: string, token: string | undefined, username: string | undefined, tr: Transport): RepoConfig {
-  const ssh = Object.keys(tr.ssh).length > 0 ? { ssh: tr.ssh } : {}
-  if (/^https?:\/\//.test(location)) {
-    try {
-      new URL(location)
-    } catch {
-      fail('the infra repo URL is not a valid URL', { setting: 'INFRA_SYNC_REPO' })
-    }
-    return { location, kind: 'http', branch, transport: tr.transport, ...ssh, ...(token && { token }), ...(username && { username }) }
-  }
-  // SSH is served by the git binary, which brings keys, known_hosts and ssh's own configuration.
-  if (/^ssh:\/\//i.test(location) || (/^[^/:]+@[^/:]+:/.test(location) && !location.includes('://'))) {
-    return { location, kind: 'ssh', branch, transport: 'cli', ...ssh, ...(token && { token }) }
-  }
-  if (/^[a-z]+:\/\//i.test(location)) {
-    fail('the infra repo must be an http(s) or SSH URL, or a local path (git:// and file:// are not supported)', { setting: 'INFRA_SYNC_REPO' })
-  }
-  return { location, kind: 'local', branch }
-}
-
-const BRANCH = /^(?!\/|.*\/\/|.*\.\.|.*\/$|.*\.lock$)[A-Za-z0-9._\/-]{1,200}$/
 
 /**
  * Config file (`INFRA_SYNC_CONFIG`, else ./infra-sync.config.yaml when it
@@ -128,31 +104,33 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const dataDir = path.resolve(cwd, env.INFRA_SYNC_DATA ?? f.data ?? './data')
   const branch = env.INFRA_SYNC_BRANCH ?? f.branch ?? 'main'
   if (!BRANCH.test(branch)) fail(`branch ${JSON.stringify(branch)} is not a valid branch name`, { setting: 'INFRA_SYNC_BRANCH' })
+  if (f.repo !== undefined && f.repos !== undefined) fail('repo and repos are both set in the config file: list the one repo under repos, or use repo alone', { path: 'repos', reason: 'repo-and-repos' })
   const repoLocation = env.INFRA_SYNC_REPO ?? f.repo
   const token = env.INFRA_SYNC_GIT_TOKEN ?? f.gitToken
   const username = env.INFRA_SYNC_GIT_USERNAME ?? f.gitUsername
-  const embeddedRepo = repoLocation === undefined
+  const listed = env.INFRA_SYNC_REPO === undefined && f.repos !== undefined
+  const embeddedRepo = repoLocation === undefined && !listed
   const transport = env.INFRA_SYNC_GIT_TRANSPORT ?? f.gitTransport ?? 'builtin'
   if (transport !== 'builtin' && transport !== 'cli') fail('INFRA_SYNC_GIT_TRANSPORT must be builtin or cli', { setting: 'INFRA_SYNC_GIT_TRANSPORT' })
   const keyFile = env.INFRA_SYNC_SSH_KEY_FILE ?? f.sshKeyFile
   const knownHosts = env.INFRA_SYNC_SSH_KNOWN_HOSTS ?? f.sshKnownHosts
   const sshFiles = { ...(keyFile && { keyFile: path.resolve(cwd, keyFile) }), ...(knownHosts && { knownHosts: path.resolve(cwd, knownHosts) }) }
   const repo = repoConfig(repoLocation ?? path.join(dataDir, 'infra'), branch, token, username, { transport, ssh: sshFiles })
-  const forge = forgeConfig(
-    {
+  const forgeSettings = {
       forge: pick(['INFRA_SYNC_FORGE', env.INFRA_SYNC_FORGE], ['forge', f.forge]),
       apiUrl: pick(['INFRA_SYNC_GITHUB_API_URL', env.INFRA_SYNC_GITHUB_API_URL], ['githubApiUrl', f.githubApiUrl]),
       appId: pick<string | number>(['INFRA_SYNC_GITHUB_APP_ID', env.INFRA_SYNC_GITHUB_APP_ID], ['githubAppId', f.githubAppId]),
       privateKey: pick(['INFRA_SYNC_GITHUB_APP_PRIVATE_KEY', env.INFRA_SYNC_GITHUB_APP_PRIVATE_KEY]),
       privateKeyFile: pick(['INFRA_SYNC_GITHUB_APP_PRIVATE_KEY_FILE', env.INFRA_SYNC_GITHUB_APP_PRIVATE_KEY_FILE], ['githubAppPrivateKeyFile', f.githubAppPrivateKeyFile]),
       installationId: pick<string | number>(['INFRA_SYNC_GITHUB_APP_INSTALLATION_ID', env.INFRA_SYNC_GITHUB_APP_INSTALLATION_ID], ['githubAppInstallationId', f.githubAppInstallationId]),
-    },
-    repo,
-    cwd,
-  )
+  }
+  const repos = listed ? reposFromFile(f.repos!, { branch, transport: { transport, ssh: sshFiles }, forge: forgeSettings }, env, cwd) : undefined
+  const forge = repos ? repos.find((r) => r.forge)?.forge : forgeConfig(forgeSettings, repo, cwd)
   if (f.githubPacing && !forge) fail('githubPacing is set but no forge is configured', { setting: 'githubPacing' })
   const paced = forge && f.githubPacing ? { ...forge, pacing: f.githubPacing } : forge
-  const resolvedRepo = repo.kind === 'local' ? { ...repo, location: path.resolve(cwd, repo.location) } : { ...repo, ...(paced && { forge: paced }) }
+  const pace = (r: RepoConfig): RepoConfig => (r.forge && f.githubPacing ? { ...r, forge: { ...r.forge, pacing: f.githubPacing } } : r)
+  const single = repo.kind === 'local' ? { ...repo, location: path.resolve(cwd, repo.location) } : { ...repo, ...(paced && { forge: paced }) }
+  const allRepos = repos ? repos.map(pace) : [single]
 
   const databaseUrl = env.INFRA_SYNC_DATABASE_URL ?? f.databaseUrl ?? `sqlite:${path.join(dataDir, 'infra-sync.db')}`
   // checkPostgresUrl throws a ConfigError that never repeats the URL: it may carry a password.
@@ -187,7 +165,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     port: port('PORT', env.PORT ?? f.port, 8080),
     host: env.HOST ?? f.host ?? (container.inContainer ? '0.0.0.0' : '127.0.0.1'),
     dataDir,
-    repo: resolvedRepo,
+    repo: allRepos[0]!,
+    repos: allRepos,
     embeddedRepo,
     databaseUrl,
     secrets,
