@@ -126,7 +126,7 @@ t.test('two workers on one database: the lease holder alone claims, and every ev
 
 for (const point of ['after-commit', 'after-push'] as const) {
   t.test(`takeover while the leader is held ${point}: the new leader settles every event once; the old one writes nothing`, async (t) => {
-    const { bare, replica, orders, payments, final, onceEach } = await replicas(t, { leaseTtlMs: 300 })
+    const { bare, replica, orders, payments, final, onceEach } = await replicas(t, { leaseTtlMs: 1000 })
     let release!: () => void
     const held = new Promise<void>((r) => (release = r))
     let reached!: () => void
@@ -177,7 +177,7 @@ t.test('/readyz: a replica that does not hold the lease is ready and says so; it
   const gitServer = await startGitServer(bare)
   t.teardown(() => gitServer.close())
   const databaseUrl = await freshDatabase(t)
-  const worker = { pollMs: 50, retryBaseMs: 50, retryCapMs: 500, leaseTtlMs: 600 }
+  const worker = { pollMs: 50, retryBaseMs: 50, retryCapMs: 500, leaseTtlMs: 2000 }
   const readyz = async (s: TestServer) => {
     const res = await s.app.inject({ method: 'GET', url: '/readyz' })
     return { code: res.statusCode, body: res.json() as { status: string; checks: Record<string, string>; worker?: { leader: boolean } } }
