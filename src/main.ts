@@ -8,7 +8,7 @@ import { buildApp, REDACT } from './http/app.js'
 import { commitWebUrl } from './forges/commit-web-url.js'
 import { failpoint } from './failpoints.js'
 import { GithubTrust } from './intake/github-trust.js'
-import { RateLimiter } from './intake/rate-limit.js'
+import { MemoryRateLimiter } from './intake/rate-limit.js'
 import { buildKeys } from './intake/secrets.js'
 import { Metrics } from './observability/metrics.js'
 import { redactUrl } from './git/http-client.js'
@@ -90,7 +90,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       keys: () => keys,
       clock,
       metrics,
-      limiter: new RateLimiter(config.rateLimit, () => clock().getTime()),
+      // The store's buckets when it has them (PostgreSQL: one bucket per source across replicas), else this process's.
+      limiter: store.rateLimiter?.(config.rateLimit) ?? new MemoryRateLimiter(config.rateLimit, () => clock().getTime()),
       github: new GithubTrust(config.secrets.github, config.secrets.githubBySource, config.secrets.bySource.keys()),
       infraRepo: { location: config.repo.location, branch: config.repo.branch },
       onInfraPush: () => worker.refresh(),

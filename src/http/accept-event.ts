@@ -22,7 +22,8 @@ export interface AcceptDeps {
  * delivery, or the same build again) resolves to the event already there.
  */
 export async function acceptEvent(deps: AcceptDeps, req: FastifyRequest, deliveryId: string, event: BuildEvent): Promise<AcceptResult> {
-  const wait = deps.limiter.take(event.source)
+  // A shared limiter asks the database: it fails as accept would (StoreUnavailableError, a 503), never lets a flood through.
+  const wait = await deps.limiter.take(event.source)
   if (wait > 0) {
     deps.metrics.eventsReceived.inc({ result: 'rate-limited' })
     throw new RateLimitedError(`${event.source} is sending more events than its limit; retry in ${wait} s`, { retryAfterSeconds: wait, source: event.source })

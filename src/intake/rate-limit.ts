@@ -1,12 +1,25 @@
 /**
  * A token bucket per source: `burst` events at once, refilled at `perSecond`.
  * Keyed by the source whose secret verified the request, so one noisy
- * pipeline cannot crowd out the others. Pure apart from the clock passed in.
+ * pipeline cannot crowd out the others.
+ *
+ * Two kinds: this process's own buckets (MemoryRateLimiter, for SQLite's one
+ * process and for tests), and the store's, which every replica on one
+ * database shares (`Store.rateLimiter`, src/store/postgres-rate-limit.ts), so
+ * a load balancer spreading a source over three replicas does not triple its limit.
  */
 export interface RateLimitOptions {
   readonly perSecond: number
   readonly burst: number
 }
+
+export interface RateLimiter {
+  /** Takes one token for `key`: 0 when allowed, else the whole seconds until one is free (at least 1). */
+  take(key: string): Promise<number>
+}
+
+/** The seconds a caller is told to wait for a bucket holding `tokens` (< 1): whole seconds, so Retry-After is an integer. */
+export const waitSeconds = (tokens: number, perSecond: number): number => Math.max(1, Math.ceil((1 - tokens) / perSecond))
 
 interface Bucket {
   tokens: number
@@ -15,7 +28,8 @@ interface Bucket {
 
 const MAX_BUCKETS = 10_000
 
-export class RateLimiter {
+/** One process's buckets. Pure apart from the clock passed in. */
+export class MemoryRateLimiter implements RateLimiter {
   private readonly buckets = new Map<string, Bucket>()
 
   constructor(
@@ -23,8 +37,7 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Takes one token for `key`: 0 when allowed, else the seconds until one is free. */
-  take(key: string): number {
+  async take(key: string): Promise<number> {
     if (this.opts.perSecond <= 0) return 0
     const t = this.now()
     let b = this.buckets.get(key)
@@ -39,7 +52,7 @@ export class RateLimiter {
       b.tokens -= 1
       return 0
     }
-    return Math.max(1, Math.ceil((1 - b.tokens) / this.opts.perSecond))
+    return waitSeconds(b.tokens, this.opts.perSecond)
   }
 
   /** A full bucket is the same as no bucket: drop those, so keys seen once do not pile up. */

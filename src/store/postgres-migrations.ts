@@ -99,6 +99,16 @@ CREATE TABLE leases (
   expires_at timestamptz NOT NULL
 );`,
   },
+  {
+    version: 4,
+    name: 'rate-limit buckets shared by replicas',
+    sql: `
+CREATE TABLE rate_buckets (
+  key text PRIMARY KEY,
+  tokens double precision NOT NULL,
+  at timestamptz NOT NULL
+);`,
+  },
 ]
 
 /** Any constant shared by every infra-sync process: replicas starting together queue on it and migrate once. */

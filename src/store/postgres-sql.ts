@@ -3,9 +3,19 @@
  * read is src/store/postgres-migrations.ts. Times are bound as ISO strings
  * and compared as timestamptz; jsonb is bound as JSON text.
  */
+/** The channel an event that became due is announced on (LISTEN/NOTIFY). */
+export const EVENTS_CHANNEL = 'infra_sync_events'
+
 export const SQL = {
-  insertEvent: `INSERT INTO events (id, source, delivery_id, image, event, meaning, received_at, status, updated_at)
-    VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, 'queued', $7) ON CONFLICT DO NOTHING RETURNING id`,
+  /**
+   * A new event, and a notification to the leader's worker (postgres-listener.ts)
+   * in the same transaction, so it is heard only once the row is there. A
+   * duplicate inserts no row and notifies nobody.
+   */
+  insertEvent: `WITH ins AS (
+      INSERT INTO events (id, source, delivery_id, image, event, meaning, received_at, status, updated_at)
+      VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, 'queued', $7) ON CONFLICT DO NOTHING RETURNING id)
+    SELECT id, pg_notify('${EVENTS_CHANNEL}', '') FROM ins`,
   eventByDelivery: 'SELECT id, status FROM events WHERE source = $1 AND delivery_id = $2',
   eventByMeaning: 'SELECT id, status FROM events WHERE meaning = $1',
   event: 'SELECT * FROM events WHERE id = $1',
@@ -40,11 +50,14 @@ export const SQL = {
     JOIN deployments d ON d.service = k.service AND d.environment = k.environment AND d.image = k.image
     ORDER BY d.service, d.environment, d.image, d.seq DESC`,
   list: 'SELECT * FROM events WHERE status = $1 ORDER BY id DESC LIMIT $2',
-  retry: `UPDATE events SET status = 'queued', attempts = 0, next_attempt_at = NULL, code = NULL, reason = NULL,
-      claimed_by = NULL, claimed_until = NULL, updated_at = $1,
-      push_pending = CASE WHEN status = 'dead' THEN false ELSE push_pending END,
-      push_outcome = CASE WHEN status = 'dead' THEN NULL ELSE push_outcome END
-    WHERE id = $2 AND status IN ('dead', 'failed')`,
+  /** Due again: notifies as insertEvent does, only when the event changed. */
+  retry: `WITH up AS (
+      UPDATE events SET status = 'queued', attempts = 0, next_attempt_at = NULL, code = NULL, reason = NULL,
+        claimed_by = NULL, claimed_until = NULL, updated_at = $1,
+        push_pending = CASE WHEN status = 'dead' THEN false ELSE push_pending END,
+        push_outcome = CASE WHEN status = 'dead' THEN NULL ELSE push_outcome END
+      WHERE id = $2 AND status IN ('dead', 'failed') RETURNING id)
+    SELECT id, pg_notify('${EVENTS_CHANNEL}', '') FROM up`,
   prune: `DELETE FROM events WHERE status IN ('applied', 'skipped', 'rejected', 'superseded', 'declined') AND received_at < $1`,
   counts: 'SELECT status, count(*)::int AS n FROM events GROUP BY status',
   putEventTargets: `UPDATE events SET targets = $1::jsonb, status = $2, pull_request = $3::jsonb, commit_sha = COALESCE(commit_sha, $4), updated_at = $5
@@ -68,5 +81,23 @@ export const SQL = {
       merge_commit = COALESCE(p.merge_commit, excluded.merge_commit), merged_by = COALESCE(p.merged_by, excluded.merged_by),
       merged_at = COALESCE(p.merged_at, excluded.merged_at), closed_at = COALESCE(p.closed_at, excluded.closed_at)`,
   proposalMerged: `UPDATE proposals SET pr_state = 'merged', merge_commit = $1, merged_by = $2, merged_at = $3, updated_at = $4 WHERE seq = $5`,
+  /**
+   * Takes a token from `key`'s bucket (burst $2, refilled at $3 per second
+   * by the database's clock), in one statement under the row's lock, so
+   * replicas share one bucket. A bucket is (tokens, at): what it held at
+   * `at`. Both outcomes store the refilled count less one; a refused take
+   * moves `at` back by one token's time, which is the same bucket (it
+   * refills to the same count at any later time), so `at = now()` tells the
+   * caller the token was taken and -tokens / $3 is the wait when it was not.
+   * (At least a microsecond, the column's precision, so a refusal at a
+   * million tokens a second still reads as one.)
+   */
+  takeToken: `INSERT INTO rate_buckets AS b (key, tokens, at)
+    VALUES ($1, $2::float8 - 1, CASE WHEN $2::float8 >= 1 THEN now() ELSE now() - greatest(interval '1 second' / $3::float8, interval '1 microsecond') END)
+    ON CONFLICT (key) DO UPDATE SET
+      tokens = least($2::float8, b.tokens + extract(epoch FROM now() - b.at)::float8 * $3::float8) - 1,
+      at = CASE WHEN least($2::float8, b.tokens + extract(epoch FROM now() - b.at)::float8 * $3::float8) >= 1 THEN now()
+        ELSE now() - greatest(interval '1 second' / $3::float8, interval '1 microsecond') END
+    RETURNING tokens, at = now() AS taken`,
   proposalClosed: `UPDATE proposals SET pr_state = 'closed', closed_at = $1, updated_at = $2 WHERE seq = $3`,
 } as const

@@ -5,11 +5,13 @@ import { StoreUnavailableError } from '../core/errors.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
 import { eventIdFactory } from './event-id.js'
 import { openPool, query, storeError } from './postgres-connection.js'
+import { PostgresListener, type ListenerOptions } from './postgres-listener.js'
 import { acquireLease, fencedTransaction, releaseLease, renewLease } from './postgres-leases.js'
 import { migrate } from './postgres-migrations.js'
 import { PostgresProposals } from './postgres-proposals.js'
+import { PostgresRateLimiter } from './postgres-rate-limit.js'
 import { json, pgToRecord, type PgEventRow } from './postgres-rows.js'
-import { SQL } from './postgres-sql.js'
+import { EVENTS_CHANNEL, SQL } from './postgres-sql.js'
 import { describePostgresUrl } from './postgres-url.js'
 import { statusAfter } from './sqlite-proposals.js'
 import { eventPullRequest } from './sqlite-rows.js'
@@ -25,6 +27,8 @@ import {
   type ProposalEnd,
   type ProposalRecord,
   type ProposalState,
+  type RateBucketOptions,
+  type RateBuckets,
   type Store,
   type TargetKey,
   type WriteOptions,
@@ -43,6 +47,8 @@ export interface PostgresStoreOptions {
   /** How long the server keeps a transaction whose client went silent, and so the lease row a fenced write locks. */
   readonly idleInTransactionMs?: number
   readonly onIdleError?: (e: unknown) => void
+  /** The LISTEN connection of onEventsDue (backoff, heartbeat, its errors: each is followed by a reconnect). */
+  readonly listen?: ListenerOptions
 }
 
 /**
@@ -62,8 +68,13 @@ export class PostgresStore implements Store {
   private readonly proposalQueries: PostgresProposals
   /** The lease token this store last claimed under: a new one releases the claims of earlier holders. */
   private claimedUnder: number | undefined
+  private readonly url: string
+  private readonly listenOptions: ListenerOptions
+  private listener: PostgresListener | null = null
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
+    this.url = url
+    this.listenOptions = { ...(opts.onIdleError && { onError: opts.onIdleError }), ...opts.listen }
     this.where = describePostgresUrl(url)
     this.pool = openPool(url, {
       max: opts.poolSize ?? (opts.role === 'intake' ? 10 : 4),
@@ -238,6 +249,17 @@ export class PostgresStore implements Store {
     return releaseLease(this.pool, this.where, lease)
   }
 
+  /** Heard on a connection of its own (postgres-listener.ts): accept and retry notify in their own transaction, so only once committed. */
+  onEventsDue(listener: () => void): Promise<() => Promise<void>> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError(`the PostgreSQL store at ${this.where} is closed`))
+    this.listener ??= new PostgresListener(this.url, EVENTS_CHANNEL, this.listenOptions)
+    return this.listener.subscribe(listener)
+  }
+
+  rateLimiter(opts: RateBucketOptions): RateBuckets {
+    return new PostgresRateLimiter(this.pool, this.where, opts)
+  }
+
   async counts(): Promise<Record<string, number>> {
     const { rows } = await query<{ status: string; n: number }>(this.pool, this.where, SQL.counts)
     return Object.fromEntries(rows.map((r) => [r.status, r.n]))
@@ -252,6 +274,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    await this.listener?.close()
     await this.pool.end()
   }
 }

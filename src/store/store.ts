@@ -144,6 +144,17 @@ export interface WriteOptions {
   readonly fence?: Fence
 }
 
+/** What a store's shared token buckets are given (the same as src/intake/rate-limit.ts's RateLimitOptions). */
+export interface RateBucketOptions {
+  readonly perSecond: number
+  readonly burst: number
+}
+
+/** Token buckets by key: `take` answers 0 when a token was taken, else the whole seconds until one is free. */
+export interface RateBuckets {
+  take(key: string): Promise<number>
+}
+
 /**
  * The inbox (accepted events until they are decided) and the history.
  * `accept` resolves only once the event is durable: the 2xx depends on it.
@@ -210,6 +221,17 @@ export interface Store {
   renewLease(lease: Lease, ttlMs: number, now: Date): Promise<Lease | null>
   /** Expires the lease now if this holder still has it, so another takes over without waiting; the token is kept for the next. */
   releaseLease(lease: Lease): Promise<void>
+  /**
+   * Calls `listener` soon after any process on this store made an event due
+   * (accepted a new one, or put one back with retry), and once after the
+   * subscription recovers from a lost connection, since it may have missed
+   * some. Resolves once listening (or after a first failed attempt, then
+   * retrying in the background); resolves to unsubscribe. Absent where one
+   * process is the only writer (SQLite): its intake wakes the worker itself.
+   */
+  onEventsDue?(listener: () => void): Promise<() => Promise<void>>
+  /** Token buckets every process on this store shares; absent: each process keeps its own. */
+  rateLimiter?(opts: RateBucketOptions): RateBuckets
   /** Counts by status, for readiness and metrics. */
   counts(): Promise<Record<string, number>>
   ping(): Promise<void>

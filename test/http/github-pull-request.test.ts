@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto'
 import t from 'tap'
 import { buildApp } from '../../src/http/app.js'
 import { GithubTrust } from '../../src/intake/github-trust.js'
-import { RateLimiter } from '../../src/intake/rate-limit.js'
+import { MemoryRateLimiter } from '../../src/intake/rate-limit.js'
 import { buildKeys } from '../../src/intake/secrets.js'
 import { Metrics } from '../../src/observability/metrics.js'
 import type { Store } from '../../src/store/store.js'
@@ -22,7 +22,7 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
     keys: () => buildKeys(new Map(), []),
     clock: () => new Date(),
     metrics: new Metrics(false),
-    limiter: new RateLimiter({ perSecond: 0, burst: 1 }, () => Date.now()),
+    limiter: new MemoryRateLimiter({ perSecond: 0, burst: 1 }, () => Date.now()),
     // acme/infra also has a hook of its own, named in the URL: a source's hook, whatever repository it is.
     github: new GithubTrust([INFRA_HOOK], new Map([['acme/infra', [NAMED_HOOK]]])),
     infraRepo: INFRA,
