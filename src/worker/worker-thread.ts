@@ -65,6 +65,8 @@ try {
     onRepoHealth: (health) => post({ type: 'repo', health }),
     onLeader: (leader) => post({ type: 'leader', leader }),
   })
+  // PostgreSQL: an event accepted by another replica wakes this worker at once (LISTEN/NOTIFY), not a poll later.
+  const unlisten = await store.onEventsDue?.(() => worker.wake())
   port.on('message', async (m: ToWorker) => {
     if (m.type === 'wake') worker.wake()
     else if (m.type === 'refresh') void worker.refresh()
@@ -75,6 +77,7 @@ try {
       post({ type: 'reply', ticket: m.ticket, value })
     } else if (m.type === 'stop') {
       await worker.stop()
+      await unlisten?.()
       await store.close()
       await remote.close()
       post({ type: 'stopped' })

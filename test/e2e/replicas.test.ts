@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
 import t from 'tap'
@@ -141,4 +142,33 @@ t.test('three replicas on PostgreSQL: two leaders killed mid-batch, connections 
   for (const s of SERVICES) t.match(show(bare, 'main', `services/${s}/overlays/dev/kustomization.yaml`), /newTag: 1\.0\.6 # pinned by CI\n/, `${s} runs its newest build`)
   git(bare, 'fsck', '--strict')
   for (const r of replicas) if (r) t.equal(await r.stop(), 0, 'a clean shutdown')
+})
+
+t.test('an event accepted by a standby replica wakes the leader through PostgreSQL, with polling out of the picture', async (t) => {
+  const dir = tmpDir(t)
+  const bare = makeBareRepo(dir, infraFiles())
+  const gitServer = await startGitServer(bare)
+  t.teardown(() => gitServer.close())
+  const database = await freshDatabase(t)
+  // Idle workers look for due events every ten minutes: only a notification can bring the event to the leader within the test.
+  fs.writeFileSync(path.join(dir, 'infra-sync.config.yaml'), 'worker:\n  pollMs: 600000\n')
+  const envOf = (i: number) => ({ INFRA_SYNC_CONFIG: path.join(dir, 'infra-sync.config.yaml'), INFRA_SYNC_REPO: gitServer.url, INFRA_SYNC_SECRET: FALLBACK, INFRA_SYNC_DATA: path.join(dir, `data-${i}`), INFRA_SYNC_DATABASE_URL: database })
+  const replicas = [await spawnServer(dir, envOf(0)), await spawnServer(dir, envOf(1))]
+  t.teardown(() => replicas.forEach((r) => r.proc.kill('SIGKILL')))
+  const roles = await eventually(async () => {
+    const leaders = await Promise.all(replicas.map(async (r) => ((await (await fetch(`${r.url}/readyz`)).json()) as Readyz).worker?.leader === true))
+    return leaders.filter(Boolean).length === 1 ? leaders : undefined
+  }, 30_000, 'one leader')
+  const standby = replicas[roles.indexOf(false)]!
+  const body = JSON.stringify({ source: 'acme/svc-a', image: 'ghcr.io/acme/svc-a', tag: '2.0.0', ref: 'refs/heads/main' })
+  const res = await fetch(`${standby.url}/v1/events`, { method: 'POST', headers: signedHeaders(FALLBACK, body), body })
+  t.equal(res.status, 202)
+  const { id } = (await res.json()) as { id: string }
+  const applied = await eventually(async () => {
+    const r = (await (await fetch(`${standby.url}/v1/events/${id}`)).json()) as { status: string; commit?: string }
+    return r.status === 'applied' ? r : undefined
+  }, 60_000, 'the event to be applied by the leader')
+  t.equal(commits(bare).filter((c) => c.events.includes(id)).length, 1)
+  t.equal(applied.commit, commits(bare)[0]!.sha)
+  for (const r of replicas) t.equal(await r.stop(), 0)
 })
