@@ -46,7 +46,7 @@ export async function startTestServer(t: TestLike, repo: { location: string; kin
     },
   })
   const logger = pino({ level: 'debug', redact: { paths: [...REDACT, 'token', 'secret'], censor: '[redacted]' } }, sink)
-  const config: Config = {
+  const given: Omit<Config, 'repos'> & { repos?: Config['repos'] } = {
     port: 0,
     host: '127.0.0.1',
     dataDir: dir,
@@ -62,6 +62,7 @@ export async function startTestServer(t: TestLike, repo: { location: string; kin
     logLevel: 'debug',
     ...over,
   }
+  const config: Config = { ...given, repos: given.repos ?? [given.repo] }
   // The worker thread runs the compiled code (npm test builds first): a thread that transpiles TypeScript takes seconds to start.
   const server = await startServer(config, { logger, workerThread: { entry: new URL('../../dist/worker/worker-thread.js', import.meta.url), execArgv: [] } })
   t.teardown(() => server.close())
