@@ -213,7 +213,6 @@ export class Worker {
     return records.length
   }
 
-
   /** Asks the remote for its head (fetching what is new) and remembers it. */
   private async sync(): Promise<string | null> {
     this.knownHead = undefined
