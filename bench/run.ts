@@ -17,7 +17,7 @@ import { transports } from './transports.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
-// `--only refusals` (or `pull-requests`, `transports`): just that scenario, its section printed (for measuring one change without the full run).
+// `--only refusals` (or `pull-requests`, `transports`, `scale`, `replicas`): just that scenario, its section printed (for measuring one change without the full run).
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
 const outIndex = args.indexOf('--out')
 const out = outIndex >= 0 ? args[outIndex + 1]! : path.join(import.meta.dirname, 'results.md')
@@ -53,6 +53,13 @@ async function main(): Promise<void> {
   }
   if (only === 'transports') {
     process.stdout.write(`${transportsSection(await transports(work, transportSize, log))}\n`)
+    return
+  }
+  const replicaSize = quick ? { services: 20, rate: 50, seconds: 1, burst: 40, failovers: 1 } : { services: 1000, rate: 300, seconds: 10, burst: 1000, failovers: 3 }
+  if (only === 'replicas') {
+    // Three replicas on PostgreSQL beside one process on SQLite: intake, events/s, failover (replicas.ts).
+    const { replicas, replicasSection } = await import('./replicas.js')
+    process.stdout.write(`${replicasSection(await replicas(work, replicaSize, log))}\n`)
     return
   }
   if (only === 'scale') {
@@ -124,9 +131,11 @@ async function main(): Promise<void> {
 
   const prs = await prDeploys()
   const gitTransports = await transports(work, transportSize, log)
+  const { replicas, replicasSection } = await import('./replicas.js')
+  const replicated = await replicas(work, replicaSize, log)
 
   report.finished = new Date().toISOString()
-  fs.writeFileSync(out, `${baselinesSection(report as Report).trimEnd()}\n\n${pullRequestsSection(prs)}\n\n${transportsSection(gitTransports)}\n`)
+  fs.writeFileSync(out, `${baselinesSection(report as Report).trimEnd()}\n\n${pullRequestsSection(prs)}\n\n${transportsSection(gitTransports)}\n\n${replicasSection(replicated)}\n`)
   log(`wrote ${out}`)
 }
 
