@@ -10,8 +10,14 @@ const STORES: readonly { readonly scheme: RegExp; readonly open: (url: string, r
   { scheme: /^postgres(ql)?:\/\//, open: async (url, role) => (await import('./postgres-store.js')).PostgresStore.fromUrl(url, role) },
 ]
 
-/** The store an INFRA_SYNC_DATABASE_URL names (not yet initialised). `intake` is the HTTP side's handle, `worker` the worker's. */
-export async function openStore(url: string, role: StoreRole = 'worker'): Promise<Store> {
+/**
+ * The store an INFRA_SYNC_DATABASE_URL names (not yet initialised). `intake`
+ * is the HTTP side's handle, `worker` the worker's. A `namespace` (one of
+ * several infra repos, `[a-z0-9-]{1,40}`) keeps that repo's events, history,
+ * proposals and lease apart in the same database: its own SQLite file beside
+ * the given one, its own PostgreSQL schema.
+ */
+export async function openStore(url: string, role: StoreRole = 'worker', namespace?: string): Promise<Store> {
   const entry = STORES.find((s) => s.scheme.test(url))
   if (!entry) throw new ConfigError('INFRA_SYNC_DATABASE_URL must be sqlite:PATH or postgres://HOST/DATABASE', { setting: 'INFRA_SYNC_DATABASE_URL' })
   return entry.open(url, role)

@@ -3,6 +3,12 @@ import type { EventOutcome, EventStatus, PullRequestRef, TargetOutcome, ValueCha
 import type { AppliedRecord } from '../plan/build-change-set.js'
 
 export interface AcceptInput {
+  /**
+   * The id to store a new event under: given when one event is stored in
+   * several namespaces (several infra repos), so it has one id everywhere.
+   * Absent: a new id. A duplicate answers with the id already stored.
+   */
+  readonly id?: string
   readonly source: string
   /** The sender's delivery id (webhook-id): the same id twice is one event. */
   readonly deliveryId: string
