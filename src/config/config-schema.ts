@@ -146,6 +146,7 @@ export const CONFIG_SCHEMA = {
         retryBaseMs: positive('The first retry delay of a failed event, in milliseconds; doubled each attempt; default 1000.'),
         retryCapMs: positive('The longest retry delay, in milliseconds; default 300000.'),
         prPollMs: positive('How often open pull requests are looked at when no webhook said so, in milliseconds; default 30000.'),
+        leaseTtlMs: { type: 'number', minimum: 1000, maximum: 120000, description: "How long a repo's lease lasts unless renewed (every third of it), in milliseconds: a killed leader's replica takes over after at most this; default 10000." },
         retentionDays: { type: 'number', minimum: 3, description: 'Finished events (and their delivery ids) are kept this long, in days; at least 3 (senders may redeliver for three days); default 30.' },
       },
     },

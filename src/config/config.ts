@@ -15,6 +15,8 @@ export interface WorkerSettings {
   readonly retentionDays?: number
   /** How often open pull requests are looked at when no webhook said so, in milliseconds; default 30000. */
   readonly prPollMs?: number
+  /** How long a repo's lease lasts unless renewed (every third of it), in milliseconds; default 10000. */
+  readonly leaseTtlMs?: number
 }
 
 /** How infra-sync reaches the forge that hosts the infra repo's pull requests. */
