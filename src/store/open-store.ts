@@ -1,13 +1,14 @@
 import { ConfigError } from '../core/errors.js'
 import { describePostgresUrl } from './postgres-url.js'
+import { checkNamespace } from './store-namespace.js'
 import type { Store } from './store.js'
 
 export type StoreRole = 'intake' | 'worker'
 
 /** The stores by URL scheme, one line each; loaded on use (pg alone takes a noticeable part of a cold start). */
-const STORES: readonly { readonly scheme: RegExp; readonly open: (url: string, role: StoreRole) => Promise<Store> }[] = [
-  { scheme: /^sqlite:/, open: async (url, role) => (await import('./sqlite-store.js')).SqliteStore.fromUrl(url, role) },
-  { scheme: /^postgres(ql)?:\/\//, open: async (url, role) => (await import('./postgres-store.js')).PostgresStore.fromUrl(url, role) },
+const STORES: readonly { readonly scheme: RegExp; readonly open: (url: string, role: StoreRole, namespace?: string) => Promise<Store> }[] = [
+  { scheme: /^sqlite:/, open: async (url, role, ns) => (await import('./sqlite-store.js')).SqliteStore.fromUrl(url, role, ns) },
+  { scheme: /^postgres(ql)?:\/\//, open: async (url, role, ns) => (await import('./postgres-store.js')).PostgresStore.fromUrl(url, role, ns) },
 ]
 
 /**
@@ -20,7 +21,8 @@ const STORES: readonly { readonly scheme: RegExp; readonly open: (url: string, r
 export async function openStore(url: string, role: StoreRole = 'worker', namespace?: string): Promise<Store> {
   const entry = STORES.find((s) => s.scheme.test(url))
   if (!entry) throw new ConfigError('INFRA_SYNC_DATABASE_URL must be sqlite:PATH or postgres://HOST/DATABASE', { setting: 'INFRA_SYNC_DATABASE_URL' })
-  return entry.open(url, role)
+  if (namespace !== undefined) checkNamespace(namespace)
+  return entry.open(url, role, namespace)
 }
 
 /** The store's URL as logs may show it: a PostgreSQL URL without its user, password or query. */

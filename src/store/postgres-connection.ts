@@ -25,12 +25,32 @@ export interface PoolOptions {
   /** The store's transactions are a few statements long: a client idle this long inside one is gone (default 10 s). */
   readonly idleInTransactionMs?: number
   readonly onIdleError?: (e: unknown) => void
+  /**
+   * A schema (already quoted) every connection of the pool searches alone: a
+   * namespace's. Set at connect time, so no query of the pool runs before it.
+   */
+  readonly searchPath?: string
+}
+
+/**
+ * The connection string and startup options of a pool: `search_path` joins
+ * the URL's own `options`, which pg would otherwise let override it (the
+ * URL's parameters win over the config's).
+ */
+export function connectionOptions(url: string, searchPath: string | undefined): { connectionString: string; options?: string } {
+  if (searchPath === undefined) return { connectionString: url }
+  const own = `-c search_path=${searchPath}`
+  const u = new URL(url)
+  const given = u.searchParams.get('options')
+  if (given === null) return { connectionString: url, options: own }
+  u.searchParams.delete('options')
+  return { connectionString: u.toString(), options: `${given} ${own}` }
 }
 
 export function openPool(url: string, opts: PoolOptions = {}): pg.Pool {
   checkPostgresUrl(url)
   const pool = new pg.Pool({
-    connectionString: url,
+    ...connectionOptions(url, opts.searchPath),
     max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
     idleTimeoutMillis: 30_000,

@@ -1,4 +1,6 @@
 import type { PoolClient, QueryConfig } from 'pg'
+import { ConfigError } from '../core/errors.js'
+import { quoteIdent } from './store-namespace.js'
 
 export interface Migration {
   readonly version: number
@@ -111,7 +113,12 @@ CREATE TABLE rate_buckets (
   },
 ]
 
-/** Any constant shared by every infra-sync process: replicas starting together queue on it and migrate once. */
+/**
+ * Any constant shared by every infra-sync process: replicas starting together
+ * queue on it and migrate once. One lock for every schema (namespace), not one
+ * each: a start migrates in milliseconds, and one lock also orders the
+ * creation of a schema two starters both find missing.
+ */
 const MIGRATION_LOCK = 7_164_002_613
 const MIGRATION_TIMEOUT_MS = 3_600_000
 
@@ -119,14 +126,18 @@ const MIGRATION_TIMEOUT_MS = 3_600_000
  * Brings the database to `target` (default: the newest) in one transaction
  * under a transaction-level advisory lock, so a crash midway leaves the
  * previous version and concurrent starters apply each step once.
+ * With `schema` (a namespace's), that schema is made if missing and the
+ * steps and their version table are in it alone; without, the connection's
+ * search_path decides, as it always has.
  * Returns the versions it applied.
  */
-export async function migrate(client: PoolClient, target = MIGRATIONS.length): Promise<number[]> {
+export async function migrate(client: PoolClient, target = MIGRATIONS.length, schema?: string): Promise<number[]> {
   // Waiting for another migrator, or a step over a big table, may take longer than the pool's query timeout allows.
   const long = (text: string, values: unknown[] = []) => client.query({ text, values, query_timeout: MIGRATION_TIMEOUT_MS } as QueryConfig)
   await client.query('BEGIN')
   try {
     await long('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+    if (schema !== undefined) await enterSchema(client, schema)
     await client.query(
       `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
     )
@@ -145,6 +156,25 @@ export async function migrate(client: PoolClient, target = MIGRATIONS.length): P
     await client.query('ROLLBACK').catch(() => undefined)
     throw e
   }
+}
+
+/**
+ * Makes `schema` if missing and has the transaction search it alone.
+ * Looked up first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on
+ * the database even when the schema is there, and a user may be given a
+ * schema made for it instead. A refusal is a ConfigError naming the schema.
+ */
+async function enterSchema(client: PoolClient, schema: string): Promise<void> {
+  const refused = (e: unknown, what: string) =>
+    (e as { code?: unknown })?.code === '42501'
+      ? new ConfigError(`the database user may not ${what} (schema ${schema}); see README "PostgreSQL" for the grants`, { setting: 'INFRA_SYNC_DATABASE_URL', schema })
+      : e
+  const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])
+  if (rowCount === 0) await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`).catch((e: unknown) => Promise.reject(refused(e, `create schema ${schema}`)))
+  await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`)
+  // A schema made by someone else must let this user create the tables: asked now, so the refusal names the schema.
+  const { rows } = await client.query<{ ok: boolean }>(`SELECT has_schema_privilege($1, 'CREATE') AS ok`, [schema])
+  if (!rows[0]?.ok) throw refused({ code: '42501' }, `create tables in schema ${schema}`)
 }
 
 /** The version a database is at (0: never migrated). */

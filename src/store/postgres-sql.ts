@@ -6,16 +6,39 @@
 /** The channel an event that became due is announced on (LISTEN/NOTIFY). */
 export const EVENTS_CHANNEL = 'infra_sync_events'
 
-export const SQL = {
-  /**
-   * A new event, and a notification to the leader's worker (postgres-listener.ts)
-   * in the same transaction, so it is heard only once the row is there. A
-   * duplicate inserts no row and notifies nobody.
-   */
-  insertEvent: `WITH ins AS (
+/**
+ * A namespace's channel: its own, so the worker of one infra repo is not woken
+ * by every event the intake stores for the others (a channel is the
+ * database's, not a schema's). Lower case, digits and _: the same name in
+ * LISTEN (an identifier) and in pg_notify (text).
+ */
+export const eventsChannel = (schemaSuffix?: string): string => (schemaSuffix === undefined ? EVENTS_CHANNEL : `${EVENTS_CHANNEL}_${schemaSuffix.replace(/-/g, '_')}`)
+
+/** The statements that announce on `channel` (a constant of this program or eventsChannel's, never input: spliced in). */
+export function notifying(channel: string): { readonly insertEvent: string; readonly retry: string } {
+  return {
+    /**
+     * A new event, and a notification to the leader's worker (postgres-listener.ts)
+     * in the same transaction, so it is heard only once the row is there. A
+     * duplicate inserts no row and notifies nobody.
+     */
+    insertEvent: `WITH ins AS (
       INSERT INTO events (id, source, delivery_id, image, event, meaning, received_at, status, updated_at)
       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, 'queued', $7) ON CONFLICT DO NOTHING RETURNING id)
-    SELECT id, pg_notify('${EVENTS_CHANNEL}', '') FROM ins`,
+    SELECT id, pg_notify('${channel}', '') FROM ins`,
+    /** Due again: notifies as insertEvent does, only when the event changed. */
+    retry: `WITH up AS (
+      UPDATE events SET status = 'queued', attempts = 0, next_attempt_at = NULL, code = NULL, reason = NULL,
+        claimed_by = NULL, claimed_until = NULL, updated_at = $1,
+        push_pending = CASE WHEN status = 'dead' THEN false ELSE push_pending END,
+        push_outcome = CASE WHEN status = 'dead' THEN NULL ELSE push_outcome END
+      WHERE id = $2 AND status IN ('dead', 'failed') RETURNING id)
+    SELECT id, pg_notify('${channel}', '') FROM up`,
+  }
+}
+
+export const SQL = {
+  insertEvent: notifying(EVENTS_CHANNEL).insertEvent,
   eventByDelivery: 'SELECT id, status FROM events WHERE source = $1 AND delivery_id = $2',
   eventByMeaning: 'SELECT id, status FROM events WHERE meaning = $1',
   event: 'SELECT * FROM events WHERE id = $1',
@@ -50,14 +73,7 @@ export const SQL = {
     JOIN deployments d ON d.service = k.service AND d.environment = k.environment AND d.image = k.image
     ORDER BY d.service, d.environment, d.image, d.seq DESC`,
   list: 'SELECT * FROM events WHERE status = $1 ORDER BY id DESC LIMIT $2',
-  /** Due again: notifies as insertEvent does, only when the event changed. */
-  retry: `WITH up AS (
-      UPDATE events SET status = 'queued', attempts = 0, next_attempt_at = NULL, code = NULL, reason = NULL,
-        claimed_by = NULL, claimed_until = NULL, updated_at = $1,
-        push_pending = CASE WHEN status = 'dead' THEN false ELSE push_pending END,
-        push_outcome = CASE WHEN status = 'dead' THEN NULL ELSE push_outcome END
-      WHERE id = $2 AND status IN ('dead', 'failed') RETURNING id)
-    SELECT id, pg_notify('${EVENTS_CHANNEL}', '') FROM up`,
+  retry: notifying(EVENTS_CHANNEL).retry,
   prune: `DELETE FROM events WHERE status IN ('applied', 'skipped', 'rejected', 'superseded', 'declined') AND received_at < $1`,
   counts: 'SELECT status, count(*)::int AS n FROM events GROUP BY status',
   putEventTargets: `UPDATE events SET targets = $1::jsonb, status = $2, pull_request = $3::jsonb, commit_sha = COALESCE(commit_sha, $4), updated_at = $5

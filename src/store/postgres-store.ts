@@ -11,8 +11,9 @@ import { migrate } from './postgres-migrations.js'
 import { PostgresProposals } from './postgres-proposals.js'
 import { PostgresRateLimiter } from './postgres-rate-limit.js'
 import { json, pgToRecord, type PgEventRow } from './postgres-rows.js'
-import { EVENTS_CHANNEL, SQL } from './postgres-sql.js'
+import { eventsChannel, notifying, SQL } from './postgres-sql.js'
 import { describePostgresUrl } from './postgres-url.js'
+import { badEventId, isEventId, postgresSchema, quoteIdent, takenEventId } from './store-namespace.js'
 import { statusAfter } from './sqlite-proposals.js'
 import { eventPullRequest } from './sqlite-rows.js'
 import {
@@ -49,6 +50,13 @@ export interface PostgresStoreOptions {
   readonly onIdleError?: (e: unknown) => void
   /** The LISTEN connection of onEventsDue (backoff, heartbeat, its errors: each is followed by a reconnect). */
   readonly listen?: ListenerOptions
+  /**
+   * One infra repo's part of the database: its tables in schema
+   * infra_sync_<namespace> (store-namespace.ts), which every connection of
+   * the pool searches alone, and its own NOTIFY channel. Absent: the
+   * connection's search_path (public), as before namespaces.
+   */
+  readonly namespace?: string
 }
 
 /**
@@ -71,12 +79,20 @@ export class PostgresStore implements Store {
   private readonly url: string
   private readonly listenOptions: ListenerOptions
   private listener: PostgresListener | null = null
+  /** The namespace's schema (unquoted), or undefined for the connection's own. */
+  private readonly schema: string | undefined
+  private readonly channel: string
+  private readonly announce: ReturnType<typeof notifying>
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
     this.url = url
     this.listenOptions = { ...(opts.onIdleError && { onError: opts.onIdleError }), ...opts.listen }
-    this.where = describePostgresUrl(url)
+    this.schema = opts.namespace === undefined ? undefined : postgresSchema(opts.namespace)
+    this.channel = eventsChannel(opts.namespace)
+    this.announce = notifying(this.channel)
+    this.where = describePostgresUrl(url) + (this.schema ? ` (schema ${this.schema})` : '')
     this.pool = openPool(url, {
+      ...(this.schema && { searchPath: quoteIdent(this.schema) }),
       max: opts.poolSize ?? (opts.role === 'intake' ? 10 : 4),
       ...(opts.connectTimeoutMs !== undefined && { connectTimeoutMs: opts.connectTimeoutMs }),
       ...(opts.queryTimeoutMs !== undefined && { queryTimeoutMs: opts.queryTimeoutMs }),
@@ -87,8 +103,8 @@ export class PostgresStore implements Store {
     this.proposalQueries = new PostgresProposals(this.pool, this.where)
   }
 
-  static fromUrl(url: string, role: 'intake' | 'worker' = 'worker'): PostgresStore {
-    return new PostgresStore(url, { role })
+  static fromUrl(url: string, role: 'intake' | 'worker' = 'worker', namespace?: string): PostgresStore {
+    return new PostgresStore(url, { role, ...(namespace !== undefined && { namespace }) })
   }
 
   /** Migrates to the newest schema; replicas starting together wait on one another and apply each step once. */
@@ -106,7 +122,7 @@ export class PostgresStore implements Store {
     }
     client.on('error', onError)
     try {
-      await migrate(client)
+      await migrate(client, undefined, this.schema)
     } catch (e) {
       broken = true
       throw storeError(e, this.where)
@@ -123,18 +139,21 @@ export class PostgresStore implements Store {
    * both callers hear the same id.
    */
   async accept(input: AcceptInput): Promise<AcceptResult> {
+    if (input.id !== undefined && !isEventId(input.id)) throw badEventId()
     // Hashed: the meaning joins its parts with NUL, which text columns refuse, and the unique index stays small.
     const meaning = createHash('sha256').update(eventMeaning(input.source, input.event)).digest('hex')
     const at = input.receivedAt.toISOString()
     // The row that conflicted may be pruned before it is read: then insert again.
     for (let attempt = 0; ; attempt++) {
-      const id = this.newId(input.receivedAt.getTime())
-      const inserted = await query(this.pool, this.where, SQL.insertEvent, [id, input.source, input.deliveryId, input.event.image, json(input.event), meaning, at])
+      const id = input.id ?? this.newId(input.receivedAt.getTime())
+      const inserted = await query(this.pool, this.where, this.announce.insertEvent, [id, input.source, input.deliveryId, input.event.image, json(input.event), meaning, at])
       if (inserted.rowCount === 1) return { id, duplicate: false, status: 'queued' }
       const prior = (await query<{ id: string; status: EventStatus }>(this.pool, this.where, SQL.eventByDelivery, [input.source, input.deliveryId])).rows[0]
       if (prior) return { id: prior.id, duplicate: 'delivery', status: prior.status }
       const same = (await query<{ id: string; status: EventStatus }>(this.pool, this.where, SQL.eventByMeaning, [meaning])).rows[0]
       if (same) return { id: same.id, duplicate: 'meaning', status: same.status }
+      // The given id conflicted with another event's (not this delivery's, not this meaning's).
+      if (input.id !== undefined && (await query(this.pool, this.where, SQL.event, [input.id])).rowCount) throw takenEventId(input.id)
       if (attempt >= 3) throw new StoreUnavailableError('an accept kept conflicting with rows deleted meanwhile (retention running?)')
     }
   }
@@ -210,7 +229,7 @@ export class PostgresStore implements Store {
   }
 
   async retry(id: string, now: Date): Promise<EventRecord | null> {
-    await query(this.pool, this.where, SQL.retry, [now.toISOString(), id])
+    await query(this.pool, this.where, this.announce.retry, [now.toISOString(), id])
     return this.get(id)
   }
 
@@ -252,7 +271,7 @@ export class PostgresStore implements Store {
   /** Heard on a connection of its own (postgres-listener.ts): accept and retry notify in their own transaction, so only once committed. */
   onEventsDue(listener: () => void): Promise<() => Promise<void>> {
     if (this.closed) return Promise.reject(new StoreUnavailableError(`the PostgreSQL store at ${this.where} is closed`))
-    this.listener ??= new PostgresListener(this.url, EVENTS_CHANNEL, this.listenOptions)
+    this.listener ??= new PostgresListener(this.url, this.channel, this.listenOptions)
     return this.listener.subscribe(listener)
   }
 

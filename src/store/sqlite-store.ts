@@ -2,12 +2,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import type { EventOutcome, EventStatus } from '../core/change-set.js'
-import { StoreUnavailableError } from '../core/errors.js'
+import { StoreUnavailableError, ValidationError } from '../core/errors.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
 import { eventIdFactory } from './event-id.js'
 import { SqliteLeases } from './sqlite-leases.js'
 import { SqliteProposals, statusAfter } from './sqlite-proposals.js'
 import { eventPullRequest, migrateSqlite, toRecord, type Row } from './sqlite-rows.js'
+import { badEventId, isEventId, namespacedSqliteFile, takenEventId } from './store-namespace.js'
 import {
   eventMeaning,
   targetKey,
@@ -48,8 +49,10 @@ export class SqliteStore implements Store {
     private readonly role: 'intake' | 'worker' = 'worker',
   ) {}
 
-  static fromUrl(url: string, role: 'intake' | 'worker' = 'worker'): SqliteStore {
-    return new SqliteStore(url.replace(/^sqlite:(\/\/)?/, ''), role)
+  /** A `namespace` (one of several infra repos) is a file of its own beside the URL's (store-namespace.ts). */
+  static fromUrl(url: string, role: 'intake' | 'worker' = 'worker', namespace?: string): SqliteStore {
+    const file = url.replace(/^sqlite:(\/\/)?/, '')
+    return new SqliteStore(namespace === undefined ? file : namespacedSqliteFile(file, namespace), role)
   }
 
   async init(): Promise<void> {
@@ -85,6 +88,7 @@ export class SqliteStore implements Store {
    * its row is on disk, so a 202 is never sent for an event that is not.
    */
   accept(input: AcceptInput): Promise<AcceptResult> {
+    if (input.id !== undefined && !isEventId(input.id)) return Promise.reject(badEventId())
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject })
       if (this.queue.length === 1 && !this.retrying) setImmediate(() => this.flushAccepts())
@@ -95,6 +99,7 @@ export class SqliteStore implements Store {
   private insertEvent: Database.Statement | undefined
   private existingEvent: Database.Statement | undefined
   private sameMeaning: Database.Statement | undefined
+  private eventById: Database.Statement | undefined
   private busySince = 0
 
   private flushAccepts(): void {
@@ -110,7 +115,10 @@ export class SqliteStore implements Store {
     const insert = this.insertEvent
     const existing = this.existingEvent
     const sameMeaning = this.sameMeaning
-    let results: AcceptResult[]
+    this.eventById ??= this.db.prepare('SELECT 1 FROM events WHERE id = ?')
+    const byId = this.eventById
+    // A given id another event holds fails that accept alone, not the batch it shares a transaction with.
+    let results: (AcceptResult | ValidationError)[]
     try {
       results = this.run(() =>
         this.db.transaction(() =>
@@ -121,7 +129,8 @@ export class SqliteStore implements Store {
             const meaning = eventMeaning(input.source, input.event)
             const same = sameMeaning.get(meaning) as { id: string; status: EventStatus } | undefined
             if (same) return { id: same.id, duplicate: 'meaning' as const, status: same.status }
-            const id = this.newId(input.receivedAt.getTime())
+            if (input.id !== undefined && byId.get(input.id)) return takenEventId(input.id)
+            const id = input.id ?? this.newId(input.receivedAt.getTime())
             insert.run(id, input.source, input.deliveryId, input.event.image, JSON.stringify(input.event), at, at, meaning)
             return { id, duplicate: false as const, status: 'queued' as const }
           }),
@@ -142,7 +151,11 @@ export class SqliteStore implements Store {
       return
     }
     this.busySince = 0
-    batch.forEach((b, i) => b.resolve(results[i]!))
+    batch.forEach((b, i) => {
+      const r = results[i]!
+      if (r instanceof ValidationError) b.reject(r)
+      else b.resolve(r)
+    })
   }
 
   async get(id: string): Promise<EventRecord | null> {
