@@ -1,5 +1,6 @@
 import type { Test } from 'tap'
 import type { BuildEvent } from '../../src/core/build-event.js'
+import { eventIdFactory } from '../../src/store/event-id.js'
 import type { EventRecord, Store } from '../../src/store/store.js'
 import { leasesContract } from './leases-contract.js'
 import { proposalsContract } from './proposals-contract.js'
@@ -35,6 +36,25 @@ export function storeContract(t: Test, name: string, factory: StoreFactory): voi
     const r = (await store.get(a.id))!
     t.match(r, { id: a.id, source: 'acme/a', deliveryId: 'd1', event: ev('1.0.0'), receivedAt: now.toISOString(), status: 'queued', attempts: 0, targets: [] })
     t.equal(await store.get('01ARZ3NDEKTSV4RRFFQ69G5FAV'), null)
+  })
+
+  t.test(`${name}: a given id (AcceptInput.id) names a new event; a duplicate answers the id already stored`, async (t) => {
+    const store = await open(t)
+    const now = new Date()
+    const given = eventIdFactory()(now.getTime() - 1000)
+    t.same(await store.accept({ id: given, source: 'acme/a', deliveryId: 'd1', event: ev('1.0.0'), receivedAt: now }), { id: given, duplicate: false, status: 'queued' })
+    t.match(await store.get(given), { id: given, deliveryId: 'd1', event: ev('1.0.0') })
+    const other = eventIdFactory()(now.getTime())
+    t.same(await store.accept({ id: other, source: 'acme/a', deliveryId: 'd1', event: ev('1.0.0'), receivedAt: now }), { id: given, duplicate: 'delivery', status: 'queued' })
+    t.same(await store.accept({ id: other, source: 'acme/a', deliveryId: 'd2', event: ev('1.0.0'), receivedAt: now }), { id: given, duplicate: 'meaning', status: 'queued' })
+    t.equal(await store.get(other), null, 'a duplicate stores nothing under the id it was given')
+    await t.rejects(store.accept({ id: given, source: 'acme/a', deliveryId: 'd3', event: ev('2.0.0'), receivedAt: now }), { code: 'INVALID_INPUT' }, "another event's id is refused")
+    for (const bad of ['not-an-id', given.toLowerCase(), `${given}0`]) {
+      await t.rejects(store.accept({ id: bad, source: 'acme/a', deliveryId: `d-${bad}`, event: ev('3.0.0'), receivedAt: now }), { code: 'INVALID_INPUT' }, bad)
+    }
+    const fresh = await store.accept({ source: 'acme/a', deliveryId: 'd4', event: ev('4.0.0'), receivedAt: now })
+    t.equal(fresh.duplicate, false, 'the refused accepts left the store working')
+    t.same((await store.claim(10, now)).map((r) => r.id).sort(), [given, fresh.id].sort())
   })
 
   t.test(`${name}: claim returns due events oldest first; finish records outcomes, retries and dead letters`, async (t) => {
