@@ -13,16 +13,19 @@ import { buildKeys } from './intake/secrets.js'
 import { Metrics } from './observability/metrics.js'
 import { redactUrl } from './git/http-client.js'
 import { describeStoreUrl, openStore } from './store/open-store.js'
-import type { Store } from './store/store.js'
+import { RepoStores, type IntakeStore } from './store/repo-stores.js'
 import { WorkerHost } from './worker/worker-host.js'
+import { RepoWorkers } from './worker/repo-workers.js'
 
 /** The package folder (holds services/ and infra-template/), whether running from dist/ or src/. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
 export interface Server {
   readonly app: FastifyInstance
+  /** The first repo's worker (the one repo, unless `repos:` lists several). */
   readonly worker: WorkerHost
-  readonly store: Store
+  readonly workers: RepoWorkers
+  readonly store: IntakeStore
   readonly metrics: Metrics
   /** Where it listens, when it does. */
   readonly url: string | undefined
@@ -65,18 +68,25 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (seeded) log.info({ repo: config.repo.location, commit: seeded }, 'seeded the embedded infra repo from services/ and infra-template/argocd/')
   }
 
-  const store = await openStore(config.databaseUrl, 'intake')
+  // One namespace of the store per repo named in repos: (open-store.ts); the one repo of INFRA_SYNC_REPO keeps the default.
+  const store = new RepoStores(await Promise.all(config.repos.map(async (r) => ({ name: r.name ?? 'default', store: await openStore(config.databaseUrl, 'intake', r.name) }))))
   await store.init()
   const metrics = new Metrics()
-  const worker = new WorkerHost(
-    // config.repo carries the forge (and its credentials) to the thread that opens pull requests.
-    { repo: config.repo, dataDir: config.dataDir, databaseUrl: config.databaseUrl, author: config.author, worker: config.worker, sourceReports: config.sourceReports },
-    log,
-    metrics,
-    opts.workerThread,
+  const workers = new RepoWorkers(
+    config.repos.map((repo) => ({
+      repo,
+      host: new WorkerHost(
+        // The repo carries the forge (and its credentials) to the thread that opens pull requests.
+        { repo, dataDir: config.dataDir, databaseUrl: config.databaseUrl, author: config.author, worker: config.worker, sourceReports: config.sourceReports },
+        config.repos.length > 1 ? log.child({ repo: repo.name }) : log,
+        metrics,
+        opts.workerThread,
+      ),
+    })),
   )
+  const worker = workers.first
   try {
-    await worker.start()
+    await workers.start()
   } catch (e) {
     await store.close()
     throw e
@@ -93,15 +103,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       // The store's buckets when it has them (PostgreSQL: one bucket per source across replicas), else this process's.
       limiter: store.rateLimiter?.(config.rateLimit) ?? new MemoryRateLimiter(config.rateLimit, () => clock().getTime()),
       github: new GithubTrust(config.secrets.github, config.secrets.githubBySource, config.secrets.bySource.keys()),
-      infraRepo: { location: config.repo.location, branch: config.repo.branch },
-      onInfraPush: () => worker.refresh(),
-      onPullRequest: (n) => worker.pullRequest(n),
+      infraRepos: workers.workers.map((w) => ({ ref: { location: w.repo.location, branch: w.repo.branch }, onPush: () => w.host.refresh(), onPullRequest: (n: number) => w.host.pullRequest(n) })),
       adminToken: config.adminToken,
       adminLoopback: config.embeddedRepo,
-      commitUrl: commitWebUrl(config.repo),
+      commitUrl: commitUrls(config),
       failpoint,
       timeouts: { headersMs: config.http.headersTimeoutMs, requestMs: config.http.requestTimeoutMs },
-      onAccepted: () => worker.wake(),
+      onAccepted: () => workers.wake(),
       readiness: async () => {
         const checks: Record<string, string> = {}
         let ready = true
@@ -113,17 +121,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           ready = false
         }
         // Not ready until the repo was fetched once since start; after that a failing remote leaves it ready (events wait), saying `degraded`.
-        const repo = worker.repoReadiness()
-        checks.repo = repo.check
-        ready &&= repo.ready
+        const repos = workers.readiness()
+        Object.assign(checks, repos.checks)
+        ready &&= repos.ready
         const counts = await store.counts().catch(() => ({}) as Record<string, number>)
         metrics.pending.set((counts.queued ?? 0) + (counts.failed ?? 0))
-        return { ready, degraded: repo.degraded, checks, ...(repo.leader !== undefined && { worker: { leader: repo.leader } }) }
+        return { ready, degraded: repos.degraded, checks, ...repos.body }
       },
     })
   } catch (e) {
-    // A server that cannot start must not leave its worker thread running.
-    await worker.stop()
+    // A server that cannot start must not leave its worker threads running.
+    await workers.stop()
     await store.close()
     throw e
   }
@@ -153,6 +161,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   return {
     app,
     worker,
+    workers,
     store,
     metrics,
     url,
@@ -160,10 +169,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       if (closed) return
       closed = true
       await app.close()
-      await worker.stop()
+      await workers.stop()
       await store.close()
     },
   }
+}
+
+/** Each repo's commit pages, by the repo's name (the one repo: the only function). */
+function commitUrls(config: Config): (sha: string, repo?: string) => string | undefined {
+  const byName = new Map(config.repos.map((r) => [r.name ?? 'default', commitWebUrl(r)]))
+  const only = commitWebUrl(config.repo)
+  return (sha, repo) => (repo === undefined ? only?.(sha) : byName.get(repo)?.(sha))
 }
 
 /** The forge for the start-up line: where and as whom, never the token or the key. */

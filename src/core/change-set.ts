@@ -36,6 +36,8 @@ export interface TargetOutcome {
   readonly status?: TargetStatus
   /** The pull request that carries (or carried) this target's change. */
   readonly pullRequest?: PullRequestRef
+  /** The infra repo (its `repos:` name) of this target, when the deployment serves several. */
+  readonly repo?: string
 }
 
 export type TargetStatus = 'applied' | 'proposed' | 'superseded' | 'declined' | 'skipped' | 'rejected'

@@ -3,10 +3,11 @@ import type { BuildEvent } from '../core/build-event.js'
 import { RateLimitedError } from '../core/errors.js'
 import type { RateLimiter } from '../intake/rate-limit.js'
 import type { Metrics } from '../observability/metrics.js'
-import type { AcceptResult, Store } from '../store/store.js'
+import type { IntakeStore } from '../store/repo-stores.js'
+import type { AcceptResult } from '../store/store.js'
 
 export interface AcceptDeps {
-  readonly store: Store
+  readonly store: IntakeStore
   readonly clock: () => Date
   readonly metrics: Metrics
   readonly limiter: RateLimiter

@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { errorHandler } from './error-handler.js'
+import { openApi } from './openapi.js'
 import { eventRoutes, type EventRoutesDeps } from './routes/events.js'
 import { githubRoutes, type GithubRoutesDeps } from './routes/github.js'
 import { healthRoutes, type HealthRoutesDeps } from './routes/health.js'
@@ -7,6 +8,13 @@ import { healthRoutes, type HealthRoutesDeps } from './routes/health.js'
 export interface AppDeps extends EventRoutesDeps, GithubRoutesDeps, HealthRoutesDeps {
   readonly logger?: FastifyBaseLogger | false
   readonly timeouts?: HttpTimeouts
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, in order (HEAD included). */
+    readonly routeList: readonly { readonly method: string; readonly url: string }[]
+  }
 }
 
 /** Slow or stalled clients are cut off: a request's headers, and the whole request, each have a deadline. */
@@ -44,6 +52,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({ code: 'NOT_FOUND', reason: `no route ${req.method} ${req.url.split('?')[0]}` })
   })
+  // Every route as registered, for the test that checks the OpenAPI document names them all.
+  const routeList: { method: string; url: string }[] = []
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routeList.push({ method, url: r.url })
+  })
+  app.decorate('routeList', routeList)
+  await openApi(app)
   await app.register(eventRoutes, deps)
   await app.register(githubRoutes, deps)
   await app.register(healthRoutes, deps)

@@ -44,6 +44,8 @@ export interface EventRecord {
   readonly attempts: number
   readonly nextAttemptAt?: string
   readonly commit?: string
+  /** Several infra repos: the repo (its `repos:` name) whose commit `commit` is. */
+  readonly commitRepo?: string
   /** The pull request of the event when it has exactly one (a single pull-request target); targets name theirs. */
   readonly pullRequest?: PullRequestRef
   readonly targets: readonly TargetOutcome[]

@@ -45,7 +45,8 @@ const metrics: WorkerMetrics = {
 }
 
 try {
-  const store = await openStore(config.databaseUrl)
+  // The repo's own namespace when it is one of several (repos:); the default for the one repo.
+  const store = await openStore(config.databaseUrl, 'worker', config.repo.name)
   await store.init()
   // The same credentials serve the forge's API and git (a GitHub App's installation token is refreshed for both).
   const pacing = config.repo.forge?.pacing

@@ -12,10 +12,13 @@ import { pullRequestEvent } from '../intake/github.test.js'
 const INFRA_HOOK = 'infra-repo-hook-secret-0123456789abc'
 const NAMED_HOOK = 'a-named-hook-secret-0123456789abcdef'
 const INFRA = { location: 'https://github.com/acme/infra.git', branch: 'main' }
+// A second infra repo served by the same deployment (repos:): its deliveries reach its own worker.
+const OTHER = { location: 'https://github.com/acme/clusters.git', branch: 'main' }
 
 async function setup(t: { teardown(fn: () => unknown): void }) {
   const told: number[] = []
   const refreshed: number[] = []
+  const otherTold: number[] = []
   const app = await buildApp({
     // A pull_request delivery stores nothing: a store that is never called.
     store: {} as Store,
@@ -25,9 +28,10 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
     limiter: new MemoryRateLimiter({ perSecond: 0, burst: 1 }, () => Date.now()),
     // acme/infra also has a hook of its own, named in the URL: a source's hook, whatever repository it is.
     github: new GithubTrust([INFRA_HOOK], new Map([['acme/infra', [NAMED_HOOK]]])),
-    infraRepo: INFRA,
-    onInfraPush: () => refreshed.push(1),
-    onPullRequest: (n) => told.push(n),
+    infraRepos: [
+      { ref: INFRA, onPush: () => refreshed.push(1), onPullRequest: (n) => told.push(n) },
+      { ref: OTHER, onPush: () => {}, onPullRequest: (n) => otherTold.push(n) },
+    ],
     onAccepted: () => {},
     readiness: async () => ({ ready: true, checks: {} }),
   })
@@ -46,7 +50,7 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
       payload,
     })
   }
-  return { send, told, refreshed }
+  return { send, told, refreshed, otherTold }
 }
 
 t.test("a merge or a close of infra-sync's pull request, from the infra repo's hook: 200 settling, the worker is told the number", async (t) => {
@@ -57,6 +61,14 @@ t.test("a merge or a close of infra-sync's pull request, from the infra repo's h
   const closed = await send(pullRequestEvent({ number: 42, merged: false }))
   t.equal(closed.json().status, 'settling')
   t.same(told, [41, 42])
+})
+
+t.test('with several infra repos, a pull request of the second reaches its worker, not the first', async (t) => {
+  const { send, told, otherTold } = await setup(t)
+  const res = await send(pullRequestEvent({ number: 7, repo: 'https://github.com/acme/clusters' }))
+  t.equal(res.json().status, 'settling')
+  t.same(otherTold, [7])
+  t.same(told, [])
 })
 
 t.test('what does not settle a pull request is acknowledged and ignored, and the worker is not told', async (t) => {

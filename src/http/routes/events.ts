@@ -20,8 +20,8 @@ export interface EventRoutesDeps extends AcceptDeps {
   readonly adminLoopback?: boolean
   /** The HMAC the intake computes; tests inject a counting one. */
   readonly hmac?: Hmac
-  /** A commit's page on the infra repo's forge (commit-web-url.ts); absent for a local repo. */
-  readonly commitUrl?: ((sha: string) => string) | undefined
+  /** A commit's page on its infra repo's forge (commit-web-url.ts), by the repo's name when there are several; undefined for a local repo. */
+  readonly commitUrl?: ((sha: string, repo?: string) => string | undefined) | undefined
 }
 
 export const accepted = {
@@ -60,6 +60,7 @@ const target = {
     update: { type: 'string' },
     status: { type: 'string', enum: ['applied', 'proposed', 'superseded', 'declined', 'skipped', 'rejected'] },
     pullRequest,
+    repo: { type: 'string', description: 'The infra repo (its name in repos:) of this target, when the server serves several.' },
   },
 } as const
 
@@ -98,7 +99,7 @@ function view(r: EventRecord, commitUrl: EventRoutesDeps['commitUrl']) {
     ...(r.code !== undefined && { code: r.code }),
     ...(r.reason !== undefined && { reason: r.reason }),
     ...(r.commit !== undefined && { commit: r.commit }),
-    ...(r.commit !== undefined && commitUrl && { commitUrl: commitUrl(r.commit) }),
+    ...(r.commit !== undefined && commitUrl?.(r.commit, r.commitRepo) !== undefined && { commitUrl: commitUrl(r.commit, r.commitRepo)! }),
     ...(r.pullRequest !== undefined && { pullRequest: r.pullRequest }),
     source: r.source,
     image: r.event.image,
@@ -145,6 +146,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
     {
       bodyLimit: EVENT_BODY_LIMIT,
       schema: {
+        summary: 'An image was built: the signed event from a source\'s CI.',
         headers: {
           type: 'object',
           properties: {
@@ -186,6 +188,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
     '/v1/events/:id',
     {
       schema: {
+        summary: 'What became of an event: its status, commit or pull request, and every target.',
         params: idParams,
         response: { 200: eventStatus, '4xx': errorBodySchema },
       },
@@ -201,6 +204,8 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
     '/v1/events',
     {
       schema: {
+        summary: 'Events with a status, newest first (operators: dead letters, what is queued).',
+        security: [{ admin: [] }],
         querystring: {
           type: 'object',
           required: ['status'],
@@ -220,6 +225,8 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
     '/v1/events/:id/retry',
     {
       schema: {
+        summary: 'Puts a dead or failed event back in the queue.',
+        security: [{ admin: [] }],
         params: idParams,
         response: { 200: eventStatus, '4xx': errorBodySchema },
       },

@@ -12,11 +12,29 @@ import { EVENT_BODY_LIMIT } from './events.js'
 
 export interface GithubRoutesDeps extends AcceptDeps {
   readonly github: GithubTrust
-  readonly infraRepo: InfraRepoRef
+  /** The infra repos served, each with what its hooks wake. */
+  readonly infraRepos: readonly InfraRepoHooks[]
+}
+
+export interface InfraRepoHooks {
+  readonly ref: InfraRepoRef
   /** A push to the infra repo's branch: fetch it now rather than at the next poll. */
-  readonly onInfraPush: () => void
+  readonly onPush: () => void
   /** One of infra-sync's pull requests was merged or closed: settle it now rather than at the next poll. */
   readonly onPullRequest: (number: number) => void
+}
+
+type Decision = ReturnType<typeof githubDecision>
+
+/** The decision about a delivery, and the infra repo it is about when it is a push or a pull request of one of them. */
+function decide(name: string, delivery: string, payload: unknown, repos: readonly InfraRepoHooks[]): { decision: Decision; repo: InfraRepoHooks } {
+  const first = { decision: githubDecision(name, delivery, payload, repos[0]!.ref), repo: repos[0]! }
+  if (first.decision.kind === 'refresh' || first.decision.kind === 'pull-request') return first
+  for (const repo of repos.slice(1)) {
+    const decision = githubDecision(name, delivery, payload, repo.ref)
+    if (decision.kind === 'refresh' || decision.kind === 'pull-request') return { decision, repo }
+  }
+  return first
 }
 
 const DELIVERY = /^[0-9A-Za-z-]{1,100}$/
@@ -83,6 +101,7 @@ export async function githubRoutes(app: FastifyInstance, deps: GithubRoutesDeps)
       const name = one(req.headers['x-github-event'])
       const delivery = one(req.headers['x-github-delivery'])
       let decision
+      let infra = deps.infraRepos[0]!
       try {
         await deps.github.verify(raw, claim)
         const payload = parseJsonBody(raw)
@@ -91,7 +110,7 @@ export async function githubRoutes(app: FastifyInstance, deps: GithubRoutesDeps)
         if (claim.named && repository !== undefined && repository !== claim.named) {
           throw new ForbiddenSourceError(`this hook is ${claim.named}'s, but the delivery is about ${repository}`, { named: claim.named, source: repository })
         }
-        decision = githubDecision(name, delivery, payload, deps.infraRepo)
+        ;({ decision, repo: infra } = decide(name, delivery, payload, deps.infraRepos))
       } catch (e) {
         refused(e)
       }
@@ -108,12 +127,12 @@ export async function githubRoutes(app: FastifyInstance, deps: GithubRoutesDeps)
         return reply.status(200).send({ status: 'ignored', reason: decision.reason })
       }
       if (decision.kind === 'refresh') {
-        deps.onInfraPush()
+        infra.onPush()
         return reply.status(200).send({ status: 'refreshing', reason: decision.reason })
       }
       if (decision.kind === 'pull-request') {
         req.log.info({ github: name, delivery, pullRequest: decision.number }, decision.reason)
-        deps.onPullRequest(decision.number)
+        infra.onPullRequest(decision.number)
         return reply.status(200).send({ status: 'settling', reason: decision.reason })
       }
       const results = []

@@ -1,0 +1,89 @@
+import type { AcceptInput, AcceptResult, EventRecord, Store } from './store.js'
+import type { EventStatus } from '../core/change-set.js'
+import { mergeEventRecords } from './merge-event-records.js'
+
+/** What the HTTP side asks of the store: intake, the event routes, readiness. */
+export type IntakeStore = Pick<Store, 'kind' | 'init' | 'accept' | 'get' | 'list' | 'retry' | 'counts' | 'ping' | 'close' | 'rateLimiter'>
+
+/** One infra repo's namespace of the store. */
+export interface RepoStore {
+  readonly name: string
+  readonly store: Store
+}
+
+/**
+ * The intake's view of several infra repos, each with a namespace of its own
+ * (open-store.ts): an event is stored in every namespace under one id, before
+ * the 2xx, and each repo's worker decides whether it deploys there (a repo
+ * with no service for the image records it skipped, `no-target`). Reads merge
+ * the repos' records of an event into one (merge-event-records.ts).
+ *
+ * Stored one namespace after another, not in one transaction: when a later
+ * one fails, the sender gets a 503 and sends the same delivery again; the
+ * namespaces that have it answer with its id, and the others store it under
+ * that id (AcceptInput.id). Nothing accepted is lost, and the id is the same
+ * everywhere.
+ */
+export class RepoStores implements IntakeStore {
+  constructor(readonly repos: readonly RepoStore[]) {
+    if (repos.length === 0) throw new Error('RepoStores needs at least one repo')
+  }
+
+  get kind(): string {
+    return this.repos[0]!.store.kind
+  }
+
+  async init(): Promise<void> {
+    for (const r of this.repos) await r.store.init()
+  }
+
+  async accept(input: AcceptInput): Promise<AcceptResult> {
+    const first = await this.repos[0]!.store.accept(input)
+    for (const r of this.repos.slice(1)) await r.store.accept({ ...input, id: first.id })
+    return first
+  }
+
+  private async records(id: string): Promise<{ repo: string; record: EventRecord }[]> {
+    const found = await Promise.all(this.repos.map(async (r) => ({ repo: r.name, record: await r.store.get(id) })))
+    return found.filter((f): f is { repo: string; record: EventRecord } => f.record !== null)
+  }
+
+  async get(id: string): Promise<EventRecord | null> {
+    return mergeEventRecords(await this.records(id))
+  }
+
+  /** Events whose merged status is `status`, newest first: an event dead in one repo and applied in another reads dead. */
+  async list(status: EventStatus, limit: number): Promise<EventRecord[]> {
+    if (this.repos.length === 1) return this.repos[0]!.store.list(status, limit)
+    const ids = new Set((await Promise.all(this.repos.map((r) => r.store.list(status, limit)))).flat().map((e) => e.id))
+    const merged = (await Promise.all([...ids].map((id) => this.get(id)))).filter((e): e is EventRecord => e !== null && e.status === status)
+    return merged.sort((a, b) => (a.receivedAt < b.receivedAt ? 1 : a.receivedAt > b.receivedAt ? -1 : 0)).slice(0, limit)
+  }
+
+  /** Retried in every repo where it can be; null when no repo knows the event. */
+  async retry(id: string, now: Date): Promise<EventRecord | null> {
+    const results = []
+    for (const r of this.repos) results.push(await r.store.retry(id, now))
+    return results.some((x) => x !== null) ? this.get(id) : null
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {}
+    for (const c of await Promise.all(this.repos.map((r) => r.store.counts()))) for (const [k, v] of Object.entries(c)) out[k] = (out[k] ?? 0) + v
+    return out
+  }
+
+  async ping(): Promise<void> {
+    await Promise.all(this.repos.map((r) => r.store.ping()))
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.repos.map((r) => r.store.close()))
+  }
+
+  /** One bucket per source for the whole deployment: the first namespace's. */
+  get rateLimiter(): Store['rateLimiter'] {
+    const first = this.repos[0]!.store
+    return first.rateLimiter?.bind(first)
+  }
+}
