@@ -1,11 +1,13 @@
 import { InfraSyncError } from '../core/errors.js'
 import type { SchemaProblem } from '../core/schema-check.js'
 import { decodeFile } from '../editors/file-codec.js'
+import { kustomizeImages } from '../editors/kustomize-images.js'
 import { openImage } from '../editors/registry.js'
 import type { Service, ServiceTarget } from '../projects/registry.js'
 import { SERVICE_CONFIG_FILE } from '../projects/service-config.js'
 import type { TreeSource } from '../projects/tree-source.js'
 import { oneLine, type Finding, type FindingCode } from './finding.js'
+import { unknownImageKeys } from './kustomize-keys.js'
 import { YamlPositions, type Position } from './yaml-positions.js'
 
 /** What validate knows of one service folder: its own findings, and where the rules across folders point. */
@@ -114,6 +116,9 @@ async function checkTarget(source: TreeSource, service: Service, target: Service
       add(file, START, e.code === 'YAML_HOSTILE' ? 'YAML_HOSTILE' : e.code === 'PATH_UNSAFE' ? 'EDITOR_REFUSED' : 'YAML_INVALID', stripFile(e.message, file))
       found++
       continue
+    }
+    if (kustomizeImages.detect(file)) {
+      for (const k of unknownImageKeys(text)) add(file, k.at, 'KUSTOMIZATION_INVALID', `images: unknown key ${k.key}; kustomize refuses the file${k.suggestion ? ` (did you mean ${k.suggestion}?)` : ''}`)
     }
     try {
       // Exactly as the worker opens it (build-change-set.ts): the same editor finds, or does not find, the image.

@@ -29,6 +29,7 @@ export const FINDING_CODES = [
   'FILE_MISSING', // an environment's explicit file does not exist
   'NO_EDITABLE_FILE', // the folder has no file any editor handles
   'IMAGE_NOT_FOUND', // the editor that will change the image does not find it there
+  'KUSTOMIZATION_INVALID', // an images: entry with a key kustomize does not know (newtag, tag)
   'EDITOR_REFUSED', // the editor refuses the file (unknown format, a key for another format, ...)
   'PIN_MISMATCH', // pin: <tag> differs from the tag the files hold
   // across services

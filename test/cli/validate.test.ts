@@ -70,6 +70,7 @@ const cases: [string, Record<string, string | null>, Omit<JsonFinding, 'message'
     ],
   ],
   ['another image at the key named', { [WEB]: web('environments:\n  prod:\n  dev:\n    file: values.yaml\n    key: api.image\n'), 'services/web-frontend/overlays/dev/values.yaml': 'api:\n  image:\n    repository: ghcr.io/acme/other\n    tag: "1.0.0"\n' }, [{ code: 'EDITOR_REFUSED', file: 'services/web-frontend/overlays/dev/values.yaml', line: 1, column: 1 }]],
+  ['a key kustomize does not know', { 'services/web-frontend/overlays/dev/kustomization.yaml': read(REPO_ROOT, 'services/web-frontend/overlays/dev/kustomization.yaml').replace('newTag:', 'newtag:') }, [{ code: 'KUSTOMIZATION_INVALID', file: 'services/web-frontend/overlays/dev/kustomization.yaml', line: 10, column: 7 }]],
   ['an environment file that does not parse', { 'services/web-frontend/overlays/dev/kustomization.yaml': 'images:\n  - name: [x\n' }, [{ code: 'YAML_INVALID', file: 'services/web-frontend/overlays/dev/kustomization.yaml', line: 3, column: 1 }]],
   ['a pin other than the value deployed', { [WEB]: web('environments:\n  dev:\n  prod:\n    pin: "2.2.3"\n') }, [{ code: 'PIN_MISMATCH', file: WEB, line: 6, column: 10 }]],
   [
