@@ -111,6 +111,21 @@ CREATE TABLE rate_buckets (
   at timestamptz NOT NULL
 );`,
   },
+  {
+    version: 5,
+    name: 'what each deployment came from: source, build, pull request, who merged, kind',
+    // Rows written before read with these null, and as deploys.
+    sql: `
+ALTER TABLE deployments
+  ADD COLUMN source text,
+  ADD COLUMN source_commit text,
+  ADD COLUMN build_url text,
+  ADD COLUMN pr_number integer,
+  ADD COLUMN pr_url text,
+  ADD COLUMN merged_by text,
+  ADD COLUMN kind text NOT NULL DEFAULT 'deploy' CHECK (kind IN ('deploy', 'rollback', 'promotion'));
+CREATE INDEX deployments_service ON deployments (service, seq);`,
+  },
 ]
 
 /**

@@ -2,6 +2,7 @@ import type pg from 'pg'
 import type { TargetOutcome } from '../core/change-set.js'
 import { formatImageValue } from '../editors/editor.js'
 import { targetStatus } from '../plan/event-status.js'
+import { deploymentArgs, withEventOrigin } from './deployment-rows.js'
 import { query } from './postgres-connection.js'
 import { fencedTransaction } from './postgres-leases.js'
 import { json, mergedAtOf, pgToProposal, type PgEventRow, type PgProposalRow } from './postgres-rows.js'
@@ -71,7 +72,9 @@ export class PostgresProposals {
       if (end.state === 'merged') {
         await c.query(SQL.proposalMerged, [end.mergeCommit, end.mergedBy ?? null, end.mergedAt, at, row.seq])
         for (const ch of row.changes) {
-          await c.query(SQL.insertDeployment, [ch.eventId, ch.service, ch.environment, ch.image, ch.from ?? null, ch.to, ch.tag ?? null, ch.digest ?? null, ch.builtAt, end.mergeCommit, end.mergedAt])
+          const e = (await c.query<PgEventRow>(SQL.event, [ch.eventId])).rows[0]
+          const d = { ...ch, commit: end.mergeCommit, appliedAt: end.mergedAt, pullRequest: pr, ...(end.mergedBy !== undefined && { mergedBy: end.mergedBy }) }
+          await c.query(SQL.insertDeployment, deploymentArgs(withEventOrigin(d, e)))
         }
       } else await c.query(SQL.proposalClosed, [end.closedAt, at, row.seq])
       const commit = end.state === 'merged' ? end.mergeCommit : null

@@ -1,3 +1,5 @@
+import { insertDeploymentSql } from './deployment-rows.js'
+
 /**
  * Every statement of the PostgreSQL store, in one place: the schema they
  * read is src/store/postgres-migrations.ts. Times are bound as ISO strings
@@ -65,8 +67,7 @@ export const SQL = {
       pull_request = CASE WHEN $5 THEN $6::jsonb ELSE pull_request END,
       attempts = attempts + $7, next_attempt_at = $8, claimed_by = NULL, claimed_until = NULL, updated_at = $9
     WHERE id = $10`,
-  insertDeployment: `INSERT INTO deployments (event_id, service, environment, image, from_value, to_value, tag, digest, built_at, commit_sha, applied_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+  insertDeployment: insertDeploymentSql((i) => `$${i}`),
   /** The newest deployment of each (service, environment, image) asked for. */
   lastApplied: `SELECT DISTINCT ON (d.service, d.environment, d.image) d.service, d.environment, d.image, d.event_id, d.tag, d.digest, d.built_at
     FROM unnest($1::text[], $2::text[], $3::text[]) AS k(service, environment, image)

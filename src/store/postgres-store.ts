@@ -3,8 +3,10 @@ import type pg from 'pg'
 import type { EventOutcome, EventStatus } from '../core/change-set.js'
 import { StoreUnavailableError } from '../core/errors.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
+import { deploymentArgs } from './deployment-rows.js'
 import { eventIdFactory } from './event-id.js'
 import { openPool, query, storeError } from './postgres-connection.js'
+import { pgDeployments, pgLastApplied } from './postgres-history.js'
 import { PostgresListener, type ListenerOptions } from './postgres-listener.js'
 import { acquireLease, fencedTransaction, releaseLease, renewLease } from './postgres-leases.js'
 import { migrate } from './postgres-migrations.js'
@@ -18,10 +20,11 @@ import { statusAfter } from './sqlite-proposals.js'
 import { eventPullRequest } from './sqlite-rows.js'
 import {
   eventMeaning,
-  targetKey,
   type AcceptInput,
   type AcceptResult,
   type Deployment,
+  type DeploymentQuery,
+  type DeploymentRecord,
   type EventRecord,
   type Finish,
   type Lease,
@@ -206,21 +209,16 @@ export class PostgresStore implements Store {
           await c.query(SQL.finishRetry, [r.kind === 'dead' ? 'dead' : 'failed', r.code, r.reason, targets, r.targets !== undefined, pullRequest, counted, retryAt, at, r.id])
         }
       }
-      for (const d of deployments) {
-        await c.query(SQL.insertDeployment, [d.eventId, d.service, d.environment, d.image, d.from ?? null, d.to, d.tag ?? null, d.digest ?? null, d.builtAt, d.commit, d.appliedAt])
-      }
+      for (const d of deployments) await c.query(SQL.insertDeployment, deploymentArgs(d))
     })
   }
 
-  async lastApplied(keys: readonly TargetKey[]): Promise<Map<string, AppliedRecord>> {
-    const out = new Map<string, AppliedRecord>()
-    if (keys.length === 0) return out
-    type R = TargetKey & { event_id: string; tag: string | null; digest: string | null; built_at: Date }
-    const { rows } = await query<R>(this.pool, this.where, SQL.lastApplied, [keys.map((k) => k.service), keys.map((k) => k.environment), keys.map((k) => k.image)])
-    for (const r of rows) {
-      out.set(targetKey(r), { eventId: r.event_id, builtAt: r.built_at.toISOString(), ...(r.tag !== null && { tag: r.tag }), ...(r.digest !== null && { digest: r.digest }) })
-    }
-    return out
+  lastApplied(keys: readonly TargetKey[]): Promise<Map<string, AppliedRecord>> {
+    return pgLastApplied(this.pool, this.where, keys)
+  }
+
+  deployments(q: DeploymentQuery): Promise<DeploymentRecord[]> {
+    return pgDeployments(this.pool, this.where, q)
   }
 
   async list(status: EventStatus, limit: number): Promise<EventRecord[]> {

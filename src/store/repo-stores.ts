@@ -1,9 +1,9 @@
-import type { AcceptInput, AcceptResult, EventRecord, Store } from './store.js'
+import type { AcceptInput, AcceptResult, DeploymentQuery, DeploymentRecord, EventRecord, Store } from './store.js'
 import type { EventStatus } from '../core/change-set.js'
 import { mergeEventRecords } from './merge-event-records.js'
 
 /** What the HTTP side asks of the store: intake, the event routes, readiness. */
-export type IntakeStore = Pick<Store, 'kind' | 'init' | 'accept' | 'get' | 'list' | 'retry' | 'counts' | 'ping' | 'close' | 'rateLimiter'>
+export type IntakeStore = Pick<Store, 'kind' | 'init' | 'accept' | 'get' | 'list' | 'retry' | 'deployments' | 'counts' | 'ping' | 'close' | 'rateLimiter'>
 
 /** One infra repo's namespace of the store. */
 export interface RepoStore {
@@ -65,6 +65,21 @@ export class RepoStores implements IntakeStore {
     const results = []
     for (const r of this.repos) results.push(await r.store.retry(id, now))
     return results.some((x) => x !== null) ? this.get(id) : null
+  }
+
+  /**
+   * Every repo's history, newest first by appliedAt, each row naming its repo
+   * when there are several. `before` is a seq, and each repo numbers its own
+   * rows: with several repos it applies to each repo's seq alike.
+   */
+  async deployments(q: DeploymentQuery): Promise<DeploymentRecord[]> {
+    if (this.repos.length === 1) return this.repos[0]!.store.deployments(q)
+    const lists = await Promise.all(this.repos.map(async (r) => (await r.store.deployments(q)).map((d) => ({ ...d, repo: r.name }))))
+    return lists
+      .flat()
+      // By instant, not by text: a merge time from the forge may be written without milliseconds.
+      .sort((a, b) => Date.parse(b.appliedAt) - Date.parse(a.appliedAt) || b.seq - a.seq)
+      .slice(0, q.limit)
   }
 
   async counts(): Promise<Record<string, number>> {

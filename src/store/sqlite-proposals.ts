@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3'
+import type { BuildEvent } from '../core/build-event.js'
 import type { PullRequestRef, TargetOutcome } from '../core/change-set.js'
 import { formatImageValue } from '../editors/editor.js'
 import { eventStatusOf, targetStatus } from '../plan/event-status.js'
+import { deploymentArgs, insertDeploymentSql, withEventOrigin } from './deployment-rows.js'
 import type { SqliteLeases } from './sqlite-leases.js'
 import { eventPullRequest, toProposal, type ProposalRow, type Row } from './sqlite-rows.js'
 import { targetKey, type Fence, type ProposalEnd, type ProposalRecord, type ProposalState, type TargetKey } from './store.js'
@@ -126,10 +128,7 @@ export class SqliteProposals {
       `UPDATE proposals SET pr_state = 'merged', merge_commit = ?, merged_by = ?, merged_at = ?, updated_at = ? WHERE seq = ?`,
     )
     const closed = this.db.prepare(`UPDATE proposals SET pr_state = 'closed', closed_at = ?, updated_at = ? WHERE seq = ?`)
-    const dep = this.db.prepare(
-      `INSERT INTO deployments (event_id, service, environment, image, from_value, to_value, tag, digest, built_at, commit_sha, applied_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
+    const dep = this.db.prepare(insertDeploymentSql(() => '?'))
     return this.leases.transaction(fence, () => {
         const row = this.byNumber.get(service, environment, number) as ProposalRow | undefined
         if (!row || row.pr_state !== 'open') return []
@@ -137,7 +136,9 @@ export class SqliteProposals {
         if (end.state === 'merged') {
           merged.run(end.mergeCommit, end.mergedBy ?? null, end.mergedAt, at, row.seq)
           for (const c of JSON.parse(row.changes) as ProposalRecord['changes']) {
-            dep.run(c.eventId, c.service, c.environment, c.image, c.from ?? null, c.to, c.tag ?? null, c.digest ?? null, c.builtAt, end.mergeCommit, end.mergedAt)
+            const e = this.getEvent.get(c.eventId) as Row | undefined
+            const d = { ...c, commit: end.mergeCommit, appliedAt: end.mergedAt, pullRequest: pr, ...(end.mergedBy !== undefined && { mergedBy: end.mergedBy }) }
+            dep.run(...deploymentArgs(withEventOrigin(d, e && { source: e.source, event: JSON.parse(e.event) as BuildEvent })))
           }
         } else closed.run(end.closedAt, at, row.seq)
         const commit = end.state === 'merged' ? end.mergeCommit : null

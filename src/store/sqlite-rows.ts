@@ -74,6 +74,18 @@ CREATE INDEX IF NOT EXISTS proposals_target ON proposals (service, environment, 
 CREATE INDEX IF NOT EXISTS proposals_open ON proposals (opened_at, seq) WHERE pr_state = 'open';
 `
 
+/** What a deployment came from (user_version 4), and the index history reads a service's rows by. */
+const DEPLOYMENT_ORIGIN = `
+ALTER TABLE deployments ADD COLUMN source TEXT;
+ALTER TABLE deployments ADD COLUMN source_commit TEXT;
+ALTER TABLE deployments ADD COLUMN build_url TEXT;
+ALTER TABLE deployments ADD COLUMN pr_number INTEGER;
+ALTER TABLE deployments ADD COLUMN pr_url TEXT;
+ALTER TABLE deployments ADD COLUMN merged_by TEXT;
+ALTER TABLE deployments ADD COLUMN kind TEXT NOT NULL DEFAULT 'deploy' CHECK (kind IN ('deploy', 'rollback', 'promotion'));
+CREATE INDEX IF NOT EXISTS deployments_service ON deployments (service, seq);
+`
+
 export interface Migrator {
   exec(sql: string): unknown
   columns(table: string): string[]
@@ -94,6 +106,8 @@ export const MIGRATIONS: readonly ((db: Migrator) => void)[] = [
   (db) => db.exec(SCHEMA_V2),
   // The lease of each infra repo (user_version 3); the row stays once made, so its token only grows.
   (db) => db.exec('CREATE TABLE IF NOT EXISTS leases (repo TEXT PRIMARY KEY, owner TEXT NOT NULL, token INTEGER NOT NULL CHECK (token > 0), expires_at TEXT NOT NULL)'),
+  // History's origin of each deployment (user_version 4): rows written before read with these null, and as deploys.
+  (db) => db.exec(DEPLOYMENT_ORIGIN),
 ]
 
 /** Brings the file to the newest schema (PRAGMA user_version), all steps in one transaction. */

@@ -4,17 +4,20 @@ import Database from 'better-sqlite3'
 import type { EventOutcome, EventStatus } from '../core/change-set.js'
 import { StoreUnavailableError, ValidationError } from '../core/errors.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
+import { deploymentArgs, insertDeploymentSql } from './deployment-rows.js'
 import { eventIdFactory } from './event-id.js'
+import { sqliteDeployments, sqliteLastApplied } from './sqlite-history.js'
 import { SqliteLeases } from './sqlite-leases.js'
 import { SqliteProposals, statusAfter } from './sqlite-proposals.js'
 import { eventPullRequest, migrateSqlite, toRecord, type Row } from './sqlite-rows.js'
 import { badEventId, isEventId, namespacedSqliteFile, takenEventId } from './store-namespace.js'
 import {
   eventMeaning,
-  targetKey,
   type AcceptInput,
   type AcceptResult,
   type Deployment,
+  type DeploymentQuery,
+  type DeploymentRecord,
   type EventRecord,
   type Finish,
   type Lease,
@@ -184,10 +187,7 @@ export class SqliteStore implements Store {
       `UPDATE events SET status = ?, code = ?, reason = ?, targets = COALESCE(?, targets), pull_request = CASE WHEN ? THEN ? ELSE pull_request END,
          attempts = attempts + ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`,
     )
-    const dep = this.db.prepare(
-      `INSERT INTO deployments (event_id, service, environment, image, from_value, to_value, tag, digest, built_at, commit_sha, applied_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
+    const dep = this.db.prepare(insertDeploymentSql(() => '?'))
     // Only the proposal lookups of settle run under the write lock (they must see the rows as they are): the intake waits little.
     const finalArgs = (r: Extract<Finish, { kind: 'final' }>) => {
       const { outcome } = r
@@ -206,7 +206,7 @@ export class SqliteStore implements Store {
             args: () => [r.kind === 'dead' ? 'dead' : 'failed', r.code, r.reason, r.targets ? JSON.stringify(r.targets) : null, r.targets ? 1 : 0, r.targets ? eventPullRequest(r.targets) : null, r.kind === 'retry' && !r.countAttempt ? 0 : 1, r.kind === 'retry' ? r.retryAt.toISOString() : null, at, r.id],
           },
     )
-    const deps = deployments.map((d) => [d.eventId, d.service, d.environment, d.image, d.from ?? null, d.to, d.tag ?? null, d.digest ?? null, d.builtAt, d.commit, d.appliedAt])
+    const deps = deployments.map(deploymentArgs)
     this.leases.transaction(opts.fence, () => {
       for (const r of rows) r.stmt.run(...r.args())
       for (const d of deps) dep.run(...d)
@@ -214,17 +214,11 @@ export class SqliteStore implements Store {
   }
 
   async lastApplied(keys: readonly TargetKey[]): Promise<Map<string, AppliedRecord>> {
-    const stmt = this.db.prepare(
-      `SELECT event_id, tag, digest, built_at FROM deployments WHERE service = ? AND environment = ? AND image = ? ORDER BY seq DESC LIMIT 1`,
-    )
-    const out = new Map<string, AppliedRecord>()
-    this.run(() => {
-      for (const k of keys) {
-        const r = stmt.get(k.service, k.environment, k.image) as { event_id: string; tag: string | null; digest: string | null; built_at: string } | undefined
-        if (r) out.set(targetKey(k), { eventId: r.event_id, builtAt: r.built_at, ...(r.tag !== null && { tag: r.tag }), ...(r.digest !== null && { digest: r.digest }) })
-      }
-    })
-    return out
+    return sqliteLastApplied(this.db, (fn) => this.run(fn), keys)
+  }
+
+  async deployments(q: DeploymentQuery): Promise<DeploymentRecord[]> {
+    return sqliteDeployments(this.db, (fn) => this.run(fn), q)
   }
 
   async list(status: EventStatus, limit: number): Promise<EventRecord[]> {

@@ -55,10 +55,44 @@ export interface EventRecord {
   readonly updatedAt: string
 }
 
-/** A row of deployment history: one value change that reached the infra repo. */
+/** Why a deployment row was written; rollbacks and promotions are recorded as such so change-failure figures can tell them apart. */
+export type DeploymentKind = 'deploy' | 'rollback' | 'promotion'
+
+/**
+ * A row of deployment history: one value change that reached the infra repo,
+ * with what a person asks of it (which build, from where, who merged).
+ * The origin fields are absent on rows written before they existed.
+ */
 export interface Deployment extends ValueChange {
+  /** The infra repo's commit that carries the change (a PR's merge commit). */
   readonly commit: string
   readonly appliedAt: string
+  /** The source repository (owner/repo) whose build this is. */
+  readonly source?: string
+  /** The source commit the build was made from. */
+  readonly sourceCommit?: string
+  readonly buildUrl?: string
+  /** The pull request that carried the change, when it came through one. */
+  readonly pullRequest?: { readonly number: number; readonly url: string }
+  readonly mergedBy?: string
+  /** Absent: deploy. */
+  readonly kind?: DeploymentKind
+}
+
+/** A deployment as history reads it: `seq` orders rows (newest largest) and pages them. */
+export interface DeploymentRecord extends Deployment {
+  readonly seq: number
+  readonly kind: DeploymentKind
+  /** Several infra repos: the repo (its `repos:` name) whose history the row is. */
+  readonly repo?: string
+}
+
+export interface DeploymentQuery {
+  readonly service?: string
+  readonly environment?: string
+  readonly limit: number
+  /** Only rows older than this seq: the next page after a page whose last row had it. */
+  readonly before?: number
 }
 
 export type Finish =
@@ -179,6 +213,8 @@ export interface Store {
   /** Records a batch's results, with its deployments, in one transaction. */
   finish(results: readonly Finish[], deployments: readonly Deployment[], now: Date, opts?: WriteOptions): Promise<void>
   lastApplied(keys: readonly TargetKey[]): Promise<Map<string, AppliedRecord>>
+  /** Deployment history, newest first (by seq), filtered by service and environment when given. */
+  deployments(q: DeploymentQuery): Promise<DeploymentRecord[]>
   /** Events with this status, newest first. */
   list(status: EventStatus, limit: number): Promise<EventRecord[]>
   /**

@@ -1,7 +1,8 @@
 import type { PendingEvent } from '../core/change-set.js'
 import { GitRemoteError, InfraSyncError, LeaseLostError } from '../core/errors.js'
 import { emptyRegistry, type Registry } from '../projects/registry.js'
-import type { Deployment, EventRecord, Fence } from '../store/store.js'
+import type { EventRecord, Fence } from '../store/store.js'
+import { batchDeployments } from './batch-deployments.js'
 import { RemoteCircuit, type RepoHealth } from './circuit.js'
 import { phaseTimer } from './phase-timer.js'
 import { afterFailedPush, type AfterPushDeps } from './after-failed-push.js'
@@ -295,7 +296,7 @@ export class Worker {
       // Pull requests after the commit: a commit environment never waits for a forge. A crash in between carries them over (settle-pushed.ts).
       if (changeSet.proposals.length > 0) outcomes = [...(await this.prs!.propose(branchBase(changeSet, head, written.oid), changeSet, pending, outcomes, fence))]
       timer.mark('propose')
-      const deployments: Deployment[] = changeSet.edits.flatMap((e) => e.changes.map((c) => ({ ...c, commit: written.oid, appliedAt: now.toISOString() })))
+      const deployments = batchDeployments(changeSet.edits, records, written.oid, now)
       await this.outcomes.settle(records, outcomes, written.oid, deployments, commits, fence)
       timer.mark('settle')
       await this.prs?.report(outcomes, pending, written.oid)

@@ -51,6 +51,10 @@ t.test('a store made by the version before pull requests migrates at init and ke
     `INSERT INTO events (id, source, delivery_id, image, event, received_at, status, commit_sha, targets, updated_at, meaning)
      VALUES ('01ARZ3NDEKTSV4RRFFQ69G5FAV', 'acme/a', 'd1', 'ghcr.io/acme/a', ?, '2026-11-25T10:00:00.000Z', 'applied', ?, ?, '2026-11-25T10:00:00.000Z', 'm')`,
   ).run(JSON.stringify(ev('1.0.0')), 'f'.repeat(40), JSON.stringify([target]))
+  db.prepare(
+    `INSERT INTO deployments (event_id, service, environment, image, from_value, to_value, tag, built_at, commit_sha, applied_at)
+     VALUES ('01ARZ3NDEKTSV4RRFFQ69G5FAV', 's', 'dev', 'ghcr.io/acme/a', '0.9.0', '1.0.0', '1.0.0', '2026-11-25T09:00:00.000Z', ?, '2026-11-25T10:00:00.000Z')`,
+  ).run('f'.repeat(40))
   db.close()
 
   for (const round of [1, 2]) {
@@ -59,6 +63,9 @@ t.test('a store made by the version before pull requests migrates at init and ke
     const r = await store.get('01ARZ3NDEKTSV4RRFFQ69G5FAV')
     t.match(r, { status: 'applied', commit: 'f'.repeat(40), targets: [{ decision: 'update', code: 'updated' }] }, `round ${round}: the event reads back`)
     t.equal(r!.pullRequest, undefined)
+    const history = await store.deployments({ service: 's', limit: 10 })
+    t.match(history, [{ eventId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', to: '1.0.0', kind: 'deploy' }], `round ${round}: an old deployment reads in history as a deploy`)
+    t.notOk('source' in history[0]! || 'pullRequest' in history[0]!, 'with no origin it never had')
     t.equal((await store.openProposals()).length, round - 1, `round ${round}: the proposals table exists and keeps its rows`)
     if (round === 1) {
       await store.recordProposal(

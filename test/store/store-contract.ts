@@ -2,6 +2,7 @@ import type { Test } from 'tap'
 import type { BuildEvent } from '../../src/core/build-event.js'
 import { eventIdFactory } from '../../src/store/event-id.js'
 import type { EventRecord, Store } from '../../src/store/store.js'
+import { deploymentsContract } from './deployments-contract.js'
 import { leasesContract } from './leases-contract.js'
 import { proposalsContract } from './proposals-contract.js'
 
@@ -196,5 +197,6 @@ export function storeContract(t: Test, name: string, factory: StoreFactory): voi
   }
 
   proposalsContract(t, name, open)
+  deploymentsContract(t, name, open)
   leasesContract(t, name, factory)
 }
