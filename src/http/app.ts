@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { errorHandler } from './error-handler.js'
 import { openApi } from './openapi.js'
+import { deploymentRoutes } from './routes/deployments.js'
 import { eventRoutes, type EventRoutesDeps } from './routes/events.js'
 import { githubRoutes, type GithubRoutesDeps } from './routes/github.js'
 import { healthRoutes, type HealthRoutesDeps } from './routes/health.js'
@@ -60,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('routeList', routeList)
   await openApi(app)
   await app.register(eventRoutes, deps)
+  await app.register(deploymentRoutes, deps)
   await app.register(githubRoutes, deps)
   await app.register(healthRoutes, deps)
   return app

@@ -124,7 +124,7 @@ function sameToken(given: string, expected: string): boolean {
 }
 
 /** The operator endpoints: the admin token when one is configured; without one, callers on this machine, and only on the embedded default. */
-function checkAdmin(req: FastifyRequest, token: string | undefined, loopback: boolean): void {
+export function checkAdmin(req: FastifyRequest, token: string | undefined, loopback: boolean): void {
   if (token) {
     if (!sameToken(req.headers.authorization ?? '', `Bearer ${token}`)) throw new AdminAuthError('ADMIN_UNAUTHORIZED', 'this endpoint needs Authorization: Bearer <INFRA_SYNC_ADMIN_TOKEN>')
     return
