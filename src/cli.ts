@@ -69,6 +69,23 @@ program
     }
   })
 
+program
+  .command('history')
+  .description('deployments of a service, newest first: when, where, from → to, source commit, commit or pull request and who merged, build')
+  .argument('<service>', "the service's folder name")
+  .option('--env <environment>', 'only this environment')
+  .option('--limit <n>', 'at most this many rows (default 20, at most 1000)')
+  .option('--server <url>', "the server's base URL (default: INFRA_SYNC_SERVER); sends INFRA_SYNC_ADMIN_TOKEN")
+  .option('--json', 'print the rows as JSON')
+  .action(async (service: string, opts: import('./cli/history.js').HistoryOptions) => {
+    try {
+      const { historyCommand } = await import('./cli/history.js')
+      await historyCommand(service, opts, { ...io, env: process.env })
+    } catch (e) {
+      fail(e)
+    }
+  })
+
 try {
   await program.parseAsync(process.argv)
 } catch (e) {

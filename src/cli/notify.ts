@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { ciDefaults } from '../client/ci-defaults.js'
 import { UsageError, WaitTimeoutError } from '../client/client-errors.js'
+import { serverUrl } from '../client/server-url.js'
 import { eventBody, signedHeaders, type NotifyInput } from '../client/event-request.js'
 import { waitResult, type EventView } from '../client/event-outcome.js'
 import { DEFAULT_RETRY, requestWithRetry, type RetryOptions } from '../client/request-with-retry.js'
@@ -20,17 +21,6 @@ export interface NotifyIo {
   readonly err: (s: string) => void
   readonly env: Readonly<Record<string, string | undefined>>
   readonly retry?: RetryOptions
-}
-
-function serverUrl(given: string): URL {
-  let u: URL
-  try {
-    u = new URL(given)
-  } catch {
-    throw new UsageError(`--server must be the server's base URL, e.g. https://infra-sync.example (got ${JSON.stringify(given)})`, { option: 'server' })
-  }
-  if (!/^https?:$/.test(u.protocol) || u.username || u.password) throw new UsageError('--server must be an http(s) URL without credentials', { option: 'server' })
-  return new URL(u.pathname.endsWith('/') ? u.toString() : `${u.toString()}/`)
 }
 
 /**
