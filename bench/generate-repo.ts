@@ -6,7 +6,7 @@ import path from 'node:path'
 export const serviceName = (i: number) => `svc-${String(i).padStart(5, '0')}`
 export const serviceImage = (i: number) => `ghcr.io/acme/${serviceName(i)}`
 
-function files(i: number): Record<string, string> {
+export function files(i: number): Record<string, string> {
   const name = serviceName(i)
   return {
     [`services/${name}/infra-sync.yaml`]: `source: acme/${name}\nimage: ${serviceImage(i)}\n`,

@@ -1,3 +1,4 @@
+import { constants as fsConstants } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { UnsafePathError } from '../core/errors.js'
@@ -83,7 +84,7 @@ export class FsTree implements TreeSource {
       // As in a commit: a symlink is refused, never followed out of the checkout.
       if (st.isSymbolicLink()) throw new UnsafePathError(`${file} is a symbolic link`, { path: file })
       if (!st.isFile()) return null
-      return await fs.readFile(this.abs(file))
+      return await readQuietly(this.abs(file))
     } catch (e) {
       if (isMissing(e)) return null
       throw e
@@ -92,6 +93,29 @@ export class FsTree implements TreeSource {
 
   private abs(rel: string): string {
     return path.join(this.root, ...rel.split('/'))
+  }
+}
+
+/**
+ * Reads without touching the file's access time where the OS allows it (our
+ * own file, Linux). An access-time change is a watch event too, and chokidar
+ * drops any event within 5 ms of the previous one for a file: a save right
+ * after a check read the file would be lost.
+ */
+async function readQuietly(abs: string): Promise<Uint8Array> {
+  const noatime = fsConstants.O_NOATIME
+  if (noatime === undefined) return fs.readFile(abs)
+  let handle
+  try {
+    handle = await fs.open(abs, fsConstants.O_RDONLY | noatime)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPERM') return fs.readFile(abs)
+    throw e
+  }
+  try {
+    return await handle.readFile()
+  } finally {
+    await handle.close()
   }
 }
 

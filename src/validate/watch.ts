@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises'
 import path from 'node:path'
 import { watch } from 'chokidar'
 import { findingKey, type Finding } from './finding.js'
@@ -19,6 +20,13 @@ export interface WatchOptions {
   /** Stops watching; watchCheckout then resolves with the last result. */
   readonly signal?: AbortSignal
 }
+
+/**
+ * chokidar drops a file's change events for 50 ms after it reports one, with
+ * no trailing event: a second save within that time would never be checked.
+ * So a reported change is looked at again once the window has passed.
+ */
+const CHOKIDAR_CHANGE_WINDOW_MS = 50
 
 /** Folders whose changes never matter to a check (and would cost a watch each). */
 const IGNORED = new Set(['.git', 'node_modules', 'dist'])
@@ -84,12 +92,26 @@ export async function watchCheckout(root: string, out: WatchOutput, options: Wat
     })
   }
 
-  watcher.on('all', (_event, changed: string) => {
-    const rel = path.relative(root, changed).split(path.sep).join('/')
-    if (rel.startsWith('..')) return
+  let closed = false
+  const changed = (abs: string) => {
+    const rel = path.relative(root, abs).split(path.sep).join('/')
+    if (rel.startsWith('..') || closed) return
     pending.add(rel)
     clearTimeout(timer)
     timer = setTimeout(run, options.debounceMs ?? 20)
+  }
+  const lookAgain = (abs: string, seen: { mtimeMs: number; size: number }) => {
+    setTimeout(() => {
+      if (closed) return
+      fs.stat(abs).then(
+        (st) => (st.mtimeMs !== seen.mtimeMs || st.size !== seen.size ? changed(abs) : undefined),
+        () => undefined,
+      )
+    }, CHOKIDAR_CHANGE_WINDOW_MS + 10).unref()
+  }
+  watcher.on('all', (event, abs: string, stats?: { mtimeMs: number; size: number }) => {
+    changed(abs)
+    if (event === 'change' && stats) lookAgain(abs, stats)
   })
   watcher.on('error', (e) => out.error(e))
   run()
@@ -98,6 +120,7 @@ export async function watchCheckout(root: string, out: WatchOutput, options: Wat
     if (options.signal?.aborted) return resolve()
     options.signal?.addEventListener('abort', () => resolve(), { once: true })
   })
+  closed = true
   clearTimeout(timer)
   await watcher.close()
   await running
