@@ -107,6 +107,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       adminToken: config.adminToken,
       adminLoopback: config.embeddedRepo,
       commitUrl: commitUrls(config),
+      services: (service?: string) => workers.services(service),
       failpoint,
       timeouts: { headersMs: config.http.headersTimeoutMs, requestMs: config.http.requestTimeoutMs },
       onAccepted: () => workers.wake(),

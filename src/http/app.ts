@@ -5,8 +5,9 @@ import { deploymentRoutes } from './routes/deployments.js'
 import { eventRoutes, type EventRoutesDeps } from './routes/events.js'
 import { githubRoutes, type GithubRoutesDeps } from './routes/github.js'
 import { healthRoutes, type HealthRoutesDeps } from './routes/health.js'
+import { serviceRoutes, type ServiceRoutesDeps } from './routes/services.js'
 
-export interface AppDeps extends EventRoutesDeps, GithubRoutesDeps, HealthRoutesDeps {
+export interface AppDeps extends EventRoutesDeps, GithubRoutesDeps, HealthRoutesDeps, ServiceRoutesDeps {
   readonly logger?: FastifyBaseLogger | false
   readonly timeouts?: HttpTimeouts
 }
@@ -62,6 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await openApi(app)
   await app.register(eventRoutes, deps)
   await app.register(deploymentRoutes, deps)
+  await app.register(serviceRoutes, deps)
   await app.register(githubRoutes, deps)
   await app.register(healthRoutes, deps)
   return app

@@ -1,6 +1,7 @@
 import type { ReportMode, RepoConfig } from '../config/config.js'
 import type { Person } from '../git/write-commit.js'
 import type { RepoHealth } from './circuit.js'
+import type { Problem, ServiceRow } from './service-view.js'
 import type { WorkerOptions } from './worker-options.js'
 
 /** What the worker thread needs to run: plain, cloneable values. */
@@ -20,6 +21,8 @@ export type ToWorker =
   | { readonly type: 'stop' }
   | { readonly type: 'idle'; readonly ticket: number }
   | { readonly type: 'example'; readonly ticket: number }
+  /** What runs where (`status`): every service, or only `service`; answered with a ServicesReply. */
+  | { readonly type: 'services'; readonly ticket: number; readonly service?: string }
   /** A pull_request webhook: this pull request was merged or closed. */
   | { readonly type: 'pull-request'; readonly number: number }
 
@@ -34,3 +37,6 @@ export type FromWorker =
   | { readonly type: 'metric'; readonly name: 'batch' | 'heap' | 'push' | 'commit' | 'eventToCommit' | 'finished' | 'circuit' | 'forgeRequests'; readonly arg?: string | number }
   | { readonly type: 'reply'; readonly ticket: number; readonly value: unknown }
   | { readonly type: 'stopped' }
+
+/** The rows of one repo at the head they were read from, or why there are none (WORKER_NOT_READY: no head known yet). */
+export type ServicesReply = { readonly head: string | null; readonly rows: readonly ServiceRow[] } | { readonly error: Problem }

@@ -1,4 +1,5 @@
 import type { RepoConfig } from '../config/config.js'
+import type { ServicesReply } from './messages.js'
 import type { WorkerHost } from './worker-host.js'
 
 /** One infra repo's worker host, with the repo it serves. */
@@ -55,6 +56,12 @@ export class RepoWorkers {
   /** The worker of the repo at `location` and `branch`, if this deployment serves it. */
   byRepo(location: string, branch: string): WorkerHost | undefined {
     return this.workers.find((w) => w.repo.location === location && w.repo.branch === branch)?.host
+  }
+
+  /** Every repo's answer to `services`, each with its `repos:` name when there are several (null: its thread is not running). */
+  services(service?: string): Promise<{ readonly repo?: string; readonly reply: ServicesReply | null }[]> {
+    const several = this.workers.length > 1
+    return Promise.all(this.workers.map(async (w) => ({ ...(several && { repo: w.repo.name ?? w.repo.location }), reply: await w.host.services(service) })))
   }
 
   readiness(): ReposReadiness {

@@ -3,7 +3,7 @@ import { InfraSyncError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { repoReadiness, type RepoHealth } from './circuit.js'
-import type { FromWorker, ToWorker, WorkerThreadConfig } from './messages.js'
+import type { FromWorker, ServicesReply, ToWorker, WorkerThreadConfig } from './messages.js'
 
 const RESTART_MS = 1000
 
@@ -145,12 +145,12 @@ export class WorkerHost {
     this.thread?.postMessage(m)
   }
 
-  private ask<T>(type: 'idle' | 'example'): Promise<T | null> {
+  private ask<T>(type: 'idle' | 'example' | 'services', extra: { readonly service?: string } = {}): Promise<T | null> {
     if (!this.thread) return Promise.resolve(null)
     const ticket = ++this.tickets
     return new Promise((resolve) => {
       this.replies.set(ticket, resolve as (v: unknown) => void)
-      this.send({ type, ticket })
+      this.send({ type, ticket, ...extra } as ToWorker)
     })
   }
 
@@ -177,6 +177,11 @@ export class WorkerHost {
   /** The body of an example event for the start-up message. */
   example(): Promise<Record<string, string> | null> {
     return this.ask('example')
+  }
+
+  /** What runs where, as the thread reads it at its head (every service, or only `service`); null while no thread runs. */
+  services(service?: string): Promise<ServicesReply | null> {
+    return this.ask('services', service !== undefined ? { service } : {})
   }
 
   /** Lets the batch in hand finish, then ends the thread. */

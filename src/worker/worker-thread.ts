@@ -9,6 +9,8 @@ import type { WorkerMetrics } from '../observability/metrics.js'
 import { openStore } from '../store/open-store.js'
 import { exampleEvent } from './example-event.js'
 import type { FromWorker, ToWorker, WorkerThreadConfig } from './messages.js'
+import { ServiceStates } from './service-states.js'
+import { servicesReply } from './services-reply.js'
 import { Worker } from './worker.js'
 
 /**
@@ -53,6 +55,9 @@ try {
   const forged = config.repo.forge ? openForge(config.repo.forge, log, pacing && { pacing: { ...(pacing.writeMs !== undefined && { writeMinMs: pacing.writeMs }), ...(pacing.notificationMs !== undefined && { notificationMinMs: pacing.notificationMs }) } }) : undefined
   const remote = openRemote(config.repo, config.dataDir, { log, failpoint, ...(forged && { credentials: forged.credentials }) })
   await remote.prepare()
+  // The last head the worker knew: a worker that lost the lease forgets its head, but `status` can still read that one.
+  let lastHead: string | null | undefined
+  const states = new ServiceStates(remote.objects)
   const worker = new Worker({
     store,
     remote,
@@ -62,7 +67,10 @@ try {
     metrics,
     failpoint,
     options: { ...config.worker, author: config.author },
-    onHead: (head) => post({ type: 'head', head }),
+    onHead: (head) => {
+      if (head !== undefined) lastHead = head
+      post({ type: 'head', head })
+    },
     onRepoHealth: (health) => post({ type: 'repo', health }),
     onLeader: (leader) => post({ type: 'leader', leader }),
   })
@@ -76,6 +84,9 @@ try {
     else if (m.type === 'example') {
       const value = await worker.exclusive(() => exampleEvent(remote)).catch(() => null)
       post({ type: 'reply', ticket: m.ticket, value })
+    } else if (m.type === 'services') {
+      const head = () => (worker.knownHead !== undefined ? worker.knownHead : lastHead)
+      post({ type: 'reply', ticket: m.ticket, value: await servicesReply({ store, states, exclusive: (fn) => worker.exclusive(fn), head }, m.service) })
     } else if (m.type === 'stop') {
       await worker.stop()
       await unlisten?.()
