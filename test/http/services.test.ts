@@ -6,7 +6,9 @@ import { buildKeys } from '../../src/intake/secrets.js'
 import { Metrics } from '../../src/observability/metrics.js'
 import type { IntakeStore } from '../../src/store/repo-stores.js'
 import { commits, makeBareRepo } from '../helpers/git-cli.js'
-import { exampleInfraFiles, startTestServer } from '../helpers/server.js'
+import { startGitServer } from '../helpers/git-server.js'
+import { freshDatabase } from '../helpers/postgres.js'
+import { exampleInfraFiles, startTestServer, type TestServer } from '../helpers/server.js'
 import { FALLBACK, signedHeaders } from '../helpers/sign.js'
 import { eventually, tmpDir } from '../helpers/tmp.js'
 
@@ -117,4 +119,28 @@ t.test('several repos: every repo asked, each row and head naming its repo, comm
   t.same(body.heads, [{ repo: 'team-a', commit: 'a'.repeat(40) }, { repo: 'team-b', commit: null }])
   t.same(body.services.map((r: Row) => `${r.repo}:${r.value}`), ['team-a:1.0.0', 'team-b:2.0.0'])
   t.equal(body.services[1].commitUrl, `https://github.com/acme/team-b/commit/${'c'.repeat(40)}`)
+})
+
+t.test('replicas on one database: the standby that never led answers WORKER_NOT_READY; once it takes over it answers', async (t) => {
+  const bare = makeBareRepo(tmpDir(t), exampleInfraFiles())
+  const gitServer = await startGitServer(bare)
+  t.teardown(() => gitServer.close())
+  const databaseUrl = await freshDatabase(t)
+  const worker = { pollMs: 50, retryBaseMs: 50, retryCapMs: 500, leaseTtlMs: 2000 }
+  const services = (s: TestServer) => s.app.inject({ url: '/v1/services?service=orders-api', headers: auth })
+  const first = await startTestServer(t, { location: gitServer.url, kind: 'http' }, { databaseUrl, worker, adminToken: TOKEN })
+  await eventually(async () => ((await services(first)).statusCode === 200 ? true : undefined), 20_000, 'the leader to answer')
+  const second = await startTestServer(t, { location: gitServer.url, kind: 'http' }, { databaseUrl, worker, adminToken: TOKEN })
+  await eventually(() => (second.worker.leader === false ? true : undefined), 20_000, 'the second to know it is not the leader')
+  const standby = await services(second)
+  t.equal(standby.statusCode, 503)
+  t.equal(standby.json().code, 'WORKER_NOT_READY')
+  t.match((await services(first)).json().services, [{ environment: 'dev', value: '1.4.1' }, { environment: 'prod', value: '1.4.1' }])
+
+  await first.close()
+  const took = await eventually(async () => {
+    const r = await services(second)
+    return r.statusCode === 200 ? r : undefined
+  }, 20_000, 'the second to take over and answer')
+  t.match(took.json().services, [{ environment: 'dev', value: '1.4.1' }, { environment: 'prod', value: '1.4.1' }])
 })
