@@ -18,6 +18,21 @@ export interface BuildEvent {
   /** ISO-8601 instant. */
   readonly builtAt?: string
   readonly buildUrl?: string
+  /**
+   * Set only by POST /v1/rollbacks, never by parseBuildEvent: the public
+   * intake cannot send a rollback. Such an event changes this one target.
+   */
+  readonly rollback?: RollbackMark
+}
+
+/** What makes an internal event a rollback (see src/http/routes/rollbacks.ts). */
+export interface RollbackMark {
+  readonly service: string
+  readonly environment: string
+  /** The request's id: the same request twice is one rollback, two requests are two. */
+  readonly request: string
+  /** Asked to pass deploy windows; stored, with no effect until windows exist. */
+  readonly force?: boolean
 }
 
 const SOURCE = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)+$/

@@ -8,6 +8,7 @@ import { noOrigins, sameValue, type ValueOrigins } from './human-values.js'
 import { eventStatusOf, targetStatus } from './event-status.js'
 import type { MatchedEvent } from './match-events.js'
 import { COMMIT_LANE, laneKey, proposalOf, proposalSkip, type LaneTarget } from './proposal-lanes.js'
+import { storePinReason, type PinLookup } from './store-pins.js'
 
 /** What infra-sync last applied to a target, from its own history. */
 export interface AppliedRecord {
@@ -37,6 +38,8 @@ export interface PlanOptions {
   readonly pullRequests: boolean
   /** The proposals of pull-request targets; none when absent. */
   readonly proposals?: ProposalLookup
+  /** Pins set through the API (rollbacks, POST /v1/pins); none when absent. */
+  readonly pins?: PinLookup
 }
 
 interface Applied {
@@ -90,6 +93,8 @@ export class BatchPlanner {
     const build: Build = { ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }), builtAt: event.builtAt ?? pending.receivedAt }
     const to = formatImageValue(build)!
     const outcomes: TargetOutcome[] = [...m.decided]
+    // A rollback is an operator's decision about one target (matchRollback): no policy, age or proposal rule holds it back.
+    const rollback = event.rollback !== undefined
     // Work on copies so a failing event leaves nothing behind.
     const localTexts = new Map<string, FileState>()
     const localApplied: [string, Applied][] = []
@@ -132,8 +137,13 @@ export class BatchPlanner {
             outcomes.push({ ...at, decision: 'skip', code: 'pinned', reason: `${from ?? 'the value'} is pinned by "# infra-sync: pin" in ${file}` })
             continue
           }
+          const pin = rollback ? undefined : options.pins?.(service.name, target.environment)
+          if (pin) {
+            outcomes.push({ ...at, decision: 'skip', code: 'pinned', reason: storePinReason(service.name, target.environment, pin) })
+            continue
+          }
           const policy = parsePolicy(target.policy)
-          const verdict = policy.accepts(build, current)
+          const verdict = rollback ? { ok: true as const, reason: '' } : policy.accepts(build, current)
           if (!verdict.ok) {
             outcomes.push({ ...at, decision: 'skip', code: verdict.code ?? 'policy-filtered', reason: verdict.reason })
             continue
@@ -145,12 +155,12 @@ export class BatchPlanner {
           // In-batch bookkeeping is per file (one environment may set the image in several); history is per environment.
           const key = `${service.name}\u0000${target.environment}\u0000${image}\u0000${file}`
           const last = localApplied.findLast(([k]) => k === key)?.[1].record ?? applied.get(key)?.record ?? history(service.name, target.environment, image)
-          const fit = current && policy.compatible ? policy.compatible(build, current) : { ok: true as const }
+          const fit = current && policy.compatible && !rollback ? policy.compatible(build, current) : { ok: true as const }
           if (!fit.ok) {
             outcomes.push({ ...at, decision: 'skip', code: 'incompatible', reason: `${fit.reason} in ${file}` })
             continue
           }
-          if (current?.tag !== undefined || current?.digest !== undefined) {
+          if (!rollback && (current?.tag !== undefined || current?.digest !== undefined)) {
             const knownBuiltAt = last && sameValue(current, last) ? last.builtAt : undefined
             // Not infra-sync's value: it is as new as the commit that put it there.
             const origin = knownBuiltAt === undefined && policy.usesBuildTime ? this.origins(file, image, from!) : undefined
@@ -163,7 +173,7 @@ export class BatchPlanner {
               continue
             }
           }
-          if (last) {
+          if (last && !rollback) {
             const cmp = policy.compare(build, last)
             if (cmp !== null && cmp <= 0) {
               outcomes.push({ ...at, decision: 'skip', code: 'older', reason: `${to} is not newer than ${formatImageValue(last)}, which infra-sync applied to ${file}` })
@@ -175,7 +185,7 @@ export class BatchPlanner {
             continue
           }
           const view = proposing ? options.proposals?.(service.name, target.environment, image) : undefined
-          const held = proposing ? proposalSkip(build, to, pending.id, view, policy) : null
+          const held = proposing && !rollback ? proposalSkip(build, to, pending.id, view, policy) : null
           if (held) {
             outcomes.push({ ...at, decision: 'skip', status: 'skipped', ...held })
             continue
@@ -196,11 +206,11 @@ export class BatchPlanner {
           if (proposing) {
             const open = view?.open
             const over = open ? `, newer than ${formatImageValue(open.value)} proposed in PR #${open.pullRequest.number}` : ''
-            const reason = `${from ?? 'unset'} → ${to} in ${file}: policy ${target.policy}${over}`
+            const reason = `${from ?? 'unset'} → ${to} in ${file}: ${rollback ? 'rollback' : `policy ${target.policy}`}${over}`
             outcomes.push({ ...at, decision: 'update', code: 'proposed', status: 'proposed', reason, update: 'pull-request', ...(open && { pullRequest: open.pullRequest }) })
             if (!this.lanes.has(lane)) this.lanes.set(lane, { service: service.name, environment: target.environment, image, target })
           } else {
-            outcomes.push({ ...at, decision: 'update', code: 'updated', status: 'applied', reason: `${from ?? 'unset'} → ${to} in ${file}`, update: 'commit' })
+            outcomes.push({ ...at, decision: 'update', code: 'updated', status: 'applied', reason: `${from ?? 'unset'} → ${to} in ${file}${rollback ? ' (rollback)' : ''}`, update: 'commit' })
           }
           localApplied.push([key, { lane, file, outcome: { eventIndex, targetIndex: outcomes.length - 1 }, change, record: { ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }), builtAt: build.builtAt!, eventId: pending.id } }])
         } catch (e) {

@@ -31,7 +31,9 @@ export const short = (sha: string) => sha.slice(0, 12)
  */
 export function commitMessage(edits: readonly FileEdit[], events: ReadonlyMap<string, PendingEvent>): string {
   const changes = edits.flatMap((e) => e.changes.map((c) => ({ ...c, path: e.path })))
-  const lines: string[] = [subject(changes), '']
+  // A rollback says so where people look first: git log --oneline.
+  const rollback = changes.length > 0 && changes.every((c) => events.get(c.eventId)?.event.rollback)
+  const lines: string[] = [rollback ? subject(changes).replace(/^deploy/, 'rollback') : subject(changes), '']
   for (const c of changes) {
     const ev = events.get(c.eventId)?.event
     lines.push(`${c.service}/${c.environment}: ${c.image} ${c.from ?? 'unset'} → ${c.to}`)
@@ -40,6 +42,7 @@ export function commitMessage(edits: readonly FileEdit[], events: ReadonlyMap<st
       const from = ev.commit ? `${ev.source}@${short(ev.commit)}` : ev.source
       lines.push(`  source ${from}${ev.ref ? ` (${ev.ref})` : ''}${ev.builtAt ? `, built ${ev.builtAt}` : ''}`)
       if (ev.buildUrl) lines.push(`  build ${ev.buildUrl}`)
+      if (ev.rollback) lines.push(`  rollback, pinned until: infra-sync unpin ${c.service} ${c.environment}`)
     }
   }
   const eventIds = [...new Set(changes.map((c) => c.eventId))]

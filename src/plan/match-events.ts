@@ -21,6 +21,7 @@ function outcome(service: Service, environment: string, file: string | null | un
 /** Finds the services that deploy the event's image and authorises the event's source for each. */
 export function matchEvent(pending: PendingEvent, registry: Registry): MatchedEvent {
   const { event } = pending
+  if (event.rollback) return matchRollback(pending, registry)
   const candidates: Candidate[] = []
   const decided: TargetOutcome[] = []
   for (const service of registry.byImage.get(event.image) ?? []) {
@@ -51,6 +52,25 @@ export function matchEvent(pending: PendingEvent, registry: Registry): MatchedEv
     }
   }
   return { pending, candidates, decided }
+}
+
+/**
+ * A rollback names its one target: the admin token authorised it, so neither
+ * the source nor the branch filter is asked. A repo without the service says
+ * nothing (no-target, as for an image nobody deploys); a service without that
+ * environment, or that deploys another image now, is target-missing.
+ */
+function matchRollback(pending: PendingEvent, registry: Registry): MatchedEvent {
+  const { event } = pending
+  const { service: name, environment } = event.rollback!
+  const service = registry.services.get(name)
+  if (!service?.config) return { pending, candidates: [], decided: [] }
+  const target = service.targets.find((t) => t.environment === environment)
+  const missing = (reason: string): MatchedEvent => ({ pending, candidates: [], decided: [outcome(service, environment, target?.files[0], 'skip', 'target-missing', reason)] })
+  if (service.config.image !== event.image) return missing(`${service.dir} deploys ${service.config.image} now, not ${event.image}`)
+  if (!target) return missing(`${service.dir} has no environment ${environment}`)
+  if (target.files.length === 0) return missing(target.problem ?? `${target.dir} has no file to edit`)
+  return { pending, candidates: [{ service, target }], decided: [] }
 }
 
 /** Every file the planner will read for these events. */

@@ -23,7 +23,8 @@ export function withEventOrigin(d: Deployment, e: { readonly source: string; rea
   if (!e) return d
   const sourceCommit = d.sourceCommit ?? e.event.commit
   const buildUrl = d.buildUrl ?? e.event.buildUrl
-  return { ...d, source: d.source ?? e.source, ...(sourceCommit !== undefined && { sourceCommit }), ...(buildUrl !== undefined && { buildUrl }) }
+  // A rollback's row says so: change-failure figures count them.
+  return { ...d, source: d.source ?? e.source, ...(e.event.rollback && d.kind === undefined && { kind: 'rollback' as const }), ...(sourceCommit !== undefined && { sourceCommit }), ...(buildUrl !== undefined && { buildUrl }) }
 }
 
 /** A deployments row as either store reads it (PostgreSQL: timestamptz as Date, bigint seq as text). */

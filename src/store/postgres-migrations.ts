@@ -126,6 +126,20 @@ ALTER TABLE deployments
   ADD COLUMN kind text NOT NULL DEFAULT 'deploy' CHECK (kind IN ('deploy', 'rollback', 'promotion'));
 CREATE INDEX deployments_service ON deployments (service, seq);`,
   },
+  {
+    version: 6,
+    name: 'pins set through the API: rollbacks and manual pins, one per service and environment',
+    sql: `
+CREATE TABLE pins (
+  service text NOT NULL,
+  environment text NOT NULL,
+  value text,
+  kind text NOT NULL CHECK (kind IN ('rollback', 'manual')),
+  reason text,
+  created_at timestamptz NOT NULL,
+  PRIMARY KEY (service, environment)
+);`,
+  },
 ]
 
 /**

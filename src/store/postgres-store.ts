@@ -8,6 +8,7 @@ import { eventIdFactory } from './event-id.js'
 import { openPool, query, storeError } from './postgres-connection.js'
 import { pgDeployments, pgLastApplied } from './postgres-history.js'
 import { PostgresListener, type ListenerOptions } from './postgres-listener.js'
+import { postgresPins } from './postgres-pins.js'
 import { acquireLease, fencedTransaction, releaseLease, renewLease } from './postgres-leases.js'
 import { migrate } from './postgres-migrations.js'
 import { PostgresProposals } from './postgres-proposals.js'
@@ -77,6 +78,7 @@ export class PostgresStore implements Store {
   private readonly claimer = randomUUID()
   private readonly claimTtlMs: number
   private readonly proposalQueries: PostgresProposals
+  get pins() { return postgresPins(this.pool, this.where) }
   /** The lease token this store last claimed under: a new one releases the claims of earlier holders. */
   private claimedUnder: number | undefined
   private readonly url: string

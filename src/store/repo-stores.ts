@@ -1,9 +1,10 @@
 import type { AcceptInput, AcceptResult, DeploymentQuery, DeploymentRecord, EventRecord, Store } from './store.js'
 import type { EventStatus } from '../core/change-set.js'
 import { mergeEventRecords } from './merge-event-records.js'
+import type { PinRecord, PinStore } from './pins.js'
 
 /** What the HTTP side asks of the store: intake, the event routes, readiness. */
-export type IntakeStore = Pick<Store, 'kind' | 'init' | 'accept' | 'get' | 'list' | 'retry' | 'deployments' | 'counts' | 'ping' | 'close' | 'rateLimiter'>
+export type IntakeStore = Pick<Store, 'kind' | 'init' | 'accept' | 'get' | 'list' | 'retry' | 'deployments' | 'pins' | 'counts' | 'ping' | 'close' | 'rateLimiter'>
 
 /** One infra repo's namespace of the store. */
 export interface RepoStore {
@@ -80,6 +81,29 @@ export class RepoStores implements IntakeStore {
       // By instant, not by text: a merge time from the forge may be written without milliseconds.
       .sort((a, b) => Date.parse(b.appliedAt) - Date.parse(a.appliedAt) || b.seq - a.seq)
       .slice(0, q.limit)
+  }
+
+  /**
+   * Pins in every repo: a pin names a service, and a repo without that
+   * service never plans it, so the pin does nothing there. Listed per repo,
+   * each naming its repo when there are several.
+   */
+  get pins(): PinStore {
+    const repos = this.repos
+    return {
+      list: async () => {
+        if (repos.length === 1) return repos[0]!.store.pins.list()
+        return (await Promise.all(repos.map(async (r) => (await r.store.pins.list()).map((p): PinRecord => ({ ...p, repo: r.name }))))).flat()
+      },
+      set: async (pin) => {
+        for (const r of repos) await r.store.pins.set(pin)
+      },
+      remove: async (service, environment) => {
+        let removed = false
+        for (const r of repos) removed = (await r.store.pins.remove(service, environment)) || removed
+        return removed
+      },
+    }
   }
 
   async counts(): Promise<Record<string, number>> {

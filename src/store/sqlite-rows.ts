@@ -3,6 +3,7 @@ import type { BuildEvent } from '../core/build-event.js'
 import type { EventOutcome, EventStatus, PullRequestRef, TargetOutcome, ValueChange } from '../core/change-set.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
 import type { EventRecord, ProposalRecord } from './store.js'
+import { SQLITE_PINS } from './sqlite-pins.js'
 
 /** The SQLite store's tables as the first versioned schema (user_version 1) has them. */
 const SCHEMA_V1 = `
@@ -108,6 +109,8 @@ export const MIGRATIONS: readonly ((db: Migrator) => void)[] = [
   (db) => db.exec('CREATE TABLE IF NOT EXISTS leases (repo TEXT PRIMARY KEY, owner TEXT NOT NULL, token INTEGER NOT NULL CHECK (token > 0), expires_at TEXT NOT NULL)'),
   // History's origin of each deployment (user_version 4): rows written before read with these null, and as deploys.
   (db) => db.exec(DEPLOYMENT_ORIGIN),
+  // Pins set through the API (user_version 5): rollbacks and manual pins, one per (service, environment).
+  (db) => db.exec(SQLITE_PINS),
 ]
 
 /** Brings the file to the newest schema (PRAGMA user_version), all steps in one transaction. */

@@ -1,6 +1,7 @@
 import type { BuildEvent } from '../core/build-event.js'
 import type { EventOutcome, EventStatus, PullRequestRef, TargetOutcome, ValueChange } from '../core/change-set.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
+import type { PinStore } from './pins.js'
 
 export interface AcceptInput {
   /**
@@ -29,6 +30,8 @@ export interface AcceptResult {
  * branch build (skipped) still deploys when main pushes the same digest.
  */
 export function eventMeaning(source: string, e: BuildEvent): string {
+  // A rollback to a value is not the build that first brought it: each request is its own event.
+  if (e.rollback) return ['rollback', e.rollback.service, e.rollback.environment, e.rollback.request].join('\u0000')
   return [source, e.image, e.ref ?? '', e.digest ?? `tag:${e.tag ?? ''}`].join('\u0000')
 }
 
@@ -215,6 +218,8 @@ export interface Store {
   lastApplied(keys: readonly TargetKey[]): Promise<Map<string, AppliedRecord>>
   /** Deployment history, newest first (by seq), filtered by service and environment when given. */
   deployments(q: DeploymentQuery): Promise<DeploymentRecord[]>
+  /** Pins set through the API (rollbacks, manual pins): the planner skips their targets. */
+  readonly pins: PinStore
   /** Events with this status, newest first. */
   list(status: EventStatus, limit: number): Promise<EventRecord[]>
   /**

@@ -10,6 +10,7 @@ import { BatchPlanner, type FileContent } from '../plan/build-change-set.js'
 import { humanValues, originLookup } from '../plan/human-values.js'
 import { filesNeeded, matchEvent, type Candidate } from '../plan/match-events.js'
 import { emptyRegistry, loadRegistry, type Registry } from '../projects/registry.js'
+import type { PinRecord } from '../store/pins.js'
 import { targetKey, type ProposalState, type Store, type TargetKey } from '../store/store.js'
 
 export interface PlannedBatch {
@@ -49,10 +50,13 @@ export async function planBatch(
   if (pullRequests) for (const m of matched) for (const c of m.candidates) if (c.target.update === 'pull-request') proposing.set(targetKey(keyOf(c)), keyOf(c))
   const states = proposing.size > 0 ? await store.proposals([...proposing.values()]) : new Map<string, ProposalState>()
   const proposals = (service: string, environment: string, image: string) => states.get(targetKey({ service, environment, image }))
+  // Pins set through the API: few (a person sets each), so read whole.
+  const pinned = keys.length > 0 ? new Map((await store.pins.list()).map((p) => [`${p.service}\u0000${p.environment}`, p])) : new Map<string, PinRecord>()
+  const pins = (service: string, environment: string) => pinned.get(`${service}\u0000${environment}`)
   // A value infra-sync did not apply (rare) is as new as the commit that set it: look that up in history.
   const questions = humanValues(matched, files, lastApplied)
   const origins = originLookup(questions, await valueOrigins(objects, head, questions, MAX_HISTORY_WALK, deepen))
-  const planner = new BatchPlanner(files, lastApplied, { pullRequests, proposals }, origins)
+  const planner = new BatchPlanner(files, lastApplied, { pullRequests, proposals, pins }, origins)
   let slice = performance.now()
   for (const m of matched) {
     planner.add(m)

@@ -43,6 +43,8 @@ export async function checkIndependent(t: Test, a: Store, b: Store): Promise<voi
   t.match(await b.get(shared), { status: 'applied' })
   t.match(await a.get(shared), { status: 'queued' }, "B's outcome is not A's")
   t.same(await a.lastApplied([{ service: 's', environment: 'dev', image: IMAGE }]), new Map(), "B's history is not A's")
+  await b.pins.set({ service: 's', environment: 'dev', kind: 'manual', createdAt: now.toISOString() })
+  t.same(await a.pins.list(), [], "B's pins are not A's")
   const onlyInB = (await b.acquireLease(`${REPO}/b`, 'owner-b', HOUR, new Date()))!
   await t.rejects(a.finish([], [], now, { fence: onlyInB }), { code: 'LEASE_LOST' }, 'a lease taken in B is no lease in A')
 
