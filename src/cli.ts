@@ -86,6 +86,21 @@ program
     }
   })
 
+program
+  .command('status')
+  .description('what runs where: each service × environment with its value, since when, by which commit or pull request, pin, update mode, policy and open pull request')
+  .argument('[service]', 'only this service (its folder name)')
+  .option('--server <url>', "the server's base URL (default: INFRA_SYNC_SERVER); sends INFRA_SYNC_ADMIN_TOKEN")
+  .option('--json', 'print the rows as JSON')
+  .action(async (service: string | undefined, opts: import('./cli/status.js').StatusOptions) => {
+    try {
+      const { statusCommand } = await import('./cli/status.js')
+      await statusCommand(service, opts, { ...io, env: process.env })
+    } catch (e) {
+      fail(e)
+    }
+  })
+
 try {
   await program.parseAsync(process.argv)
 } catch (e) {
