@@ -65,7 +65,7 @@ export async function newCommand(service: string, opts: NewOptions, io: NewIo): 
   const from = path.relative(root, templateDir) === OWN_TEMPLATE ? `${OWN_TEMPLATE}/` : 'infra-template/basic/'
   if (opts.json) io.out(`${JSON.stringify(files.map((f) => f.path), null, 2)}\n`)
   else {
-    const derived = filled.derived.filter((d) => d.name !== d.from).map((d) => `${d.name} from ${d.from}`)
+    const derived = filled.derived.filter((d) => d.name !== d.from || d.overlay).map((d) => `${d.name}: settings of ${d.from}, folder from overlays/${d.overlay ?? d.from}`)
     io.out(`created ${folder}/ from ${from} (environments: ${filled.environments.join(', ')}${derived.length ? `; ${derived.join(', ')}` : ''})\n`)
     io.out(files.map((f) => `  ${f.path}\n`).join(''))
     io.out(`${folder} passes validate\n`)

@@ -27,8 +27,8 @@ export interface FillResult {
   /** Sorted by path. */
   readonly files: readonly FolderFile[]
   readonly environments: readonly string[]
-  /** Each environment and the template environment it was made from (itself when the template has it). */
-  readonly derived: readonly EnvironmentSource[]
+  /** Each environment, the template entry its settings come from (itself when the template has it), and the overlay its folder was made from when it is new. */
+  readonly derived: readonly (EnvironmentSource & { readonly overlay?: string })[]
 }
 
 export const CONFIG_FILE = 'infra-sync.yaml'
@@ -59,7 +59,11 @@ export function fillTemplate(template: readonly FolderFile[], input: FillInput):
   // A template environment keeps its own folder, wherever it is; only a new one is made from an overlay.
   const needOverlay = environments.filter((e) => !overlays.includes(e) && !entries?.some((x) => x.name === e))
   const firstOverlay = entries?.map((e) => e.name).find((n) => overlays.includes(n)) ?? overlays[0]
-  const derived = environments.map((name) => ({ name, from: entries ? entryFor(name, entries) : needOverlay.includes(name) ? firstOverlay! : name }))
+  const derived = environments.map((name) => ({
+    name,
+    from: entries ? entryFor(name, entries) : needOverlay.includes(name) ? firstOverlay! : name,
+    ...(needOverlay.includes(name) && { overlay: firstOverlay! }),
+  }))
   if (input.environments && needOverlay.length > 0 && !firstOverlay) {
     throw new ScaffoldError('TEMPLATE_INVALID', `the basic folder has no ${OVERLAYS}/* folder to make ${needOverlay.join(', ')} from`, { environments: needOverlay })
   }

@@ -29,9 +29,9 @@ t.test('golden: --env dev,staging,production (two environments the template does
   t.same(text(r.files), text(readFolder(path.join(GOLDEN, 'orders-api-dev-staging-production'))))
   t.same(r.derived, [
     { name: 'dev', from: 'dev' },
-    { name: 'staging', from: 'dev' },
-    // Prod-like: the template's prod entry, so it is still delivered by pull request under prod's policy.
-    { name: 'production', from: 'prod' },
+    { name: 'staging', from: 'dev', overlay: 'dev' },
+    // Prod-like: the template's prod entry, so it is still delivered by pull request under prod's policy; its folder, as every new one, from the first overlay.
+    { name: 'production', from: 'prod', overlay: 'dev' },
   ])
   const config = parse(text(r.files)['infra-sync.yaml']!)
   t.same(config.environments, {
@@ -98,7 +98,7 @@ t.test('a template of its own: tags, digests, quoting, other images and names ar
   })
   const r = fillTemplate(template, { service: 'orders', source: 'acme/orders', image: 'ghcr.io/acme/orders', environments: ['qa', 'prod'] })
   const out = text(r.files)
-  t.same(r.derived, [{ name: 'qa', from: 'qa' }, { name: 'prod', from: 'qa' }])
+  t.same(r.derived, [{ name: 'qa', from: 'qa' }, { name: 'prod', from: 'qa', overlay: 'qa' }])
   t.same(Object.keys(out).sort(), ['README.md', 'infra-sync.yaml', 'overlays/prod/deploy.yaml', 'overlays/qa/deploy.yaml'])
   t.equal(out['README.md'], 'example stays as it is\n', 'not YAML: copied byte for byte')
   // Without environments: in the template, the default (one per overlay) needs no entry.
