@@ -5,6 +5,8 @@ import { deploymentRoutes } from './routes/deployments.js'
 import { eventRoutes, type EventRoutesDeps } from './routes/events.js'
 import { githubRoutes, type GithubRoutesDeps } from './routes/github.js'
 import { healthRoutes, type HealthRoutesDeps } from './routes/health.js'
+import { pinRoutes } from './routes/pins.js'
+import { rollbackRoutes } from './routes/rollbacks.js'
 import { serviceRoutes, type ServiceRoutesDeps } from './routes/services.js'
 
 export interface AppDeps extends EventRoutesDeps, GithubRoutesDeps, HealthRoutesDeps, ServiceRoutesDeps {
@@ -63,6 +65,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await openApi(app)
   await app.register(eventRoutes, deps)
   await app.register(deploymentRoutes, deps)
+  await app.register(rollbackRoutes, deps)
+  await app.register(pinRoutes, deps)
   await app.register(serviceRoutes, deps)
   await app.register(githubRoutes, deps)
   await app.register(healthRoutes, deps)
