@@ -101,6 +101,24 @@ program
     }
   })
 
+program
+  .command('new')
+  .description('register a service: make services/<service>/ from the basic folder, filled in, and check it as validate would')
+  .argument('<service>', 'the folder name; <service>-<environment> names its Argo CD Applications')
+  .requiredOption('--source <owner/repo>', 'the source repository whose CI builds the image')
+  .requiredOption('--image <image>', 'the image it deploys, without a tag')
+  .option('--env <environments>', "comma-separated environments (default: the basic folder's), e.g. dev,prod")
+  .option('--dir <checkout>', 'the infra repo checkout (default: the current directory)')
+  .option('--json', 'print the files created as a JSON list')
+  .action(async (service: string, opts: import('./cli/new.js').NewOptions) => {
+    try {
+      const { newCommand } = await import('./cli/new.js')
+      await newCommand(service, opts, io)
+    } catch (e) {
+      fail(e)
+    }
+  })
+
 try {
   await program.parseAsync(process.argv)
 } catch (e) {
