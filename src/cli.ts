@@ -119,6 +119,44 @@ program
     }
   })
 
+program
+  .command('rollback')
+  .description('set a service in an environment back to the value before the current one (or --to) through the normal pipeline, and pin it there until unpin')
+  .argument('<service>', "the service's folder name")
+  .argument('<env>', 'the environment')
+  .option('--to <value>', 'the value to go back to: a tag, a digest or tag@digest (default: the one before the current one)')
+  .option('--reason <text>', 'why, kept with the pin')
+  .option('--force', 'pass deploy windows (accepted and recorded; no effect until deploy windows exist)')
+  .option('--wait', 'follow the rollback until it is applied, proposed or refused; print the commit or pull request')
+  .option('--timeout <seconds>', 'how long --wait follows it (default 900)')
+  .option('--server <url>', "the server's base URL (default: INFRA_SYNC_SERVER); sends INFRA_SYNC_ADMIN_TOKEN")
+  .option('--json', 'print the answer (or, with --wait, the final event) as JSON')
+  .action(async (service: string, env: string, opts: import('./cli/rollback.js').RollbackOptions) => {
+    try {
+      const { rollbackCommand } = await import('./cli/rollback.js')
+      await rollbackCommand(service, env, opts, { ...io, env: process.env })
+    } catch (e) {
+      fail(e)
+    }
+  })
+
+program
+  .command('unpin')
+  .description('release the pin a rollback or POST /v1/pins set on a service in an environment: the next build applies')
+  .argument('<service>', "the service's folder name")
+  .argument('<env>', 'the environment')
+  .option('--server <url>', "the server's base URL (default: INFRA_SYNC_SERVER); sends INFRA_SYNC_ADMIN_TOKEN")
+  .option('--json', 'print the pin removed as JSON')
+  .action(async (service: string, env: string, opts: import('./cli/unpin.js').UnpinOptions) => {
+    try {
+      const { unpinCommand } = await import('./cli/unpin.js')
+      await unpinCommand(service, env, opts, { ...io, env: process.env })
+    } catch (e) {
+      fail(e)
+    }
+  })
+
+
 try {
   await program.parseAsync(process.argv)
 } catch (e) {
