@@ -25,7 +25,7 @@ export interface StatusRow {
   readonly commit?: string
   readonly pullRequest?: { readonly number: number; readonly url: string }
   readonly kind?: string
-  readonly pin?: { readonly by: 'config' | 'marker'; readonly value?: string }
+  readonly pin?: { readonly by: 'config' | 'marker' | 'api'; readonly value?: string; readonly kind?: string }
   readonly update?: string
   readonly policy?: string
   readonly openPullRequest?: { readonly number: number; readonly url: string; readonly value?: string }
@@ -48,7 +48,8 @@ function by(r: StatusRow): string {
 
 function pin(r: StatusRow): string {
   if (!r.pin) return '-'
-  return r.pin.by === 'marker' ? 'marker' : (r.pin.value ?? 'pinned')
+  if (r.pin.by === 'marker') return 'marker'
+  return r.pin.by === 'api' ? `${r.pin.value ?? 'pinned'} (${r.pin.kind ?? 'api'})` : (r.pin.value ?? 'pinned')
 }
 
 /** The rows as a table for people: one line per service × environment; a refused service says its code instead. */

@@ -1,4 +1,5 @@
 import type { Deployment, ProposalRecord } from '../store/store.js'
+import type { PinRecord } from '../store/pins.js'
 import type { UpdateMode } from '../projects/service-config.js'
 
 /** A coded reason, as cloneable as the rest (it crosses from the worker thread). */
@@ -56,8 +57,8 @@ export interface ServiceRow {
   readonly kind?: string
   readonly sourceCommit?: string
   readonly buildUrl?: string
-  /** A human pin: in infra-sync.yaml (`config`, holding `value` when it names one) or a `# infra-sync: pin` marker. */
-  readonly pin?: { readonly by: 'config' | 'marker'; readonly value?: string }
+  /** A pin: in infra-sync.yaml (`config`, holding `value` when it names one), a `# infra-sync: pin` marker, or set through the API (`api`: a rollback or POST /v1/pins, with its kind and reason). Git's pins come first. */
+  readonly pin?: { readonly by: 'config' | 'marker' | 'api'; readonly value?: string; readonly kind?: string; readonly reason?: string }
   readonly update?: UpdateMode
   readonly policy?: string
   /** The pull request infra-sync has open for this environment, and the value it proposes. */
@@ -85,7 +86,8 @@ const key = (service: string, environment: string) => `${service}\u0000${environ
  * latest deployment recorded for it and the pull request open for it.
  * `latest` is by (service, environment); `open` is every open proposal.
  */
-export function serviceView(states: readonly ServiceState[], latest: ReadonlyMap<string, Deployment>, open: readonly ProposalRecord[]): ServiceRow[] {
+export function serviceView(states: readonly ServiceState[], latest: ReadonlyMap<string, Deployment>, open: readonly ProposalRecord[], pins: readonly PinRecord[] = []): ServiceRow[] {
+  const pinBy = new Map(pins.map((p) => [key(p.service, p.environment), p]))
   const openBy = new Map<string, ProposalRecord>()
   for (const p of open) {
     const k = key(p.service, p.environment)
@@ -103,7 +105,15 @@ export function serviceView(states: readonly ServiceState[], latest: ReadonlyMap
       const recorded = d !== undefined && sameAs(t, d)
       const pr = openBy.get(key(s.service, t.environment))
       const value = formatted(t.tag, t.digest)
-      const pin = t.pin !== undefined ? { by: 'config' as const, ...(typeof t.pin === 'string' && { value: t.pin }) } : t.markerPin ? { by: 'marker' as const } : undefined
+      const api = pinBy.get(key(s.service, t.environment))
+      const pin =
+        t.pin !== undefined
+          ? { by: 'config' as const, ...(typeof t.pin === 'string' && { value: t.pin }) }
+          : t.markerPin
+            ? { by: 'marker' as const }
+            : api
+              ? { by: 'api' as const, kind: api.kind, ...(api.value !== undefined && { value: api.value }), ...(api.reason !== undefined && { reason: api.reason }) }
+              : undefined
       const prValue = pr && formatted(pr.value.tag, pr.value.digest)
       rows.push({
         service: s.service,

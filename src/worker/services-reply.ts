@@ -8,7 +8,7 @@ import { serviceView, viewKey } from './service-view.js'
 const CONCURRENCY = 8
 
 export interface ServicesReplyDeps {
-  readonly store: Pick<Store, 'deployments' | 'openProposals'>
+  readonly store: Pick<Store, 'deployments' | 'openProposals' | 'pins'>
   readonly states: ServiceStates
   /** Runs `fn` between batches (Worker.exclusive): the clone has one user at a time. */
   readonly exclusive: <T>(fn: () => Promise<T>) => Promise<T>
@@ -40,7 +40,8 @@ export async function servicesReply(deps: ServicesReplyDeps, only?: string): Pro
       )
     }
     const open = await deps.store.openProposals()
-    return { head: read.head, rows: serviceView(read.states, latest, open) }
+    const pins = await deps.store.pins.list()
+    return { head: read.head, rows: serviceView(read.states, latest, open, pins) }
   } catch (e) {
     return { error: { code: e instanceof InfraSyncError ? e.code : 'WORKER_FAILED', message: (e as Error).message } }
   }

@@ -78,3 +78,14 @@ t.test('the table: a line per service × environment, by commit or PR, refused s
   t.match(several[0], /^REPO\s+SERVICE\s+ENV/, 'several repos: each row names its repo')
   t.match(several[1], /^team-a\s+a\s+dev\s+1\s/)
 })
+
+t.test('a pin set through the API shows where git holds none; a pin in git comes first', async (t) => {
+  const pins = [
+    { service: 'orders-api', environment: 'dev', value: '1.5.0', kind: 'rollback' as const, reason: '500s', createdAt: '2026-11-30T10:00:00.000Z' },
+    { service: 'orders-api', environment: 'prod', kind: 'manual' as const, createdAt: '2026-11-30T10:00:00.000Z' },
+  ]
+  const rows = serviceView(states, new Map(), [], pins)
+  t.same(rows.find((r) => r.environment === 'dev')?.pin, { by: 'api', kind: 'rollback', value: '1.5.0', reason: '500s' })
+  t.same(rows.find((r) => r.environment === 'prod')?.pin, { by: 'config', value: '1.4.1' }, "infra-sync.yaml's pin is shown, not the API's")
+  t.match(statusTable(rows), /1\.5\.0 \(rollback\)/)
+})

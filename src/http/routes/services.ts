@@ -37,8 +37,13 @@ const row = {
     pin: {
       type: 'object',
       required: ['by'],
-      properties: { by: { type: 'string', enum: ['config', 'marker'], description: '`config`: `pin` in infra-sync.yaml; `marker`: `# infra-sync: pin` on the value line.' }, value: { type: 'string' } },
-      description: 'A human pin: builds do not change this environment. Absent: not pinned.',
+      properties: {
+        by: { type: 'string', enum: ['config', 'marker', 'api'], description: '`config`: `pin` in infra-sync.yaml; `marker`: `# infra-sync: pin` on the value line; `api`: a rollback or POST /v1/pins.' },
+        value: { type: 'string' },
+        kind: { type: 'string', enum: ['rollback', 'manual'], description: 'An API pin: set by a rollback or by hand.' },
+        reason: { type: 'string' },
+      },
+      description: 'A pin: builds do not change this environment. Absent: not pinned.',
     },
     update: { type: 'string', enum: ['commit', 'pull-request'] },
     policy: { type: 'string' },
