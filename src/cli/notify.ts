@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { ciDefaults } from '../client/ci-defaults.js'
-import { UsageError, WaitTimeoutError } from '../client/client-errors.js'
+import { UsageError } from '../client/client-errors.js'
+import { followEvent } from '../client/follow-event.js'
 import { serverUrl } from '../client/server-url.js'
 import { eventBody, signedHeaders, type NotifyInput } from '../client/event-request.js'
-import { waitResult, type EventView } from '../client/event-outcome.js'
 import { DEFAULT_RETRY, requestWithRetry, type RetryOptions } from '../client/request-with-retry.js'
 import { normaliseSource } from '../core/build-event.js'
 
@@ -48,21 +48,5 @@ export async function notifyCommand(opts: NotifyOptions, io: NotifyIo): Promise<
     return
   }
   io.err(`infra-sync: event ${accepted.id} ${accepted.status}; waiting for its outcome\n`)
-  const deadline = Date.now() + timeoutS * 1000
-  let last = ''
-  for (let n = 1; ; n++) {
-    const view = (await (await requestWithRetry((signal) => fetch(new URL(`v1/events/${accepted.id}`, base), { signal }), retry)).json()) as EventView
-    const r = waitResult(view)
-    if (r.done) {
-      io.out(opts.json ? `${JSON.stringify(view)}\n` : `${r.line}\n`)
-      if (r.error) throw r.error
-      return
-    }
-    // A failed attempt is retried by the server: say why once, keep waiting.
-    const now = `${view.status}${view.reason ? `: ${view.reason}` : ''}`
-    if (now !== last) io.err(`infra-sync: ${now}\n`)
-    last = now
-    if (Date.now() >= deadline) throw new WaitTimeoutError(`event ${accepted.id} is still ${view.status} after ${timeoutS} s`, { id: accepted.id, status: view.status })
-    await retry.sleep(Math.min(5000, 500 * n))
-  }
+  await followEvent({ base, id: accepted.id, timeoutS, json: opts.json === true, retry }, io)
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { UsageError, WaitTimeoutError } from '../client/client-errors.js'
-import { waitResult, type EventView } from '../client/event-outcome.js'
+import { UsageError } from '../client/client-errors.js'
+import { followEvent } from '../client/follow-event.js'
 import { requestWithRetry } from '../client/request-with-retry.js'
 import { adminClient, checkNames, type AdminIo } from './admin-request.js'
 
@@ -46,20 +46,5 @@ export async function rollbackCommand(service: string, env: string, opts: Rollba
     return
   }
   io.err(`infra-sync: rollback ${accepted.id} of ${service}/${env} to ${accepted.value} ${accepted.status}; waiting for its outcome\n`)
-  const deadline = Date.now() + timeoutS * 1000
-  let last = ''
-  for (let n = 1; ; n++) {
-    const view = (await (await requestWithRetry((signal) => fetch(new URL(`v1/events/${accepted.id}`, base), { headers, signal }), retry)).json()) as EventView
-    const r = waitResult(view)
-    if (r.done) {
-      io.out(opts.json ? `${JSON.stringify(view)}\n` : `${r.line}\n`)
-      if (r.error) throw r.error
-      return
-    }
-    const now = `${view.status}${view.reason ? `: ${view.reason}` : ''}`
-    if (now !== last) io.err(`infra-sync: ${now}\n`)
-    last = now
-    if (Date.now() >= deadline) throw new WaitTimeoutError(`event ${accepted.id} is still ${view.status} after ${timeoutS} s`, { id: accepted.id, status: view.status })
-    await retry.sleep(Math.min(5000, 500 * n))
-  }
+  await followEvent({ base, id: accepted.id, timeoutS, json: opts.json === true, retry, headers }, io)
 }
