@@ -4,7 +4,10 @@ import { ForgeError, GitRemoteError, InfraSyncError, PushRefusedError, RefLocked
 import type { Logger } from '../core/logger.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
 import type { Deployment, EventRecord, Fence, Finish, Store } from '../store/store.js'
+import type { ObjectStore } from '../git/object-store.js'
+import type { Deepen } from '../git/read-deepening.js'
 import { backoffMs } from './backoff.js'
+import { settlePushed, type Carried } from './settle-pushed.js'
 import type { RemoteCircuit } from './circuit.js'
 
 export interface OutcomeRecorderDeps {
@@ -41,6 +44,18 @@ export class OutcomeRecorder {
     })
     await this.deps.store.finish(results, deployments, this.deps.clock(), { ...(fence && { fence }) })
     await this.recorded(records, results)
+  }
+
+  /**
+   * Settles the batch's events whose push was never recorded, from the
+   * remote's history (settle-pushed.ts), and tells the dead ones' sources.
+   * Returns what is left to plan, what is carried, and the commits that carry
+   * events already.
+   */
+  async settleUnrecorded(objects: ObjectStore, head: string | null, records: readonly EventRecord[], deepen: Deepen, fence?: Fence): Promise<{ remaining: readonly EventRecord[]; carried: Map<string, Carried>; commits: Map<string, string> }> {
+    const { remaining, settled, carried } = await settlePushed(objects, this.deps.store, this.deps.log, head, records, this.deps.clock(), deepen, fence)
+    await this.recorded(records, settled)
+    return { remaining, carried, commits: new Map([...carried].map(([id, c]) => [id, c.commit])) }
   }
 
   private async recorded(records: readonly EventRecord[], results: readonly Finish[]): Promise<void> {

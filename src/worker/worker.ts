@@ -11,7 +11,7 @@ import { OutcomeRecorder } from './outcome-recorder.js'
 import { planBatch } from './plan-batch.js'
 import { Retention } from './retention.js'
 import { WakeSignal } from './wake-signal.js'
-import { carryOver, settlePushed } from './settle-pushed.js'
+import { carryOver } from './settle-pushed.js'
 import { branchBase } from './deliver-proposals.js'
 import { PullRequests } from './pull-requests.js'
 import { writeBatchCommit } from './batch-commit.js'
@@ -69,17 +69,8 @@ export class Worker {
     this.random = deps.random ?? Math.random
     this.sleep = deps.sleep ?? defaultSleep
     const o = this.opts
-    this.circuit = new RemoteCircuit({
-      threshold: o.circuitThreshold,
-      baseMs: o.retryBaseMs,
-      capMs: o.retryCapMs,
-      random: this.random,
-      clock: this.clock,
-      log: deps.log,
-      metrics: deps.metrics,
-      schedule: (ms) => this.signal.after(ms),
-      ...(deps.onRepoHealth && { onChange: deps.onRepoHealth }),
-    })
+    const backoff = { threshold: o.circuitThreshold, baseMs: o.retryBaseMs, capMs: o.retryCapMs, random: this.random, clock: this.clock }
+    this.circuit = new RemoteCircuit({ ...backoff, log: deps.log, metrics: deps.metrics, schedule: (ms) => this.signal.after(ms), ...(deps.onRepoHealth && { onChange: deps.onRepoHealth }) })
     this.retention = new Retention(deps.store, deps.log, this.clock, o.retentionDays)
     this.pushDeps = { metrics: deps.metrics, log: deps.log, sleep: this.sleep, random: this.random, pushRetries: o.pushRetries, sync: () => this.sync(), forgetHead: () => (this.knownHead = undefined) }
     this.outcomes = new OutcomeRecorder({ store: deps.store, metrics: deps.metrics, log: deps.log, clock: this.clock, random: this.random, options: o, circuit: this.circuit, onDead: async (dead) => this.prs?.reportDead(dead, this.registry) })
@@ -242,14 +233,9 @@ export class Worker {
       fresh = true
     }
     timer.mark('sync')
-    const { remaining, settled, carried } = await settlePushed(remote.objects, store, log, head, records, this.clock(), (n) => remote.deepen(n), fence)
-    this.outcomes.count(settled)
-    // Dead because their push's outcome cannot be told (settle-pushed.ts): their sources hear it as any dead event's would.
-    const dead = settled.flatMap((s) => (s.kind === 'dead' ? [{ record: records.find((r) => r.id === s.id)!, reason: s.reason }] : []))
-    if (dead.length > 0) await this.prs?.reportDead(dead, this.registry)
+    // Dead because their push's outcome cannot be told: their sources hear it as any dead event's would. A carried event keeps its commit.
+    const { remaining, carried, commits } = await this.outcomes.settleUnrecorded(remote.objects, head, records, (n) => remote.deepen(n), fence)
     if (remaining.length === 0) return
-    // A carried event keeps the commit that already carries it.
-    const commits = new Map([...carried].map(([id, c]) => [id, c.commit]))
 
     const pending = new Map<string, PendingEvent>(remaining.map((r) => [r.id, { id: r.id, event: r.event, receivedAt: r.receivedAt }]))
     for (let attempt = 1; ; attempt++) {
