@@ -4,6 +4,9 @@ import { tmpDir } from '../helpers/tmp.js'
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..')
 
+/** How many example services this project has (folders of services/ with an infra-sync.yaml). */
+export const EXAMPLES = fs.readdirSync(path.join(REPO_ROOT, 'services')).filter((n) => fs.existsSync(path.join(REPO_ROOT, 'services', n, 'infra-sync.yaml'))).length
+
 /**
  * An infra repo checkout as people lay one out: this project's example
  * services/ and infra-template/argocd/ as argocd/, then `edits` applied
@@ -28,3 +31,11 @@ export const read = (dir: string, p: string) => fs.readFileSync(path.join(dir, p
 
 /** A kustomization overlay that deploys `image` at `tag`. */
 export const overlay = (image: string, tag = '1.0.0') => `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\nimages:\n  - name: ${image}\n    newTag: "${tag}"\n`
+
+/** 1-based line and column of the first `needle` in `text`: expected positions follow the examples as they change. */
+export function positionOf(text: string, needle: string): { line: number; column: number } {
+  const before = text.slice(0, text.indexOf(needle))
+  if (before.length === text.length) throw new Error(`${needle} not in the text`)
+  const lines = before.split('\n')
+  return { line: lines.length, column: lines.at(-1)!.length + 1 }
+}

@@ -4,7 +4,7 @@ import path from 'node:path'
 import t from 'tap'
 import { CLI } from '../helpers/child-server.js'
 import { eventually } from '../helpers/tmp.js'
-import { makeCheckout } from './checkout-fixture.js'
+import { EXAMPLES, makeCheckout, positionOf } from './checkout-fixture.js'
 
 /** `infra-sync validate DIR --watch [--json]` as a real process; its stdout as lines. */
 function watchProcess(t: { teardown(fn: () => unknown): void }, dir: string, ...args: string[]) {
@@ -36,11 +36,12 @@ t.test('--watch: re-checks on every save, prints each new finding once, and the 
   const config = path.join(dir, 'services/web-frontend/infra-sync.yaml')
   const good = { kustomization: fs.readFileSync(kustomization, 'utf8'), config: fs.readFileSync(config, 'utf8') }
   const w = watchProcess(t, dir)
-  await w.waitFor(/^the checkout is valid \(3 services\)$/)
+  await w.waitFor(new RegExp(`^the checkout is valid \\(${EXAMPLES} services\\)$`))
 
   // Change a tag key: kustomize would refuse the file.
   fs.writeFileSync(kustomization, good.kustomization.replace('newTag:', 'newtag:'))
-  await w.waitFor(/^services\/web-frontend\/overlays\/dev\/kustomization\.yaml:10:7 KUSTOMIZATION_INVALID /)
+  const at = positionOf(good.kustomization, 'newTag:')
+  await w.waitFor(new RegExp(`^services/web-frontend/overlays/dev/kustomization\\.yaml:${at.line}:${at.column} KUSTOMIZATION_INVALID `))
 
   // Break the YAML of another file while the first finding stands: only the new one is printed.
   fs.writeFileSync(config, 'source: acme/web\nimage: [ghcr.io/acme/web-frontend\npolicy: semver\n')
@@ -50,7 +51,7 @@ t.test('--watch: re-checks on every save, prints each new finding once, and the 
   // Fix both: the valid line again.
   fs.writeFileSync(config, good.config)
   fs.writeFileSync(kustomization, good.kustomization)
-  await w.waitFor(/^the checkout is valid \(3 services\)$/, 2)
+  await w.waitFor(new RegExp(`^the checkout is valid \\(${EXAMPLES} services\\)$`), 2)
 
   // A new service folder is picked up, and its mistake found in it.
   fs.mkdirSync(path.join(dir, 'services/billing/overlays/dev'), { recursive: true })
@@ -58,7 +59,7 @@ t.test('--watch: re-checks on every save, prints each new finding once, and the 
   fs.writeFileSync(path.join(dir, 'services/billing/infra-sync.yaml'), 'source: acme/billing\nimage: ghcr.io/acme/billing\npolcy: semver\n')
   await w.waitFor(/^services\/billing\/infra-sync\.yaml:3:1 SCHEMA_INVALID /)
   fs.writeFileSync(path.join(dir, 'services/billing/infra-sync.yaml'), 'source: acme/billing\nimage: ghcr.io/acme/billing\npolicy: semver\n')
-  await w.waitFor(/^the checkout is valid \(4 services\)$/)
+  await w.waitFor(new RegExp(`^the checkout is valid \\(${EXAMPLES + 1} services\\)$`))
 
   t.equal(await w.stop(), 0, 'exits as its last check: valid')
   t.equal(w.stderr(), '')
@@ -73,6 +74,6 @@ t.test('--watch --json: one JSON object per new finding, then {valid: true}', as
   t.match(first, { file: 'services/web-frontend/infra-sync.yaml', line: 3, column: 1, code: 'SCHEMA_INVALID' })
   fs.writeFileSync(path.join(dir, 'services/web-frontend/infra-sync.yaml'), 'source: acme/web\nimage: ghcr.io/acme/web-frontend\npolicy: semver\n')
   await w.waitFor(/"valid":true/)
-  t.same(JSON.parse(w.lines().at(-1)!), { valid: true, services: 3 })
+  t.same(JSON.parse(w.lines().at(-1)!), { valid: true, services: EXAMPLES })
   t.equal(await w.stop(), 0)
 })
