@@ -140,6 +140,23 @@ CREATE TABLE pins (
   PRIMARY KEY (service, environment)
 );`,
   },
+  {
+    version: 7,
+    name: 'the notifications outbox: messages waiting for delivery, in order per target and service',
+    sql: `
+CREATE TABLE outbox (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id text NOT NULL UNIQUE,
+  target text NOT NULL,
+  key text NOT NULL,
+  notice jsonb NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz NOT NULL,
+  created_at timestamptz NOT NULL,
+  last_error text
+);
+CREATE INDEX outbox_queue ON outbox (target, key, seq);`,
+  },
 ]
 
 /**

@@ -8,6 +8,7 @@ import { eventIdFactory } from './event-id.js'
 import { openPool, query, storeError } from './postgres-connection.js'
 import { pgDeployments, pgLastApplied } from './postgres-history.js'
 import { PostgresListener, type ListenerOptions } from './postgres-listener.js'
+import { postgresOutbox } from './postgres-outbox.js'
 import { postgresPins } from './postgres-pins.js'
 import { acquireLease, fencedTransaction, releaseLease, renewLease } from './postgres-leases.js'
 import { migrate } from './postgres-migrations.js'
@@ -41,10 +42,7 @@ import {
 
 export interface PostgresStoreOptions {
   readonly role?: 'intake' | 'worker'
-  /**
-   * How long a claim keeps other claimers off its events when its claimer
-   * neither finishes them nor claims again (it died): then they are due again.
-   */
+  /** How long a claim keeps others off its events when its claimer neither finishes nor claims again (it died). */
   readonly claimTtlMs?: number
   readonly poolSize?: number
   readonly connectTimeoutMs?: number
@@ -79,6 +77,7 @@ export class PostgresStore implements Store {
   private readonly claimTtlMs: number
   private readonly proposalQueries: PostgresProposals
   get pins() { return postgresPins(this.pool, this.where) }
+  get outbox() { return postgresOutbox(this.pool, this.where) }
   /** The lease token this store last claimed under: a new one releases the claims of earlier holders. */
   private claimedUnder: number | undefined
   private readonly url: string

@@ -3,6 +3,7 @@ import type { BuildEvent } from '../core/build-event.js'
 import type { EventOutcome, EventStatus, PullRequestRef, TargetOutcome, ValueChange } from '../core/change-set.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
 import type { EventRecord, ProposalRecord } from './store.js'
+import { SQLITE_OUTBOX } from './sqlite-outbox.js'
 import { SQLITE_PINS } from './sqlite-pins.js'
 
 /** The SQLite store's tables as the first versioned schema (user_version 1) has them. */
@@ -111,6 +112,8 @@ export const MIGRATIONS: readonly ((db: Migrator) => void)[] = [
   (db) => db.exec(DEPLOYMENT_ORIGIN),
   // Pins set through the API (user_version 5): rollbacks and manual pins, one per (service, environment).
   (db) => db.exec(SQLITE_PINS),
+  // The notifications outbox (user_version 6).
+  (db) => db.exec(SQLITE_OUTBOX),
 ]
 
 /** Brings the file to the newest schema (PRAGMA user_version), all steps in one transaction. */

@@ -8,6 +8,7 @@ import { deploymentArgs, insertDeploymentSql } from './deployment-rows.js'
 import { eventIdFactory } from './event-id.js'
 import { sqliteDeployments, sqliteLastApplied } from './sqlite-history.js'
 import { SqliteLeases } from './sqlite-leases.js'
+import { sqliteOutbox } from './sqlite-outbox.js'
 import { sqlitePins } from './sqlite-pins.js'
 import { SqliteProposals, statusAfter } from './sqlite-proposals.js'
 import { eventPullRequest, migrateSqlite, toRecord, type Row } from './sqlite-rows.js'
@@ -42,6 +43,7 @@ export class SqliteStore implements Store {
   private leases!: SqliteLeases
   private readonly newId = eventIdFactory()
   readonly pins = sqlitePins(() => this.db, (fn) => this.run(fn))
+  readonly outbox = sqliteOutbox(() => this.db, (fn) => this.run(fn))
   private readonly queue: { input: AcceptInput; resolve: (r: AcceptResult) => void; reject: (e: unknown) => void }[] = []
 
   /**

@@ -1,6 +1,7 @@
 import type { BuildEvent } from '../core/build-event.js'
 import type { EventOutcome, EventStatus, PullRequestRef, TargetOutcome, ValueChange } from '../core/change-set.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
+import type { OutboxStore } from './outbox.js'
 import type { PinStore } from './pins.js'
 
 export interface AcceptInput {
@@ -220,6 +221,8 @@ export interface Store {
   deployments(q: DeploymentQuery): Promise<DeploymentRecord[]>
   /** Pins set through the API (rollbacks, manual pins): the planner skips their targets. */
   readonly pins: PinStore
+  /** Notifications waiting to be delivered (outbox.ts). */
+  readonly outbox: OutboxStore
   /** Events with this status, newest first. */
   list(status: EventStatus, limit: number): Promise<EventRecord[]>
   /**

@@ -4,6 +4,7 @@ import { eventIdFactory } from '../../src/store/event-id.js'
 import type { EventRecord, Store } from '../../src/store/store.js'
 import { deploymentsContract } from './deployments-contract.js'
 import { leasesContract } from './leases-contract.js'
+import { outboxContract } from './outbox-contract.js'
 import { pinsContract } from './pins-contract.js'
 import { proposalsContract } from './proposals-contract.js'
 
@@ -200,5 +201,6 @@ export function storeContract(t: Test, name: string, factory: StoreFactory): voi
   proposalsContract(t, name, open)
   deploymentsContract(t, name, open)
   pinsContract(t, name, open)
+  outboxContract(t, name, open)
   leasesContract(t, name, factory)
 }
