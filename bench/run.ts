@@ -17,7 +17,7 @@ import { transports } from './transports.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
-// `--only refusals` (or `pull-requests`, `transports`, `scale`, `replicas`): just that scenario, its section printed (for measuring one change without the full run).
+// `--only refusals` (or `pull-requests`, `transports`, `scale`, `replicas`, `validate`): just that scenario, its section printed (for measuring one change without the full run).
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
 const outIndex = args.indexOf('--out')
 const out = outIndex >= 0 ? args[outIndex + 1]! : path.join(import.meta.dirname, 'results.md')
@@ -60,6 +60,13 @@ async function main(): Promise<void> {
     // Three replicas on PostgreSQL beside one process on SQLite: intake, events/s, failover (replicas.ts).
     const { replicas, replicasSection } = await import('./replicas.js')
     process.stdout.write(`${replicasSection(await replicas(work, replicaSize, log))}\n`)
+    return
+  }
+  const validateSize = quick ? { services: 100, edits: 4 } : { services: 1000, edits: 20 }
+  if (only === 'validate') {
+    // validate --watch: save → printed line at 1,000 services (validate-watch.ts).
+    const { validateWatch, validateWatchSection } = await import('./validate-watch.js')
+    process.stdout.write(`${validateWatchSection(await validateWatch(work, validateSize, log))}\n`)
     return
   }
   if (only === 'scale') {
@@ -133,9 +140,11 @@ async function main(): Promise<void> {
   const gitTransports = await transports(work, transportSize, log)
   const { replicas, replicasSection } = await import('./replicas.js')
   const replicated = await replicas(work, replicaSize, log)
+  const { validateWatch, validateWatchSection } = await import('./validate-watch.js')
+  const watched = await validateWatch(work, validateSize, log)
 
   report.finished = new Date().toISOString()
-  fs.writeFileSync(out, `${baselinesSection(report as Report).trimEnd()}\n\n${pullRequestsSection(prs)}\n\n${transportsSection(gitTransports)}\n\n${replicasSection(replicated)}\n`)
+  fs.writeFileSync(out, `${baselinesSection(report as Report).trimEnd()}\n\n${pullRequestsSection(prs)}\n\n${transportsSection(gitTransports)}\n\n${replicasSection(replicated)}\n\n${validateWatchSection(watched)}\n`)
   log(`wrote ${out}`)
 }
 

@@ -157,6 +157,21 @@ program
   })
 
 
+program
+  .command('validate')
+  .description('check a working copy of an infra repo as a pull request would: every infra-sync.yaml, the environments and their files, the ApplicationSet')
+  .argument('[dir]', 'the checkout (default: the current directory)')
+  .option('--watch', 're-check on every save: print each new finding, and the valid line once all are fixed')
+  .option('--json', 'print the findings as JSON: [{file, line, column, code, message}]')
+  .action(async (dir: string | undefined, opts: { watch?: boolean; json?: boolean }) => {
+    try {
+      const { validateCommand } = await import('./cli/validate.js')
+      process.exitCode = await validateCommand(dir, opts, io)
+    } catch (e) {
+      fail(e)
+    }
+  })
+
 try {
   await program.parseAsync(process.argv)
 } catch (e) {
