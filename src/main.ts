@@ -77,7 +77,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       repo,
       host: new WorkerHost(
         // The repo carries the forge (and its credentials) to the thread that opens pull requests.
-        { repo, dataDir: config.dataDir, databaseUrl: config.databaseUrl, author: config.author, worker: config.worker, sourceReports: config.sourceReports },
+        { repo, dataDir: config.dataDir, databaseUrl: config.databaseUrl, author: config.author, worker: config.worker, sourceReports: config.sourceReports, notifications: config.notifications },
         config.repos.length > 1 ? log.child({ repo: repo.name }) : log,
         metrics,
         opts.workerThread,

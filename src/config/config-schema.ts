@@ -160,6 +160,32 @@ export const CONFIG_SCHEMA = {
         burst: { type: 'number', minimum: 1, default: 500, description: 'Events a source may send at once above its rate; default the larger of 500 and 10 × perSecond.' },
       },
     },
+    notifications: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Where people are told what infra-sync does; a service names its targets with notify: [name, …] in its infra-sync.yaml.',
+      properties: {
+        targets: {
+          type: 'object',
+          description: 'Named targets: ops: { slack: { urlEnv: OPS_SLACK_URL } }, audit: { webhook: { url: …, secretEnv: AUDIT_SECRET } }.',
+          propertyNames: { pattern: '^[A-Za-z0-9_-]{1,64}$' },
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            description: 'One target: a Slack-compatible incoming webhook, or a generic webhook signed with Standard Webhooks.',
+            properties: {
+              slack: { type: 'object', additionalProperties: false, description: 'A Slack-compatible incoming webhook: a Block Kit message per notification.', properties: { url: text('The incoming webhook URL (it holds a token: prefer urlEnv).'), urlEnv: envName('The environment variable holding the incoming webhook URL.') } },
+              webhook: {
+                type: 'object',
+                additionalProperties: false,
+                description: 'A generic webhook: the notification as JSON, signed per Standard Webhooks, its webhook-id the same on every retry.',
+                properties: { url: text('Where the signed JSON is POSTed.'), urlEnv: envName('The environment variable holding the URL.'), secret: secretText('The Standard Webhooks secret the receiver verifies with (whsec_… or 24+ bytes).'), secretEnv: envName('The environment variable holding the secret.') },
+              },
+            },
+          },
+        },
+      },
+    },
     http: {
       type: 'object',
       additionalProperties: false,

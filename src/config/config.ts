@@ -1,3 +1,5 @@
+import type { NotificationTarget } from '../notifications/targets.js'
+
 /** A commit's author (the same shape as the git layer's Person). */
 export interface Author {
   readonly name: string
@@ -86,6 +88,8 @@ export interface Config {
   readonly worker: WorkerSettings
   /** Per source repository (normalised owner/repo): how it is told about its builds; absent: not told. */
   readonly sourceReports: ReadonlyMap<string, ReportMode>
+  /** Notification targets by name (notifications.targets); empty: none. */
+  readonly notifications: ReadonlyMap<string, NotificationTarget>
   readonly logLevel: string
 }
 

@@ -9,6 +9,7 @@ import type { Config, RepoConfig, WorkerSettings } from './config.js'
 import { detectContainer } from './container.js'
 import { forgeConfig, pick } from './forge-config.js'
 import { BRANCH, repoConfig, reposFromFile, type RepoEntry } from './repo-config.js'
+import { notificationTargets, type TargetEntry } from '../notifications/targets.js'
 import { checkSecret, notEmpty, resolveSecrets, sourceReports, type SourceEntry } from './source-secrets.js'
 
 export const DEFAULT_CONFIG_FILE = 'infra-sync.config.yaml'
@@ -45,6 +46,7 @@ interface ConfigFile {
   logLevel?: string
   rateLimit?: { perSecond?: number; burst?: number }
   http?: { headersTimeoutMs?: number; requestTimeoutMs?: number }
+  notifications?: { targets?: Record<string, TargetEntry> }
 }
 
 const checkFile = schemaCheck(CONFIG_SCHEMA)
@@ -179,6 +181,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     worker: { ...f.worker },
     sourceReports: sourceReports(f.sources),
+    notifications: notificationTargets(f.notifications?.targets ?? {}, env),
     logLevel: env.LOG_LEVEL ?? f.logLevel ?? 'info',
   }
   return Object.freeze(config)

@@ -56,6 +56,8 @@ export interface ServiceConfig {
   readonly key?: string
   /** Flux ImagePolicies (`namespace:name`) whose `$imagepolicy` setter markers mean this image. */
   readonly imagePolicies: readonly string[]
+  /** Notification targets (names in the server config's `notifications.targets`) told what happens to this service. */
+  readonly notify: readonly string[]
 }
 
 const checkSchema = schemaCheck(SERVICE_SCHEMA)
@@ -138,6 +140,7 @@ interface RawService {
   format?: string
   key?: string
   imagePolicies?: string | string[]
+  notify?: string[]
   merge?: MergeMode
   mergeMethod?: MergeMethod
   reviewers?: string[]
@@ -236,6 +239,7 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
     policy,
     environments,
     imagePolicies,
+    notify: cfg.notify ?? [],
     ...(format !== undefined && { format }),
     ...(key !== undefined && { key }),
   }

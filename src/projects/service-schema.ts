@@ -139,6 +139,13 @@ export const SERVICE_SCHEMA = {
       description: 'Flux ImagePolicy names (namespace:name) whose $imagepolicy setter markers mean this image.',
       examples: [['flux-system:orders-api']],
     },
+    notify: {
+      type: 'array',
+      uniqueItems: true,
+      items: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+      description: "Notification targets, by their names in the server's infra-sync.config.yaml (notifications.targets), told when this service is deployed, proposed, fails or is given up on.",
+      examples: [['ops', 'audit']],
+    },
     environments: {
       type: ['object', 'null'],
       propertyNames: {

@@ -1,4 +1,5 @@
 import type { ReportMode, RepoConfig } from '../config/config.js'
+import type { NotificationTarget } from '../notifications/targets.js'
 import type { Person } from '../git/write-commit.js'
 import type { RepoHealth } from './circuit.js'
 import type { Problem, ServiceRow } from './service-view.js'
@@ -13,6 +14,8 @@ export interface WorkerThreadConfig {
   readonly worker: Partial<WorkerOptions>
   /** Per source (normalised owner/repo), how it hears about its builds; a Map survives the structured clone. */
   readonly sourceReports: ReadonlyMap<string, ReportMode>
+  /** Notification targets by name (notifications.targets); absent or empty: none. */
+  readonly notifications?: ReadonlyMap<string, NotificationTarget>
 }
 
 export type ToWorker =

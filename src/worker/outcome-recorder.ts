@@ -20,6 +20,8 @@ export interface OutcomeRecorderDeps {
   readonly circuit: RemoteCircuit
   /** Told of events that just became dead (their sources are told). */
   readonly onDead?: (dead: readonly { readonly record: EventRecord; readonly reason: string }[]) => Promise<void>
+  /** Told of a batch's outcomes once written: which ended dead, and the batch's commit (notify-outcomes.ts). */
+  readonly onSettled?: (records: readonly EventRecord[], outcomes: readonly EventOutcome[], dead: ReadonlySet<string>, commit: string | undefined) => Promise<void>
 }
 
 /**
@@ -44,6 +46,7 @@ export class OutcomeRecorder {
     })
     await this.deps.store.finish(results, deployments, this.deps.clock(), { ...(fence && { fence }) })
     await this.recorded(records, results)
+    await this.deps.onSettled?.(records, outcomes, new Set(results.flatMap((r) => (r.kind === 'dead' ? [r.id] : []))), batchCommit)
   }
 
   /**

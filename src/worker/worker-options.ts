@@ -74,4 +74,8 @@ export interface WorkerDeps {
   readonly leaseOwner?: string
   /** Crash tests: kills the process at a named point (see failpoints.ts); tests may hold the worker there. */
   readonly failpoint?: (name: string) => void | Promise<void>
+  /** Delivers the notifications outbox while this worker leads (notifier.ts); absent: no targets configured. */
+  readonly notifier?: { drain(): Promise<number> }
+  /** The infra repo's commit pages, for notifications. */
+  readonly commitUrl?: ((sha: string) => string | undefined) | undefined
 }

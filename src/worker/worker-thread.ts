@@ -12,6 +12,8 @@ import type { FromWorker, ToWorker, WorkerThreadConfig } from './messages.js'
 import { ServiceStates } from './service-states.js'
 import { servicesReply } from './services-reply.js'
 import { Worker } from './worker.js'
+import { Notifier } from '../notifications/notifier.js'
+import { commitWebUrl } from '../forges/commit-web-url.js'
 
 /**
  * The worker's own thread: planning, editing and pushing never hold up the
@@ -66,6 +68,8 @@ try {
     log,
     metrics,
     failpoint,
+    ...(config.notifications && config.notifications.size > 0 && { notifier: new Notifier({ outbox: store.outbox, targets: config.notifications, log, clock: () => new Date() }) }),
+    commitUrl: commitWebUrl(config.repo),
     options: { ...config.worker, author: config.author },
     onHead: (head) => {
       if (head !== undefined) lastHead = head

@@ -16,6 +16,7 @@ import { branchBase } from './deliver-proposals.js'
 import { PullRequests } from './pull-requests.js'
 import { writeBatchCommit } from './batch-commit.js'
 import { RepoLease } from './repo-lease.js'
+import { notifyOutcomes } from './notify-outcomes.js'
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
@@ -73,7 +74,8 @@ export class Worker {
     this.circuit = new RemoteCircuit({ ...backoff, log: deps.log, metrics: deps.metrics, schedule: (ms) => this.signal.after(ms), ...(deps.onRepoHealth && { onChange: deps.onRepoHealth }) })
     this.retention = new Retention(deps.store, deps.log, this.clock, o.retentionDays)
     this.pushDeps = { metrics: deps.metrics, log: deps.log, sleep: this.sleep, random: this.random, pushRetries: o.pushRetries, sync: () => this.sync(), forgetHead: () => (this.knownHead = undefined) }
-    this.outcomes = new OutcomeRecorder({ store: deps.store, metrics: deps.metrics, log: deps.log, clock: this.clock, random: this.random, options: o, circuit: this.circuit, onDead: async (dead) => this.prs?.reportDead(dead, this.registry) })
+    const onSettled = deps.notifier ? notifyOutcomes({ ...deps, clock: this.clock, registry: () => this.registry }) : undefined
+    this.outcomes = new OutcomeRecorder({ store: deps.store, metrics: deps.metrics, log: deps.log, clock: this.clock, random: this.random, options: o, circuit: this.circuit, onDead: async (dead) => this.prs?.reportDead(dead, this.registry), ...(onSettled && { onSettled }) })
     if (deps.forge) this.prs = new PullRequests({ ...deps, forge: deps.forge, clock: this.clock, author: o.author, pollMs: o.prPollMs, onMerged: () => (this.knownHead = undefined) })
     // Another leader may have moved the branch meanwhile: the head is asked again.
     this.lease = new RepoLease({ ...deps, ttlMs: o.leaseTtlMs, clock: this.clock, onChange: (leader) => ((this.knownHead = undefined), deps.onLeader?.(leader)) })
@@ -123,6 +125,7 @@ export class Worker {
     this.lease.stopRenewals()
     this.wake()
     await this.loop
+    await this.draining
     await this.exclusive(() => this.lease.release())
   }
 
@@ -144,12 +147,15 @@ export class Worker {
       }
       if (n === 0 && this.prs?.pollDue()) await this.pollPullRequests()
       if (n === 0 && this.lease.held) await this.retention.maybePrune()
+      // Beside the batches, one drain at a time: a slow receiver never holds up a deploy.
+      if (this.lease.held && this.deps.notifier && !this.draining) this.draining = this.deps.notifier.drain().catch((e) => this.deps.log.error({ err: e }, 'notifications failed')).finally(() => (this.draining = undefined))
       if (n === 0) for (const w of this.idleWaiters.splice(0)) w()
       if (n === 0 && this.running) await this.signal.sleep(this.opts.pollMs)
     }
   }
 
   private lock: Promise<unknown> = Promise.resolve()
+  private draining: Promise<unknown> | undefined
 
   /** Runs `fn` between batches, never during one: the remote and its clone have one user at a time. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {

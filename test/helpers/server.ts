@@ -59,6 +59,7 @@ export async function startTestServer(t: TestLike, repo: { location: string; kin
     http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
     worker: { pollMs: 50, retryBaseMs: 50, retryCapMs: 500 },
     sourceReports: new Map(),
+    notifications: new Map(),
     logLevel: 'debug',
     ...over,
   }

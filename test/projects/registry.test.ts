@@ -8,7 +8,7 @@ const cfg = (source: string, image: string, extra = '') => `source: ${source}\ni
 
 t.test('three lines are enough; defaults fill the rest', async (t) => {
   const c = parseServiceConfig(cfg('Acme/Orders-API', 'ghcr.io/acme/orders-api'), 'services/orders-api/infra-sync.yaml')
-  t.same(c, { source: 'acme/orders-api', image: 'ghcr.io/acme/orders-api', imageAsWritten: 'ghcr.io/acme/orders-api', branches: ['main'], policy: 'newest-build', environments: null, imagePolicies: [] })
+  t.same(c, { source: 'acme/orders-api', image: 'ghcr.io/acme/orders-api', imageAsWritten: 'ghcr.io/acme/orders-api', branches: ['main'], policy: 'newest-build', environments: null, imagePolicies: [], notify: [] })
 })
 
 t.test('environments, policies and branches', async (t) => {

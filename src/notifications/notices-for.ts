@@ -1,0 +1,54 @@
+import type { EventOutcome } from '../core/change-set.js'
+import type { Registry } from '../projects/registry.js'
+import { targetStatus } from '../plan/event-status.js'
+import type { NewMessage } from '../store/outbox.js'
+import type { EventRecord } from '../store/store.js'
+import type { Notice, NoticeKind } from './notice.js'
+
+export interface NoticeContext {
+  readonly registry: Registry
+  /** The batch's commit, when it made one. */
+  readonly commit?: string
+  readonly commitUrl?: (sha: string) => string | undefined
+  readonly now: Date
+}
+
+/**
+ * The notifications a batch's outcomes make, for the services that name
+ * targets (`notify:` in their infra-sync.yaml): one per target and changed
+ * environment (applied, rolled back, proposed), and one per environment for
+ * a failed or dead event. Skips say nothing. Each message is keyed by its
+ * service, so a target hears about one service in order.
+ */
+export function noticesFor(outcomes: readonly EventOutcome[], records: readonly EventRecord[], dead: ReadonlySet<string>, ctx: NoticeContext): NewMessage[] {
+  const byId = new Map(records.map((r) => [r.id, r]))
+  const out: NewMessage[] = []
+  for (const o of outcomes) {
+    const record = byId.get(o.id)
+    if (!record) continue
+    const failed = o.status === 'failed'
+    for (const t of o.targets) {
+      const notify = ctx.registry.services.get(t.service)?.config?.notify ?? []
+      if (notify.length === 0) continue
+      const status = targetStatus(t)
+      const kind: NoticeKind | undefined = failed ? (dead.has(o.id) ? 'dead' : 'failed') : t.decision !== 'update' ? undefined : status === 'applied' ? (record.event.rollback ? 'rolled-back' : 'applied') : status === 'proposed' ? 'proposed' : undefined
+      if (!kind) continue
+      const notice: Notice = {
+        kind,
+        service: t.service,
+        environment: t.environment,
+        image: t.image,
+        ...(t.from !== undefined && { from: t.from }),
+        to: t.to ?? record.event.tag ?? record.event.digest ?? '',
+        ...(kind === 'applied' || kind === 'rolled-back' ? ctx.commit && ctx.commitUrl?.(ctx.commit) !== undefined && { commitUrl: ctx.commitUrl(ctx.commit)! } : {}),
+        ...(t.pullRequest && { pullRequestUrl: t.pullRequest.url }),
+        ...(record.event.buildUrl !== undefined && { buildUrl: record.event.buildUrl }),
+        ...(record.event.commit !== undefined && { sourceCommit: `${record.source}@${record.event.commit}` }),
+        ...((failed || kind === 'dead') && (o.reason ?? t.reason) ? { reason: (o.reason ?? t.reason)! } : {}),
+        at: ctx.now.toISOString(),
+      }
+      for (const target of notify) out.push({ target, key: t.service, notice })
+    }
+  }
+  return out
+}
