@@ -14,6 +14,13 @@ const STATUS: Record<string, number> = {
   NOT_FOUND: 404,
   GITHUB_NOT_CONFIGURED: 404,
   EVENT_NOT_RETRYABLE: 409,
+  NOTHING_TO_ROLL_BACK: 409,
+  PIN_NOT_FOUND: 404,
+  SERVICE_NOT_FOUND: 404,
+  INVALID_VALUE: 400,
+  // A worker that cannot read now (a standby, a store or remote outage): ask again, here or at another replica.
+  WORKER_NOT_READY: 503,
+  GIT_REMOTE: 503,
   RATE_LIMITED: 429,
   INVALID_JSON: 400,
   INVALID_EVENT: 400,

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance } from 'fastify'
+import { NotFoundError, ValidationError } from '../../core/errors.js'
 import { isValidDigest, isValidTag } from '../../core/image-ref.js'
 import type { PinRecord } from '../../store/pins.js'
 import { errorBodySchema } from '../error-handler.js'
@@ -40,7 +41,6 @@ export function parseValue(value: string): { tag?: string; digest?: string } | n
 }
 
 /** A refusal whose code the shared error table does not know: sent here with its status. */
-export const refuse = (reply: FastifyReply, status: number, code: string, reason: string) => reply.status(status).send({ code, reason })
 
 const params = { type: 'object', required: ['service', 'environment'], properties: { service: nameSchema, environment: nameSchema } } as const
 
@@ -74,7 +74,7 @@ export async function pinRoutes(app: FastifyInstance, deps: PinRoutesDeps): Prom
     },
     async (req, reply) => {
       const { service, environment, reason } = req.body
-      if (req.body.value !== undefined && !parseValue(req.body.value)) return refuse(reply, 400, 'INVALID_VALUE', 'value: must be a tag, a digest (sha256:<64 hex>) or tag@digest')
+      if (req.body.value !== undefined && !parseValue(req.body.value)) throw new ValidationError('value: must be a tag, a digest (sha256:<64 hex>) or tag@digest', { field: 'value' }, 'INVALID_VALUE')
       const value = req.body.value ?? (await deps.store.deployments({ service, environment, limit: 1 }))[0]?.to
       const pin: PinRecord = { service, environment, ...(value !== undefined && { value }), kind: 'manual', ...(reason !== undefined && { reason }), createdAt: deps.clock().toISOString() }
       await deps.store.pins.set(pin)
@@ -97,7 +97,7 @@ export async function pinRoutes(app: FastifyInstance, deps: PinRoutesDeps): Prom
     async (req, reply) => {
       const { service, environment } = req.params
       const removed = (await deps.store.pins.list()).find((p) => p.service === service && p.environment === environment)
-      if (!(await deps.store.pins.remove(service, environment))) return refuse(reply, 404, 'PIN_NOT_FOUND', `${service}/${environment} has no pin set through the API (a pin in infra-sync.yaml or a "# infra-sync: pin" comment is removed in the infra repo)`)
+      if (!(await deps.store.pins.remove(service, environment))) throw new NotFoundError(`${service}/${environment} has no pin set through the API (a pin in infra-sync.yaml or a "# infra-sync: pin" comment is removed in the infra repo)`, { service, environment }, 'PIN_NOT_FOUND')
       // Wakes this process's worker, so events still waiting are planned without the pin at once.
       deps.onAccepted(`unpin:${service}/${environment}`)
       req.log.info({ service, environment }, 'unpinned')

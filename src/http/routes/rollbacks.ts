@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import { ConflictError, ValidationError } from '../../core/errors.js'
 import type { BuildEvent } from '../../core/build-event.js'
 import type { PinRecord } from '../../store/pins.js'
 import type { DeploymentRecord } from '../../store/store.js'
 import { errorBodySchema } from '../error-handler.js'
 import { checkAdmin, type EventRoutesDeps } from './events.js'
-import { nameSchema, parseValue, pinSchema, reasonSchema, refuse, valueSchema } from './pins.js'
+import { nameSchema, parseValue, pinSchema, reasonSchema, valueSchema } from './pins.js'
 
 export type RollbackRoutesDeps = Pick<EventRoutesDeps, 'store' | 'clock' | 'adminToken' | 'adminLoopback' | 'onAccepted'>
 
@@ -76,11 +77,11 @@ export async function rollbackRoutes(app: FastifyInstance, deps: RollbackRoutesD
       const rows = await deps.store.deployments({ service, environment, limit: ORIGIN_ROWS })
       const current = rows[0]
       // The history, not the infra repo, says what was there: infra-sync rolls back what it deployed.
-      if (!current) return refuse(reply, 409, 'NOTHING_TO_ROLL_BACK', `infra-sync has deployed nothing to ${service}/${environment}: there is no value to go back to (POST /v1/pins holds one)`)
+      if (!current) throw new ConflictError('NOTHING_TO_ROLL_BACK', `infra-sync has deployed nothing to ${service}/${environment}: there is no value to go back to (POST /v1/pins holds one)`, { service, environment })
       const value = req.body.to ?? current.from
-      if (value === undefined) return refuse(reply, 409, 'NOTHING_TO_ROLL_BACK', `the first deployment of ${service}/${environment} set ${current.to} where there was none: name a value with "to"`)
+      if (value === undefined) throw new ConflictError('NOTHING_TO_ROLL_BACK', `the first deployment of ${service}/${environment} set ${current.to} where there was none: name a value with "to"`, { service, environment })
       const parsed = parseValue(value)
-      if (!parsed) return refuse(reply, 400, 'INVALID_VALUE', 'to: must be a tag, a digest (sha256:<64 hex>) or tag@digest')
+      if (!parsed) throw new ValidationError('to: must be a tag, a digest (sha256:<64 hex>) or tag@digest', { field: 'to' }, 'INVALID_VALUE')
       const origin = originOf(rows, value, parsed)
       const request = req.body.requestId ?? randomUUID()
       const source = current.source ?? origin?.source ?? UNKNOWN_SOURCE

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance } from 'fastify'
+import { InfraSyncError, NotFoundError } from '../../core/errors.js'
 import type { ServicesReply } from '../../worker/messages.js'
 import { errorBodySchema } from '../error-handler.js'
 import { checkAdmin, type EventRoutesDeps } from './events.js'
@@ -57,13 +58,7 @@ const head = { type: 'object', required: ['commit'], properties: { repo: { type:
 
 const name = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' } as const
 
-/** Errors of a worker that cannot read now: worth asking again (another replica, or later). */
-const TRANSIENT = new Set(['WORKER_NOT_READY', 'STORE_UNAVAILABLE', 'GIT_REMOTE'])
 
-function refuse(reply: FastifyReply, status: number, code: string, reason: string) {
-  if (status === 503) void reply.header('retry-after', '5')
-  return reply.status(status).send({ code, reason })
-}
 
 /** What runs where (`infra-sync status`), behind the admin token like the other operator reads. */
 export async function serviceRoutes(app: FastifyInstance, deps: ServiceRoutesDeps): Promise<void> {
@@ -85,21 +80,22 @@ export async function serviceRoutes(app: FastifyInstance, deps: ServiceRoutesDep
     async (req, reply) => {
       const { service } = req.query
       const answers = deps.services ? await deps.services(service) : []
-      if (answers.length === 0) return refuse(reply, 503, 'WORKER_NOT_READY', 'no worker answers on this replica')
+      if (answers.length === 0) throw new InfraSyncError('WORKER_NOT_READY', 'no worker answers on this replica')
       const rows: Record<string, unknown>[] = []
       const heads: { repo?: string; commit: string | null }[] = []
       for (const { repo, reply: r } of answers) {
         const where = repo !== undefined ? `repo ${repo}: ` : ''
         // The thread is restarting: nothing to read from until it is back.
-        if (r === null) return refuse(reply, 503, 'WORKER_NOT_READY', `${where}the worker is not running; ask again`)
-        if ('error' in r) return refuse(reply, TRANSIENT.has(r.error.code) ? 503 : 500, r.error.code, `${where}${r.error.message}`)
+        if (r === null) throw new InfraSyncError('WORKER_NOT_READY', `${where}the worker is not running; ask again`)
+        // The worker's own code: WORKER_NOT_READY, STORE_UNAVAILABLE and GIT_REMOTE are 503s (ask again), anything else a 500.
+        if ('error' in r) throw new InfraSyncError(r.error.code, `${where}${r.error.message}`)
         heads.push({ ...(repo !== undefined && { repo }), commit: r.head })
         for (const x of r.rows) {
           const url = x.commit !== undefined ? deps.commitUrl?.(x.commit, repo) : undefined
           rows.push({ ...x, ...(url !== undefined && { commitUrl: url }), ...(repo !== undefined && { repo }) })
         }
       }
-      if (service !== undefined && rows.length === 0) return refuse(reply, 404, 'SERVICE_NOT_FOUND', `no folder services/${service} in the infra repo`)
+      if (service !== undefined && rows.length === 0) throw new NotFoundError(`no folder services/${service} in the infra repo`, { service }, 'SERVICE_NOT_FOUND')
       return { services: rows, heads }
     },
   )
