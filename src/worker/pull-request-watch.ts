@@ -13,6 +13,8 @@ export interface WatchDeps {
   readonly onSettled: (events: readonly EventRecord[]) => Promise<void>
   /** A merge moved the base branch: the next batch must fetch it. */
   readonly onMerged: () => void
+  /** A proposal's PR was merged: its service's notification targets are told (notify-outcomes.ts). */
+  readonly onProposalMerged?: (p: ProposalRecord, pr: PullRequestInfo) => Promise<void>
 }
 
 /** How many recently closed PRs one poll reads: one API call, whatever the number of open proposals. */
@@ -80,6 +82,7 @@ export class PullRequestWatch {
     this.deps.log.info({ pullRequest: pr.number, state: pr.state, ...(end.state === 'merged' && { commit: end.mergeCommit, by: end.mergedBy }), events: events.map((e) => e.id) }, `${p.branch}: pull request #${pr.number} ${pr.state}`)
     if (pr.state === 'merged') this.deps.onMerged()
     await this.deps.onSettled(events)
+    if (pr.state === 'merged') await this.deps.onProposalMerged?.(p, pr)
   }
 
   private async settle(open: readonly ProposalRecord[], prs: readonly PullRequestInfo[], fence: Fence | undefined): Promise<void> {

@@ -2,11 +2,11 @@ import type { ChangeSet, EventOutcome, PendingEvent } from '../core/change-set.j
 import type { InfraSyncError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { ReportMode } from '../config/config.js'
-import type { Forge } from '../forges/forge.js'
+import type { Forge, PullRequestInfo } from '../forges/forge.js'
 import type { Remote } from '../git/remote.js'
 import type { Person } from '../git/write-commit.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
-import type { EventRecord, Fence, Store } from '../store/store.js'
+import type { EventRecord, Fence, ProposalRecord, Store } from '../store/store.js'
 import { matchEvent } from '../plan/match-events.js'
 import type { Registry } from '../projects/registry.js'
 import { deliverProposals } from './deliver-proposals.js'
@@ -26,6 +26,7 @@ export interface PullRequestsDeps {
   readonly failpoint?: (name: string) => void | Promise<void>
   /** A merge moved the base branch. */
   readonly onMerged: () => void
+  readonly onProposalMerged?: (p: ProposalRecord, pr: PullRequestInfo) => Promise<void>
 }
 
 /** The worker's pull-request side: delivers proposals, watches their PRs end, and tells sources. */
@@ -44,6 +45,7 @@ export class PullRequests {
       clock: deps.clock,
       onSettled: async (events) => reports?.send(events.map((e) => ({ event: e.event, targets: e.targets, ...(e.commit && { commit: e.commit }) }))),
       onMerged: deps.onMerged,
+      ...(deps.onProposalMerged && { onProposalMerged: deps.onProposalMerged }),
     })
   }
 

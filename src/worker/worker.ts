@@ -16,7 +16,7 @@ import { branchBase } from './deliver-proposals.js'
 import { PullRequests } from './pull-requests.js'
 import { writeBatchCommit } from './batch-commit.js'
 import { RepoLease } from './repo-lease.js'
-import { notifyOutcomes } from './notify-outcomes.js'
+import { notifyMerged, notifyOutcomes } from './notify-outcomes.js'
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
@@ -74,9 +74,9 @@ export class Worker {
     this.circuit = new RemoteCircuit({ ...backoff, log: deps.log, metrics: deps.metrics, schedule: (ms) => this.signal.after(ms), ...(deps.onRepoHealth && { onChange: deps.onRepoHealth }) })
     this.retention = new Retention(deps.store, deps.log, this.clock, o.retentionDays)
     this.pushDeps = { metrics: deps.metrics, log: deps.log, sleep: this.sleep, random: this.random, pushRetries: o.pushRetries, sync: () => this.sync(), forgetHead: () => (this.knownHead = undefined) }
-    const onSettled = deps.notifier ? notifyOutcomes({ ...deps, clock: this.clock, registry: () => this.registry }) : undefined
-    this.outcomes = new OutcomeRecorder({ store: deps.store, metrics: deps.metrics, log: deps.log, clock: this.clock, random: this.random, options: o, circuit: this.circuit, onDead: async (dead) => this.prs?.reportDead(dead, this.registry), ...(onSettled && { onSettled }) })
-    if (deps.forge) this.prs = new PullRequests({ ...deps, forge: deps.forge, clock: this.clock, author: o.author, pollMs: o.prPollMs, onMerged: () => (this.knownHead = undefined) })
+    const notices = { ...deps, clock: this.clock, registry: () => this.registry }
+    this.outcomes = new OutcomeRecorder({ store: deps.store, metrics: deps.metrics, log: deps.log, clock: this.clock, random: this.random, options: o, circuit: this.circuit, onDead: async (dead) => this.prs?.reportDead(dead, this.registry), ...(deps.notifier && { onSettled: notifyOutcomes(notices) }) })
+    if (deps.forge) this.prs = new PullRequests({ ...deps, forge: deps.forge, clock: this.clock, author: o.author, pollMs: o.prPollMs, onMerged: () => (this.knownHead = undefined), ...(deps.notifier && { onProposalMerged: notifyMerged(notices) }) })
     // Another leader may have moved the branch meanwhile: the head is asked again.
     this.lease = new RepoLease({ ...deps, ttlMs: o.leaseTtlMs, clock: this.clock, onChange: (leader) => ((this.knownHead = undefined), deps.onLeader?.(leader)) })
   }
