@@ -110,3 +110,19 @@ t.test('a bad window refuses the service config', async (t) => {
   t.equal(s.error?.code, 'CONFIG_INVALID')
   t.equal(s.error?.data?.path, 'windows[0].schedule')
 })
+
+t.test('Berlin working hours with a lunch deny: held inside the deny until its end, and over a weekend across the spring clock change', async (t) => {
+  const global: WindowConfig[] = [
+    { kind: 'allow', schedule: '0 9 * * 1-5', duration: '8h', timeZone: 'Europe/Berlin' },
+    { kind: 'deny', schedule: '0 12 * * *', duration: '1h', timeZone: 'Europe/Berlin' },
+  ]
+  // Thursday 2026-03-26 12:30 CET (11:30Z): inside the deny; it ends 13:00 CET.
+  const lunch = await plan([pending({ tag: '1.4.2' })], new Date('2026-03-26T11:30:00Z'), { global })
+  t.equal(lunch.outcomes[0]!.status, 'waiting')
+  t.equal(lunch.outcomes[0]!.nextOpenAt, '2026-03-26T12:00:00.000Z')
+  // Friday 2026-03-27 18:00 CET: closed until Monday 09:00, which is CEST by then (07:00Z).
+  const weekend = await plan([pending({ tag: '1.4.2' })], new Date('2026-03-27T17:00:00Z'), { global })
+  t.equal(weekend.outcomes[0]!.nextOpenAt, '2026-03-30T07:00:00.000Z')
+  const monday = await plan([pending({ tag: '1.4.2' })], new Date('2026-03-30T07:00:00Z'), { global })
+  t.equal(monday.outcomes[0]!.status, 'applied', 'open at the opening itself')
+})
