@@ -27,7 +27,7 @@ export interface AcceptDeps {
 export async function acceptEvent(deps: AcceptDeps, req: FastifyRequest, deliveryId: string, event: BuildEvent): Promise<AcceptResult> {
   // Checked before anything is stored: an emergency the source may not declare is refused, not downgraded.
   if (event.emergency && !deps.emergencySources?.has(event.source)) {
-    deps.metrics.eventsReceived.inc({ result: 'rejected' })
+    deps.metrics.eventsReceived.inc({ result: 'refused' })
     throw new EmergencyForbiddenError(`${event.source} may not send emergency events (set sources.${event.source}.emergency: true in the server config)`, { source: event.source })
   }
   // A shared limiter asks the database: it fails as accept would (StoreUnavailableError, a 503), never lets a flood through.
