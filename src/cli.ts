@@ -126,7 +126,7 @@ program
   .argument('<env>', 'the environment')
   .option('--to <value>', 'the value to go back to: a tag, a digest or tag@digest (default: the one before the current one)')
   .option('--reason <text>', 'why, kept with the pin')
-  .option('--force', 'pass deploy windows (accepted and recorded; no effect until deploy windows exist)')
+  .option('--force', 'pass deploy windows: the rollback goes out while they are closed')
   .option('--wait', 'follow the rollback until it is applied, proposed or refused; print the commit or pull request')
   .option('--timeout <seconds>', 'how long --wait follows it (default 900)')
   .option('--server <url>', "the server's base URL (default: INFRA_SYNC_SERVER); sends INFRA_SYNC_ADMIN_TOKEN")

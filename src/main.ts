@@ -77,7 +77,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       repo,
       host: new WorkerHost(
         // The repo carries the forge (and its credentials) to the thread that opens pull requests.
-        { repo, dataDir: config.dataDir, databaseUrl: config.databaseUrl, author: config.author, worker: config.worker, sourceReports: config.sourceReports, notifications: config.notifications },
+        { repo, dataDir: config.dataDir, databaseUrl: config.databaseUrl, author: config.author, worker: config.worker, sourceReports: config.sourceReports, notifications: config.notifications, windows: config.windows },
         config.repos.length > 1 ? log.child({ repo: repo.name }) : log,
         metrics,
         opts.workerThread,
@@ -102,6 +102,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       metrics,
       // The store's buckets when it has them (PostgreSQL: one bucket per source across replicas), else this process's.
       limiter: store.rateLimiter?.(config.rateLimit) ?? new MemoryRateLimiter(config.rateLimit, () => clock().getTime()),
+      emergencySources: config.emergencySources,
       github: new GithubTrust(config.secrets.github, config.secrets.githubBySource, config.secrets.bySource.keys()),
       infraRepos: workers.workers.map((w) => ({ ref: { location: w.repo.location, branch: w.repo.branch }, onPush: () => w.host.refresh(), onPullRequest: (n: number) => w.host.pullRequest(n) })),
       adminToken: config.adminToken,

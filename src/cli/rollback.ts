@@ -9,7 +9,7 @@ export interface RollbackOptions {
   readonly server?: string
   /** The value to go back to (tag, digest or tag@digest); absent: the one before the current one. */
   readonly to?: string
-  /** Pass deploy windows (sent as force: true; no effect until windows exist). */
+  /** Pass deploy windows (sent as force: true). */
   readonly force?: boolean
   readonly wait?: boolean
   /** Seconds --wait follows the event before giving up (exit 1, WAIT_TIMEOUT). */

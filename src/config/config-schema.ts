@@ -5,6 +5,8 @@
  * length, branch name, repo URL, env variables that must be set) stay in the
  * loader, because the environment can say the same things.
  */
+import { WINDOWS_SCHEMA } from '../windows/window-schema.js'
+
 const text = (description: string) => ({ type: 'string', minLength: 1, description })
 
 const secretText = (description: string) => text(`${description} At least 24 bytes; never printed.`)
@@ -34,6 +36,11 @@ const source = {
       enum: ['status', 'deployments'],
       description:
         'How this repository hears about its builds (needs a forge): status, a commit status infra-sync/<environment> on the build\'s commit; deployments, a GitHub deployment with its statuses. Unset: not told. Not a secret: a source still needs one of its secrets.',
+    },
+    emergency: {
+      type: 'boolean',
+      default: false,
+      description: 'Whether this source\'s events may say emergency: true and pass deploy windows; from any other source such an event is refused (403 EMERGENCY_FORBIDDEN).',
     },
   },
 }
@@ -186,6 +193,7 @@ export const CONFIG_SCHEMA = {
         },
       },
     },
+    windows: { ...WINDOWS_SCHEMA, description: `The server's deploy windows, for every service and environment that names none of its own. ${WINDOWS_SCHEMA.description}` },
     http: {
       type: 'object',
       additionalProperties: false,

@@ -1,4 +1,5 @@
 import type { NotificationTarget } from '../notifications/targets.js'
+import type { WindowConfig } from '../windows/deploy-windows.js'
 
 /** A commit's author (the same shape as the git layer's Person). */
 export interface Author {
@@ -90,6 +91,10 @@ export interface Config {
   readonly sourceReports: ReadonlyMap<string, ReportMode>
   /** Notification targets by name (notifications.targets); empty: none. */
   readonly notifications: ReadonlyMap<string, NotificationTarget>
+  /** The server's deploy windows as written (checked by parseWindows at load; plain, so they reach worker threads); empty: none. */
+  readonly windows: readonly WindowConfig[]
+  /** Normalised sources whose events may say emergency: true (sources.<repo>.emergency). */
+  readonly emergencySources: ReadonlySet<string>
   readonly logLevel: string
 }
 

@@ -10,7 +10,9 @@ import { detectContainer } from './container.js'
 import { forgeConfig, pick } from './forge-config.js'
 import { BRANCH, repoConfig, reposFromFile, type RepoEntry } from './repo-config.js'
 import { notificationTargets, type TargetEntry } from '../notifications/targets.js'
-import { checkSecret, notEmpty, resolveSecrets, sourceReports, type SourceEntry } from './source-secrets.js'
+import { checkSecret, emergencySources, notEmpty, resolveSecrets, sourceReports, type SourceEntry } from './source-secrets.js'
+import { parseWindows, type WindowConfig } from '../windows/deploy-windows.js'
+import { InfraSyncError } from '../core/errors.js'
 
 export const DEFAULT_CONFIG_FILE = 'infra-sync.config.yaml'
 export { DEV_SECRET_FILE } from './source-secrets.js'
@@ -47,6 +49,7 @@ interface ConfigFile {
   rateLimit?: { perSecond?: number; burst?: number }
   http?: { headersTimeoutMs?: number; requestTimeoutMs?: number }
   notifications?: { targets?: Record<string, TargetEntry> }
+  windows?: WindowConfig[]
 }
 
 const checkFile = schemaCheck(CONFIG_SCHEMA)
@@ -163,6 +166,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const http = { headersTimeoutMs: f.http?.headersTimeoutMs ?? 10_000, requestTimeoutMs: f.http?.requestTimeoutMs ?? 30_000 }
   if (http.headersTimeoutMs > http.requestTimeoutMs) fail('http.headersTimeoutMs must not be longer than http.requestTimeoutMs', { path: 'http.headersTimeoutMs' })
 
+  const windows = f.windows ?? []
+  try {
+    parseWindows(windows, 'windows')
+  } catch (e) {
+    if (!(e instanceof InfraSyncError)) throw e
+    fail(`${file}: ${e.message}`, { file, path: (e.data as { path?: string }).path ?? 'windows', reason: e.code })
+  }
+
   const config: Config = {
     port: port('PORT', env.PORT ?? f.port, 8080),
     host: env.HOST ?? f.host ?? (container.inContainer ? '0.0.0.0' : '127.0.0.1'),
@@ -182,6 +193,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     worker: { ...f.worker },
     sourceReports: sourceReports(f.sources),
     notifications: notificationTargets(f.notifications?.targets ?? {}, env),
+    windows,
+    emergencySources: emergencySources(f.sources),
     logLevel: env.LOG_LEVEL ?? f.logLevel ?? 'info',
   }
   return Object.freeze(config)

@@ -21,6 +21,8 @@ export interface SourceEntry {
   readonly githubSecretEnv?: string
   /** How the source hears about its builds; not a secret, so not enough on its own. */
   readonly report?: ReportMode
+  /** Whether its events may carry `emergency: true` and pass deploy windows. */
+  readonly emergency?: boolean
 }
 
 /** A setting as found: its value (from the environment or the file) and the name to report it by. */
@@ -90,6 +92,11 @@ export function sourceSecrets(raw: Readonly<Record<string, SourceEntry>> | undef
     if (github.length > 0) githubBySource.set(key, github)
   }
   return { bySource, githubBySource }
+}
+
+/** The normalised sources allowed to send `emergency: true` (the names were checked by sourceSecrets). */
+export function emergencySources(raw: Readonly<Record<string, SourceEntry>> | undefined): Set<string> {
+  return new Set(Object.entries(raw ?? {}).flatMap(([source, entry]) => (entry.emergency === true ? [normaliseSource(source)] : [])))
 }
 
 /** Per normalised source, how it hears about its builds (the names were checked by sourceSecrets). */

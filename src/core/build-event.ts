@@ -18,6 +18,8 @@ export interface BuildEvent {
   /** ISO-8601 instant. */
   readonly builtAt?: string
   readonly buildUrl?: string
+  /** Asks to pass deploy windows; the intake accepts it only from a source allowed to (`sources.<repo>.emergency: true`). */
+  readonly emergency?: true
   /**
    * Set only by POST /v1/rollbacks, never by parseBuildEvent: the public
    * intake cannot send a rollback. Such an event changes this one target.
@@ -31,7 +33,7 @@ export interface RollbackMark {
   readonly environment: string
   /** The request's id: the same request twice is one rollback, two requests are two. */
   readonly request: string
-  /** Asked to pass deploy windows; stored, with no effect until windows exist. */
+  /** Passes deploy windows (`rollback --force`). */
   readonly force?: boolean
 }
 
@@ -123,6 +125,9 @@ export function parseBuildEvent(body: unknown): BuildEvent {
     if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) bad('buildUrl', 'must be an http(s) URL')
   }
 
+  const emergency = b['emergency']
+  if (emergency !== undefined && emergency !== null && typeof emergency !== 'boolean') bad('emergency', 'must be true or false')
+
   return {
     source: normaliseSource(source),
     image,
@@ -132,5 +137,6 @@ export function parseBuildEvent(body: unknown): BuildEvent {
     ...(ref !== undefined && { ref }),
     ...(builtAt !== undefined && { builtAt }),
     ...(buildUrl !== undefined && { buildUrl }),
+    ...(emergency === true && { emergency: true as const }),
   }
 }

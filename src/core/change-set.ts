@@ -38,9 +38,11 @@ export interface TargetOutcome {
   readonly pullRequest?: PullRequestRef
   /** The infra repo (its `repos:` name) of this target, when the deployment serves several. */
   readonly repo?: string
+  /** Status waiting (a deploy window is closed): when the next window opens (ISO), if known. */
+  readonly nextOpenAt?: string
 }
 
-export type TargetStatus = 'applied' | 'proposed' | 'superseded' | 'declined' | 'skipped' | 'rejected'
+export type TargetStatus = 'applied' | 'proposed' | 'waiting' | 'superseded' | 'declined' | 'skipped' | 'rejected'
 
 /** A pull request as events and targets name it. */
 export interface PullRequestRef {
@@ -53,16 +55,19 @@ export interface PullRequestRef {
   readonly mergedAt?: string
 }
 
-export type EventStatus = 'queued' | 'proposed' | 'applied' | 'superseded' | 'declined' | 'skipped' | 'rejected' | 'failed' | 'dead'
+export type EventStatus = 'queued' | 'proposed' | 'waiting' | 'applied' | 'superseded' | 'declined' | 'skipped' | 'rejected' | 'failed' | 'dead'
 
 export interface EventOutcome {
   readonly id: string
   /**
    * applied: at least one target changed on the base branch and none waits in a PR;
    * proposed: at least one target waits in an open PR. The rest are final decisions
-   * made without a change. See eventStatusOf in plan/event-status.ts.
+   * made without a change; waiting: a target's deploy window is closed, so
+   * the event is claimed again at `nextOpenAt`. See eventStatusOf in plan/event-status.ts.
    */
-  readonly status: 'applied' | 'proposed' | 'superseded' | 'declined' | 'skipped' | 'rejected' | 'failed'
+  readonly status: 'applied' | 'proposed' | 'waiting' | 'superseded' | 'declined' | 'skipped' | 'rejected' | 'failed'
+  /** Status waiting: when to plan the event again (the earliest next opening of its targets' windows). */
+  readonly nextOpenAt?: string
   readonly code?: string
   readonly reason?: string
   readonly retryable?: boolean

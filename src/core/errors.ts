@@ -46,6 +46,13 @@ export class ForbiddenSourceError extends InfraSyncError {
   }
 }
 
+/** An event says emergency: true, and its source may not pass deploy windows (403). */
+export class EmergencyForbiddenError extends InfraSyncError {
+  constructor(message: string, data: ErrorData = {}) {
+    super('EMERGENCY_FORBIDDEN', message, { data })
+  }
+}
+
 /** No secret can verify the request: no source named and no fallback (SOURCE_REQUIRED), or a named source with no secret here (SOURCE_UNKNOWN). */
 export class SourceSecretError extends InfraSyncError {
   constructor(code: 'SOURCE_REQUIRED' | 'SOURCE_UNKNOWN', message: string, data: ErrorData = {}) {

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { BuildEvent } from '../core/build-event.js'
-import { RateLimitedError } from '../core/errors.js'
+import { EmergencyForbiddenError, RateLimitedError } from '../core/errors.js'
 import type { RateLimiter } from '../intake/rate-limit.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { IntakeStore } from '../store/repo-stores.js'
@@ -13,6 +13,8 @@ export interface AcceptDeps {
   readonly limiter: RateLimiter
   /** Called after an event is durably stored. */
   readonly onAccepted: (id: string) => void
+  /** Normalised sources whose events may say emergency: true (sources.<repo>.emergency); absent: none. */
+  readonly emergencySources?: ReadonlySet<string>
   /** Names a point where a test build kills the process (see failpoints.ts). */
   readonly failpoint?: (name: string) => void
 }
@@ -23,6 +25,11 @@ export interface AcceptDeps {
  * delivery, or the same build again) resolves to the event already there.
  */
 export async function acceptEvent(deps: AcceptDeps, req: FastifyRequest, deliveryId: string, event: BuildEvent): Promise<AcceptResult> {
+  // Checked before anything is stored: an emergency the source may not declare is refused, not downgraded.
+  if (event.emergency && !deps.emergencySources?.has(event.source)) {
+    deps.metrics.eventsReceived.inc({ result: 'refused' })
+    throw new EmergencyForbiddenError(`${event.source} may not send emergency events (set sources.${event.source}.emergency: true in the server config)`, { source: event.source })
+  }
   // A shared limiter asks the database: it fails as accept would (StoreUnavailableError, a 503), never lets a flood through.
   const wait = await deps.limiter.take(event.source)
   if (wait > 0) {

@@ -18,6 +18,7 @@ const EVENT_BODY = {
     ref: { type: 'string', description: 'refs/heads/<branch> or refs/tags/<tag>.' },
     builtAt: { type: 'string', format: 'date-time' },
     buildUrl: { type: 'string' },
+    emergency: { type: 'boolean', description: 'Pass deploy windows; only from a source with sources.<repo>.emergency: true, else 403 EMERGENCY_FORBIDDEN.' },
   },
   description: 'One of tag or digest is required. Signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature headers).',
 } as const

@@ -16,8 +16,8 @@ export interface NoticeContext {
 /**
  * The notifications a batch's outcomes make, for the services that name
  * targets (`notify:` in their infra-sync.yaml): one per target and changed
- * environment (applied, rolled back, proposed), and one per environment for
- * a failed or dead event. Skips say nothing. Each message is keyed by its
+ * environment (applied, rolled back, proposed, waiting for a deploy window),
+ * and one per environment for a failed or dead event. Skips say nothing. Each message is keyed by its
  * service, so a target hears about one service in order.
  */
 export function noticesFor(outcomes: readonly EventOutcome[], records: readonly EventRecord[], dead: ReadonlySet<string>, ctx: NoticeContext): NewMessage[] {
@@ -31,7 +31,8 @@ export function noticesFor(outcomes: readonly EventOutcome[], records: readonly 
       const notify = ctx.registry.services.get(t.service)?.config?.notify ?? []
       if (notify.length === 0) continue
       const status = targetStatus(t)
-      const kind: NoticeKind | undefined = failed ? (dead.has(o.id) ? 'dead' : 'failed') : t.decision !== 'update' ? undefined : status === 'applied' ? (record.event.rollback ? 'rolled-back' : 'applied') : status === 'proposed' ? 'proposed' : undefined
+      // Waiting is told once: not again when the event, claimed at an opening, still waits.
+      const kind: NoticeKind | undefined = failed ? (dead.has(o.id) ? 'dead' : 'failed') : status === 'waiting' ? (record.status === 'waiting' ? undefined : 'waiting') : t.decision !== 'update' ? undefined : status === 'applied' ? (record.event.rollback ? 'rolled-back' : 'applied') : status === 'proposed' ? 'proposed' : undefined
       if (!kind) continue
       const notice: Notice = {
         kind,
@@ -44,6 +45,7 @@ export function noticesFor(outcomes: readonly EventOutcome[], records: readonly 
         ...(t.pullRequest && { pullRequestUrl: t.pullRequest.url }),
         ...(record.event.buildUrl !== undefined && { buildUrl: record.event.buildUrl }),
         ...(record.event.commit !== undefined && { sourceCommit: `${record.source}@${record.event.commit}` }),
+        ...(kind === 'waiting' && { reason: t.reason }),
         ...((failed || kind === 'dead') && (o.reason ?? t.reason) ? { reason: (o.reason ?? t.reason)! } : {}),
         at: ctx.now.toISOString(),
       }

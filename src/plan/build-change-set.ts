@@ -9,6 +9,8 @@ import { eventStatusOf, targetStatus } from './event-status.js'
 import type { MatchedEvent } from './match-events.js'
 import { COMMIT_LANE, laneKey, proposalOf, proposalSkip, type LaneTarget } from './proposal-lanes.js'
 import { storePinReason, type PinLookup } from './store-pins.js'
+import { waitingOutcome, windowWait } from './window-wait.js'
+import type { DeployWindow } from '../windows/deploy-windows.js'
 
 /** What infra-sync last applied to a target, from its own history. */
 export interface AppliedRecord {
@@ -40,6 +42,10 @@ export interface PlanOptions {
   readonly proposals?: ProposalLookup
   /** Pins set through the API (rollbacks, POST /v1/pins); none when absent. */
   readonly pins?: PinLookup
+  /** The server's deploy windows (infra-sync.config.yaml), for targets whose service and environment name none. */
+  readonly windows?: readonly DeployWindow[]
+  /** The batch's clock, which windows are read at; default: now. */
+  readonly now?: Date
 }
 
 interface Applied {
@@ -190,6 +196,12 @@ export class BatchPlanner {
             outcomes.push({ ...at, decision: 'skip', status: 'skipped', ...held })
             continue
           }
+          // Last: a target held by a window would otherwise update; emergencies and forced rollbacks pass.
+          const wait = event.emergency || event.rollback?.force ? null : windowWait(target.windows ?? options.windows ?? [], options.now ?? new Date())
+          if (wait) {
+            outcomes.push({ ...at, decision: 'skip', status: 'waiting', code: 'window-closed', ...wait })
+            continue
+          }
           const result = opened.set({ ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }) })
           localTexts.set(textKey, { ...state, after: result.text })
           const change: ValueChange = {
@@ -276,6 +288,8 @@ function failed(id: string, e: InfraSyncError, targets: TargetOutcome[]): EventO
 
 function summarise(id: string, image: string, targets: TargetOutcome[]): EventOutcome {
   if (targets.length === 0) return { id, status: 'skipped', code: 'no-target', reason: `no service deploys ${image}`, targets }
+  const waiting = waitingOutcome(id, targets)
+  if (waiting) return waiting
   const reject = targets.find((t) => t.decision === 'reject')
   const status = eventStatusOf(targets, reject ? 'rejected' : 'skipped')
   if (status === 'applied' || status === 'proposed') return { id, status, targets }

@@ -5,6 +5,7 @@ import { decodeFile } from '../editors/file-codec.js'
 import { parseServiceConfig, settingsIn, SERVICE_CONFIG_FILE, type EnvironmentConfig, type PullRequestSettings, type ServiceConfig, type UpdateMode } from './service-config.js'
 import { LayeredMap } from './layered-map.js'
 import type { TreeSource } from './tree-source.js'
+import type { DeployWindow } from '../windows/deploy-windows.js'
 
 export const SERVICES_DIR = 'services'
 
@@ -25,6 +26,8 @@ export interface ServiceTarget extends Partial<PullRequestSettings> {
   readonly format?: string
   readonly key?: string
   readonly pin?: true | string
+  /** The environment's deploy windows, else the service's; absent: the server's (an empty list: none). */
+  readonly windows?: readonly DeployWindow[]
   readonly update: UpdateMode
   readonly policy: string
 }
@@ -124,6 +127,7 @@ async function loadService(source: TreeSource, name: string, oid: string, config
       ...(env.format !== undefined && { format: env.format }),
       ...(env.key !== undefined && { key: env.key }),
       ...(env.pin !== undefined && { pin: env.pin }),
+      ...((env.windows ?? config.windows) !== undefined && { windows: env.windows ?? config.windows }),
       ...settingsIn(env),
     })
   }

@@ -8,6 +8,7 @@ import { assertSafeRepoPath } from '../core/repo-path.js'
 import { parseKeyPath } from '../editors/helm-values.js'
 import { DEFAULT_POLICY, parsePolicy } from '../policies/registry.js'
 import { SERVICE_SCHEMA } from './service-schema.js'
+import { parseWindows, type DeployWindow, type WindowConfig } from '../windows/deploy-windows.js'
 
 export const SERVICE_CONFIG_FILE = 'infra-sync.yaml'
 export type UpdateMode = 'commit' | 'pull-request'
@@ -38,6 +39,8 @@ export interface EnvironmentConfig extends Partial<PullRequestSettings> {
   readonly key?: string
   /** `pin: true` or `pin: <tag>`: events never change this environment (a human holds it). */
   readonly pin?: true | string
+  /** Its own deploy windows: they replace the service's and the server's ([]: none here). */
+  readonly windows?: readonly DeployWindow[]
 }
 
 /** A service folder's infra-sync.yaml, validated. */
@@ -58,6 +61,8 @@ export interface ServiceConfig {
   readonly imagePolicies: readonly string[]
   /** Notification targets (names in the server config's `notifications.targets`) told what happens to this service. */
   readonly notify: readonly string[]
+  /** Deploy windows of every environment without its own; they replace the server's ([]: none). */
+  readonly windows?: readonly DeployWindow[]
 }
 
 const checkSchema = schemaCheck(SERVICE_SCHEMA)
@@ -74,6 +79,16 @@ function checkPolicy(file: string, field: string, spec: string): string {
     throw e
   }
   return spec
+}
+
+function checkWindows(file: string, field: string, w: WindowConfig[] | undefined): DeployWindow[] | undefined {
+  if (w === undefined) return undefined
+  try {
+    return parseWindows(w, field)
+  } catch (e) {
+    if (e instanceof InfraSyncError) invalid(file, e.message, { path: (e.data as { path?: string }).path ?? field })
+    throw e
+  }
 }
 
 function checkKey(file: string, field: string, k: string | undefined): string | undefined {
@@ -131,6 +146,7 @@ interface RawEnvironment {
   mergeMethod?: MergeMethod
   reviewers?: string[]
   labels?: string[]
+  windows?: WindowConfig[]
 }
 interface RawService {
   source: string
@@ -145,6 +161,7 @@ interface RawService {
   mergeMethod?: MergeMethod
   reviewers?: string[]
   labels?: string[]
+  windows?: WindowConfig[]
   environments?: Record<string, RawEnvironment | null> | null
 }
 
@@ -187,6 +204,7 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
   const format = keyFormat(file, '', cfg.format, key)
   const imagePolicies = cfg.imagePolicies === undefined ? [] : ([] as string[]).concat(cfg.imagePolicies)
   const serviceSettings = settingsIn(cfg)
+  const windows = checkWindows(file, 'windows', cfg.windows)
 
   let environments: EnvironmentConfig[] | null = null
   if (cfg.environments !== undefined && cfg.environments !== null) {
@@ -207,6 +225,7 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
         pin = e.pin.trim()
         if (!isValidTag(pin)) invalid(file, `${at}.pin must be true or a tag`, { path: `${at}.pin` })
       }
+      const envWindows = checkWindows(file, `${at}.windows`, e.windows)
       const update = e.update ?? 'commit'
       const own = settingsIn(e)
       // A setting that would silently do nothing is a mistake worth saying so.
@@ -222,6 +241,7 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
         ...(envFormat !== undefined && { format: envFormat }),
         ...(envKey !== undefined && { key: envKey }),
         ...(pin !== undefined && { pin }),
+        ...(envWindows !== undefined && { windows: envWindows }),
       })
     }
   }
@@ -240,6 +260,7 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
     environments,
     imagePolicies,
     notify: cfg.notify ?? [],
+    ...(windows !== undefined && { windows }),
     ...(format !== undefined && { format }),
     ...(key !== undefined && { key }),
   }

@@ -1,4 +1,5 @@
 import { FORMATS } from '../editors/registry.js'
+import { WINDOWS_SCHEMA } from '../windows/window-schema.js'
 
 /**
  * The JSON Schema of a service folder's infra-sync.yaml: the parser checks
@@ -93,6 +94,7 @@ const environment = {
       type: ['boolean', 'string', 'null'],
       description: 'true or a tag ("1.4.0", quoted): events never change this environment; a human holds it.',
     },
+    windows: { ...WINDOWS_SCHEMA, description: `This environment's deploy windows: they replace the service's and the server's. ${WINDOWS_SCHEMA.description}` },
   },
 }
 
@@ -146,6 +148,7 @@ export const SERVICE_SCHEMA = {
       description: "Notification targets, by their names in the server's infra-sync.config.yaml (notifications.targets), told when this service is deployed, proposed, fails or is given up on.",
       examples: [['ops', 'audit']],
     },
+    windows: { ...WINDOWS_SCHEMA, description: `Deploy windows of every environment without its own: they replace the server's. ${WINDOWS_SCHEMA.description}` },
     environments: {
       type: ['object', 'null'],
       propertyNames: {

@@ -157,6 +157,13 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_queue ON outbox (target, key, seq);`,
   },
+  {
+    version: 8,
+    name: 'events waiting for a deploy window are due at its opening',
+    sql: `
+DROP INDEX events_due;
+CREATE INDEX events_due ON events (id) WHERE status IN ('queued', 'failed', 'waiting');`,
+  },
 ]
 
 /**

@@ -54,7 +54,7 @@ export const SQL = {
   claim: `UPDATE events SET claimed_by = $3, claimed_until = $4
     WHERE id IN (
       SELECT id FROM events
-      WHERE (status = 'queued' OR (status = 'failed' AND next_attempt_at <= $1))
+      WHERE (status = 'queued' OR (status IN ('failed', 'waiting') AND next_attempt_at <= $1))
         AND (claimed_until IS NULL OR claimed_until <= $1 OR claimed_by = $3)
       ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
     RETURNING *`,
@@ -67,6 +67,10 @@ export const SQL = {
       pull_request = CASE WHEN $5 THEN $6::jsonb ELSE pull_request END,
       attempts = attempts + $7, next_attempt_at = $8, claimed_by = NULL, claimed_until = NULL, updated_at = $9
     WHERE id = $10`,
+  /** Held by a deploy window: its targets as planned, due again at the opening; attempts untouched. */
+  finishWait: `UPDATE events SET status = 'waiting', code = $1, reason = $2, commit_sha = COALESCE($3, commit_sha), targets = $4::jsonb, pull_request = $5::jsonb,
+      next_attempt_at = $6, push_pending = false, push_outcome = NULL, claimed_by = NULL, claimed_until = NULL, updated_at = $7
+    WHERE id = $8`,
   insertDeployment: insertDeploymentSql((i) => `$${i}`),
   /** The newest deployment of each (service, environment, image) asked for. */
   lastApplied: `SELECT DISTINCT ON (d.service, d.environment, d.image) d.service, d.environment, d.image, d.event_id, d.tag, d.digest, d.built_at

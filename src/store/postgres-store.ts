@@ -202,6 +202,9 @@ export class PostgresStore implements Store {
           const status = settled ? statusAfter(outcome.status, targets) : outcome.status
           const commit = r.commit ?? settled?.mergeCommit ?? null
           await c.query(SQL.finishFinal, [status, outcome.code ?? null, outcome.reason ?? null, commit, json(targets), eventPullRequest(targets), at, outcome.id])
+        } else if (r.kind === 'wait') {
+          const { outcome } = r
+          await c.query(SQL.finishWait, [outcome.code ?? null, outcome.reason ?? null, r.commit ?? null, json(outcome.targets), eventPullRequest(outcome.targets), r.retryAt.toISOString(), at, outcome.id])
         } else {
           const targets = r.targets ? json(r.targets) : null
           const pullRequest = r.targets ? eventPullRequest(r.targets) : null

@@ -114,6 +114,8 @@ export const MIGRATIONS: readonly ((db: Migrator) => void)[] = [
   (db) => db.exec(SQLITE_PINS),
   // The notifications outbox (user_version 6).
   (db) => db.exec(SQLITE_OUTBOX),
+  // Events waiting for a deploy window are due at its opening (user_version 7).
+  (db) => db.exec(`DROP INDEX IF EXISTS events_due; CREATE INDEX events_due ON events (status, next_attempt_at) WHERE status IN ('queued', 'failed', 'waiting');`),
 ]
 
 /** Brings the file to the newest schema (PRAGMA user_version), all steps in one transaction. */

@@ -171,7 +171,7 @@ export class SqliteStore implements Store {
   }
 
   async claim(limit: number, now: Date, opts: WriteOptions = {}): Promise<EventRecord[]> {
-    const due = this.db.prepare(`SELECT * FROM events WHERE status = 'queued' OR (status = 'failed' AND next_attempt_at <= ?) ORDER BY id LIMIT ?`)
+    const due = this.db.prepare(`SELECT * FROM events WHERE status = 'queued' OR (status IN ('failed', 'waiting') AND next_attempt_at <= ?) ORDER BY id LIMIT ?`)
     const rows = opts.fence ? this.leases.transaction(opts.fence, () => due.all(now.toISOString(), limit) as Row[]) : this.run(() => due.all(now.toISOString(), limit) as Row[])
     return rows.map(toRecord)
   }
@@ -191,6 +191,11 @@ export class SqliteStore implements Store {
       `UPDATE events SET status = ?, code = ?, reason = ?, targets = COALESCE(?, targets), pull_request = CASE WHEN ? THEN ? ELSE pull_request END,
          attempts = attempts + ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`,
     )
+    // Held by a deploy window: its targets as planned, due again at the opening; attempts untouched.
+    const wait = this.db.prepare(
+      `UPDATE events SET status = 'waiting', code = ?, reason = ?, commit_sha = COALESCE(?, commit_sha), targets = ?, pull_request = ?, next_attempt_at = ?,
+         push_pending = 0, push_outcome = NULL, updated_at = ? WHERE id = ?`,
+    )
     const dep = this.db.prepare(insertDeploymentSql(() => '?'))
     // Only the proposal lookups of settle run under the write lock (they must see the rows as they are): the intake waits little.
     const finalArgs = (r: Extract<Finish, { kind: 'final' }>) => {
@@ -205,7 +210,9 @@ export class SqliteStore implements Store {
     const rows = results.map((r) =>
       r.kind === 'final'
         ? { stmt: final, args: () => finalArgs(r) }
-        : {
+        : r.kind === 'wait'
+          ? { stmt: wait, args: () => [r.outcome.code ?? null, r.outcome.reason ?? null, r.commit ?? null, JSON.stringify(r.outcome.targets), eventPullRequest(r.outcome.targets), r.retryAt.toISOString(), at, r.outcome.id] }
+          : {
             stmt: retry,
             args: () => [r.kind === 'dead' ? 'dead' : 'failed', r.code, r.reason, r.targets ? JSON.stringify(r.targets) : null, r.targets ? 1 : 0, r.targets ? eventPullRequest(r.targets) : null, r.kind === 'retry' && !r.countAttempt ? 0 : 1, r.kind === 'retry' ? r.retryAt.toISOString() : null, at, r.id],
           },

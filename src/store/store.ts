@@ -112,6 +112,12 @@ export type Finish =
       readonly countAttempt: boolean
     }
   | { readonly kind: 'dead'; readonly id: string; readonly code: string; readonly reason: string; readonly targets?: readonly TargetOutcome[] }
+  /**
+   * Held by a closed deploy window (outcome status waiting): stored as
+   * waiting with its targets, claimed again at `retryAt`, never counted as an
+   * attempt. `commit`: a commit that carries its other targets already.
+   */
+  | { readonly kind: 'wait'; readonly outcome: EventOutcome; readonly retryAt: Date; readonly commit?: string }
 
 /**
  * One pull request infra-sync opened for a (service, environment): what it
@@ -210,7 +216,7 @@ export interface Store {
   init(): Promise<void>
   accept(input: AcceptInput): Promise<AcceptResult>
   get(id: string): Promise<EventRecord | null>
-  /** Events due for work (queued, or failed and due), oldest first. */
+  /** Events due for work (queued, or failed or waiting and due), oldest first. */
   claim(limit: number, now: Date, opts?: WriteOptions): Promise<EventRecord[]>
   /** Before a push: where it starts and what it would record, so a crash is resolved from git history. */
   markPushing(base: string | null, outcomes: readonly EventOutcome[], opts?: WriteOptions): Promise<void>
@@ -226,7 +232,7 @@ export interface Store {
   /** Events with this status, newest first. */
   list(status: EventStatus, limit: number): Promise<EventRecord[]>
   /**
-   * Puts a dead or failed event back in the queue with its attempts reset.
+   * Puts a dead, failed or waiting event back in the queue with its attempts reset.
    * A dead event also forgets a push it never settled (PUSH_OUTCOME_UNKNOWN):
    * the operator has looked at the branch, so it is planned from HEAD as it is.
    * Returns null when there is no such event, the record unchanged when it is in another status.
@@ -234,7 +240,7 @@ export interface Store {
   retry(id: string, now: Date): Promise<EventRecord | null>
   /**
    * Forgets events that reached a final status (applied, skipped, rejected,
-   * superseded, declined) before `before`; queued, failed, dead and proposed
+   * superseded, declined) before `before`; queued, failed, waiting, dead and proposed
    * ones are kept, and so is the deployment history. Returns how many were removed.
    */
   prune(before: Date): Promise<number>

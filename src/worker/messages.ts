@@ -1,6 +1,7 @@
 import type { ReportMode, RepoConfig } from '../config/config.js'
 import type { NotificationTarget } from '../notifications/targets.js'
 import type { Person } from '../git/write-commit.js'
+import type { WindowConfig } from '../windows/deploy-windows.js'
 import type { RepoHealth } from './circuit.js'
 import type { Problem, ServiceRow } from './service-view.js'
 import type { WorkerOptions } from './worker-options.js'
@@ -16,6 +17,8 @@ export interface WorkerThreadConfig {
   readonly sourceReports: ReadonlyMap<string, ReportMode>
   /** Notification targets by name (notifications.targets); absent or empty: none. */
   readonly notifications?: ReadonlyMap<string, NotificationTarget>
+  /** The server's deploy windows as written (compiled in the thread: a Cron does not survive the clone); absent or empty: none. */
+  readonly windows?: readonly WindowConfig[]
 }
 
 export type ToWorker =

@@ -41,6 +41,11 @@ export class OutcomeRecorder {
     const results: Finish[] = outcomes.map((o) => {
       const commit = commits.get(o.id) ?? batchCommit
       // A proposed event with a change in this commit too (dev by commit, prod by PR) names the commit.
+      if (o.status === 'waiting') {
+        // No opening within the look-ahead: look again in an hour rather than never.
+        const retryAt = o.nextOpenAt ? new Date(o.nextOpenAt) : new Date(this.deps.clock().getTime() + 3_600_000)
+        return { kind: 'wait', outcome: o, retryAt, ...(commit && o.targets.some((t) => t.decision === 'update' && targetStatus(t) === 'applied') && { commit }) }
+      }
       if (o.status !== 'failed') return { kind: 'final', outcome: o, ...(commit && o.targets.some((t) => t.decision === 'update' && targetStatus(t) === 'applied') && { commit }) }
       return this.retryOrDead(byId.get(o.id)!, o.code ?? 'FAILED', o.reason ?? 'failed', true, o.targets)
     })
@@ -75,7 +80,7 @@ export class OutcomeRecorder {
   }
 
   count(results: readonly Finish[]): void {
-    for (const r of results) this.deps.metrics.finished(r.kind === 'final' ? r.outcome.status : r.kind === 'dead' ? 'dead' : 'failed')
+    for (const r of results) this.deps.metrics.finished(r.kind === 'final' || r.kind === 'wait' ? r.outcome.status : r.kind === 'dead' ? 'dead' : 'failed')
   }
 
   async failAll(records: readonly EventRecord[], e: unknown, fence?: Fence): Promise<void> {

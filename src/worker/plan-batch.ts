@@ -11,6 +11,7 @@ import { humanValues, originLookup } from '../plan/human-values.js'
 import { filesNeeded, matchEvent, type Candidate } from '../plan/match-events.js'
 import { emptyRegistry, loadRegistry, type Registry } from '../projects/registry.js'
 import type { PinRecord } from '../store/pins.js'
+import type { DeployWindow } from '../windows/deploy-windows.js'
 import { targetKey, type ProposalState, type Store, type TargetKey } from '../store/store.js'
 
 export interface PlannedBatch {
@@ -25,6 +26,7 @@ export interface PlannedBatch {
  * plans `pending` on it. `pullRequests`: whether this worker has a forge to
  * deliver pull-request targets with; without one they are skipped.
  * `deepen` fetches older history of a shallow clone when a value's age needs it.
+ * `windows`: the server's deploy windows and the batch's clock they are read at.
  */
 export async function planBatch(
   objects: ObjectStore,
@@ -35,6 +37,7 @@ export async function planBatch(
   onPhase: (name: string) => void,
   pullRequests = false,
   deepen?: Deepen,
+  windows?: { readonly windows?: readonly DeployWindow[]; readonly now: Date },
 ): Promise<PlannedBatch> {
   const snapshot = head ? await GitSnapshot.at(objects, head) : null
   const registry = snapshot ? await loadRegistry(snapshot, previous) : emptyRegistry()
@@ -56,7 +59,7 @@ export async function planBatch(
   // A value infra-sync did not apply (rare) is as new as the commit that set it: look that up in history.
   const questions = humanValues(matched, files, lastApplied)
   const origins = originLookup(questions, await valueOrigins(objects, head, questions, MAX_HISTORY_WALK, deepen))
-  const planner = new BatchPlanner(files, lastApplied, { pullRequests, proposals, pins }, origins)
+  const planner = new BatchPlanner(files, lastApplied, { pullRequests, proposals, pins, ...(windows?.windows && { windows: windows.windows }), ...(windows && { now: windows.now }) }, origins)
   let slice = performance.now()
   for (const m of matched) {
     planner.add(m)

@@ -6,6 +6,7 @@ import type { Person } from '../git/write-commit.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
 import type { Store } from '../store/store.js'
 import type { RepoHealth } from './circuit.js'
+import type { DeployWindow } from '../windows/deploy-windows.js'
 
 /** How a worker paces itself; config file `worker.*` overrides these. */
 export interface WorkerOptions {
@@ -76,6 +77,8 @@ export interface WorkerDeps {
   readonly failpoint?: (name: string) => void | Promise<void>
   /** Delivers the notifications outbox while this worker leads (notifier.ts); absent: no targets configured. */
   readonly notifier?: { drain(): Promise<number> }
+  /** The server's deploy windows, for targets whose service and environment name none; absent: none. */
+  readonly windows?: readonly DeployWindow[]
   /** The infra repo's commit pages, for notifications. */
   readonly commitUrl?: ((sha: string) => string | undefined) | undefined
 }

@@ -13,6 +13,7 @@ import { ServiceStates } from './service-states.js'
 import { servicesReply } from './services-reply.js'
 import { Worker } from './worker.js'
 import { Notifier } from '../notifications/notifier.js'
+import { parseWindows } from '../windows/deploy-windows.js'
 import { commitWebUrl } from '../forges/commit-web-url.js'
 
 /**
@@ -65,6 +66,7 @@ try {
     remote,
     ...(forged && { forge: forged.forge }),
     ...(config.sourceReports && { reports: config.sourceReports }),
+    ...(config.windows && config.windows.length > 0 && { windows: parseWindows(config.windows, 'windows') }),
     log,
     metrics,
     failpoint,

@@ -245,7 +245,7 @@ export class Worker {
 
     const pending = new Map<string, PendingEvent>(remaining.map((r) => [r.id, { id: r.id, event: r.event, receivedAt: r.receivedAt }]))
     for (let attempt = 1; ; attempt++) {
-      const planned = await planBatch(remote.objects, store, head, pending.values(), this.registry, (phase) => timer.mark(phase), this.deps.forge !== undefined, (n) => remote.deepen(n))
+      const planned = await planBatch(remote.objects, store, head, pending.values(), this.registry, (phase) => timer.mark(phase), this.deps.forge !== undefined, (n) => remote.deepen(n), { ...(this.deps.windows && { windows: this.deps.windows }), now: this.clock() })
       this.registry = planned.registry
       const { changeSet } = planned
       let outcomes = carryOver(changeSet.outcomes, carried)

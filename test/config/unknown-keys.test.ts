@@ -63,7 +63,7 @@ t.test('an unknown key anywhere in infra-sync.yaml is refused with its path and 
     ['environments:\n  prod:\n    updte: commit\n', 'environments.prod.updte', 'update'],
     ['environments:\n  prod: { Pin: true }\n', 'environments.prod.Pin', 'pin'],
     ['environments:\n  prod: { colour: blue }\n', 'environments.prod.colour', undefined],
-    ['windows: []\n', 'windows', undefined],
+    ['windws: []\n', 'windws', 'windows'],
   ]
   for (const [extra, p, suggestion] of cases) {
     const err = (() => {

@@ -60,6 +60,8 @@ export async function startTestServer(t: TestLike, repo: { location: string; kin
     worker: { pollMs: 50, retryBaseMs: 50, retryCapMs: 500 },
     sourceReports: new Map(),
     notifications: new Map(),
+    windows: [],
+    emergencySources: new Set(),
     logLevel: 'debug',
     ...over,
   }

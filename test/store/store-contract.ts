@@ -7,6 +7,7 @@ import { leasesContract } from './leases-contract.js'
 import { outboxContract } from './outbox-contract.js'
 import { pinsContract } from './pins-contract.js'
 import { proposalsContract } from './proposals-contract.js'
+import { waitingContract } from './waiting-contract.js'
 
 /**
  * How a contract run reaches its store. `database` makes a fresh, empty
@@ -202,5 +203,6 @@ export function storeContract(t: Test, name: string, factory: StoreFactory): voi
   deploymentsContract(t, name, open)
   pinsContract(t, name, open)
   outboxContract(t, name, open)
+  waitingContract(t, name, open)
   leasesContract(t, name, factory)
 }

@@ -30,7 +30,7 @@ export const accepted = {
   properties: { id: { type: 'string' }, status: { type: 'string' }, duplicate: { type: 'string' } },
 } as const
 
-const STATUSES = ['queued', 'proposed', 'applied', 'superseded', 'declined', 'skipped', 'rejected', 'failed', 'dead'] as const
+const STATUSES = ['queued', 'proposed', 'waiting', 'applied', 'superseded', 'declined', 'skipped', 'rejected', 'failed', 'dead'] as const
 
 const pullRequest = {
   type: 'object',
@@ -58,7 +58,8 @@ const target = {
     code: { type: 'string' },
     reason: { type: 'string' },
     update: { type: 'string' },
-    status: { type: 'string', enum: ['applied', 'proposed', 'superseded', 'declined', 'skipped', 'rejected'] },
+    status: { type: 'string', enum: ['applied', 'proposed', 'waiting', 'superseded', 'declined', 'skipped', 'rejected'] },
+    nextOpenAt: { type: 'string', description: 'Status waiting: when the next deploy window opens.' },
     pullRequest,
     repo: { type: 'string', description: 'The infra repo (its name in repos:) of this target, when the server serves several.' },
   },
@@ -108,7 +109,7 @@ function view(r: EventRecord, commitUrl: EventRoutesDeps['commitUrl']) {
     receivedAt: r.receivedAt,
     updatedAt: r.updatedAt,
     attempts: r.attempts,
-    ...(r.nextAttemptAt !== undefined && r.status === 'failed' && { nextAttemptAt: r.nextAttemptAt }),
+    ...(r.nextAttemptAt !== undefined && (r.status === 'failed' || r.status === 'waiting') && { nextAttemptAt: r.nextAttemptAt }),
     // Records from before pull requests have no target status: read as their decision says.
     targets: r.targets.map((t) => ({ ...t, status: targetStatus(t) })),
   }

@@ -56,7 +56,7 @@ export async function rollbackRoutes(app: FastifyInstance, deps: RollbackRoutesD
             environment: nameSchema,
             to: { ...valueSchema, description: "The value to go back to; default: the current deployment's `from`." },
             reason: reasonSchema,
-            force: { type: 'boolean', description: 'Pass deploy windows. Stored with the event; no effect yet (deploy windows do not exist yet).' },
+            force: { type: 'boolean', description: 'Pass deploy windows: the rollback goes out even while its target\'s windows are closed.' },
             requestId: { type: 'string', pattern: '^[A-Za-z0-9-]{8,64}$', description: 'Makes a retried request the same rollback (the CLI sends one); default: a new one.' },
           },
         },
