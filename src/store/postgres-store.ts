@@ -53,10 +53,8 @@ export interface PostgresStoreOptions {
   /** The LISTEN connection of onEventsDue (backoff, heartbeat, its errors: each is followed by a reconnect). */
   readonly listen?: ListenerOptions
   /**
-   * One infra repo's part of the database: its tables in schema
-   * infra_sync_<namespace> (store-namespace.ts), which every connection of
-   * the pool searches alone, and its own NOTIFY channel. Absent: the
-   * connection's search_path (public), as before namespaces.
+   * One infra repo's part of the database: its tables in schema infra_sync_<namespace> (store-namespace.ts),
+   * which every pooled connection searches alone, and its own NOTIFY channel. Absent: the connection's search_path.
    */
   readonly namespace?: string
 }

@@ -233,3 +233,14 @@ export function toProposal(r: ProposalRow): ProposalRecord {
     ...(r.closed_at !== null && { closedAt: r.closed_at }),
   }
 }
+
+/** The statements finish runs per result: final, retried (failed or dead), or held by a deploy window. */
+export const FINISH_SQL = {
+  final: `UPDATE events SET status = ?, code = ?, reason = ?, commit_sha = ?, targets = ?, pull_request = ?, next_attempt_at = NULL,
+    push_pending = 0, push_outcome = NULL, updated_at = ? WHERE id = ?`,
+  retry: `UPDATE events SET status = ?, code = ?, reason = ?, targets = COALESCE(?, targets), pull_request = CASE WHEN ? THEN ? ELSE pull_request END,
+    attempts = attempts + ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`,
+  // Held by a deploy window: its targets as planned, due again at the opening; attempts untouched.
+  wait: `UPDATE events SET status = 'waiting', code = ?, reason = ?, commit_sha = COALESCE(?, commit_sha), targets = ?, pull_request = ?, next_attempt_at = ?,
+    push_pending = 0, push_outcome = NULL, updated_at = ? WHERE id = ?`,
+} as const

@@ -11,7 +11,7 @@ import { SqliteLeases } from './sqlite-leases.js'
 import { sqliteOutbox } from './sqlite-outbox.js'
 import { sqlitePins } from './sqlite-pins.js'
 import { SqliteProposals, statusAfter } from './sqlite-proposals.js'
-import { eventPullRequest, migrateSqlite, toRecord, type Row } from './sqlite-rows.js'
+import { eventPullRequest, FINISH_SQL, migrateSqlite, toRecord, type Row } from './sqlite-rows.js'
 import { badEventId, isEventId, namespacedSqliteFile, takenEventId } from './store-namespace.js'
 import {
   eventMeaning,
@@ -183,19 +183,9 @@ export class SqliteStore implements Store {
 
   async finish(results: readonly Finish[], deployments: readonly Deployment[], now: Date, opts: WriteOptions = {}): Promise<void> {
     const at = now.toISOString()
-    const final = this.db.prepare(
-      `UPDATE events SET status = ?, code = ?, reason = ?, commit_sha = ?, targets = ?, pull_request = ?, next_attempt_at = NULL,
-         push_pending = 0, push_outcome = NULL, updated_at = ? WHERE id = ?`,
-    )
-    const retry = this.db.prepare(
-      `UPDATE events SET status = ?, code = ?, reason = ?, targets = COALESCE(?, targets), pull_request = CASE WHEN ? THEN ? ELSE pull_request END,
-         attempts = attempts + ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`,
-    )
-    // Held by a deploy window: its targets as planned, due again at the opening; attempts untouched.
-    const wait = this.db.prepare(
-      `UPDATE events SET status = 'waiting', code = ?, reason = ?, commit_sha = COALESCE(?, commit_sha), targets = ?, pull_request = ?, next_attempt_at = ?,
-         push_pending = 0, push_outcome = NULL, updated_at = ? WHERE id = ?`,
-    )
+    const final = this.db.prepare(FINISH_SQL.final)
+    const retry = this.db.prepare(FINISH_SQL.retry)
+    const wait = this.db.prepare(FINISH_SQL.wait)
     const dep = this.db.prepare(insertDeploymentSql(() => '?'))
     // Only the proposal lookups of settle run under the write lock (they must see the rows as they are): the intake waits little.
     const finalArgs = (r: Extract<Finish, { kind: 'final' }>) => {
