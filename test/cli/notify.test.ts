@@ -1,33 +1,16 @@
-import { execFile } from 'node:child_process'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import path from 'node:path'
 import t from 'tap'
-import { CLI, spawnServer } from '../helpers/child-server.js'
-import { commits, makeBareRepo } from '../helpers/git-cli.js'
-import { startGitServer } from '../helpers/git-server.js'
-import { exampleInfraFiles } from '../helpers/server.js'
+import { commits } from '../helpers/git-cli.js'
 import { FALLBACK } from '../helpers/sign.js'
-import { tmpDir } from '../helpers/tmp.js'
+import { runCli, serveOnRemote } from '../helpers/cli-rig.js'
 
 /**
  * `infra-sync notify` as source CI runs it: a real process against a real
  * server (`node dist/cli.js serve`) on a real remote. Exit codes and error
  * codes are the contract: 0 done, 1 refused or failed, 2 usage.
  */
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-function notify(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, 'notify', ...args], { env: { PATH: process.env.PATH ?? '', INFRA_SYNC_SECRET: FALLBACK, ...env } as NodeJS.ProcessEnv }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 70) : 0, stdout, stderr })
-    })
-  })
-}
+const notify = (args: string[], env: Record<string, string | undefined> = {}) => runCli(['notify', ...args], { INFRA_SYNC_SECRET: FALLBACK, ...env })
 
 /**
  * A front for the server that answers POST /v1/events by a fixed schedule
@@ -59,12 +42,7 @@ async function faultyFront(target: string, schedule: ('503' | '429' | 'drop')[])
 }
 
 t.test('notify', async (t) => {
-  const dir = tmpDir(t)
-  const bare = makeBareRepo(dir, exampleInfraFiles())
-  const git = await startGitServer(bare)
-  t.teardown(() => git.close())
-  const server = await spawnServer(dir, { INFRA_SYNC_REPO: git.url, INFRA_SYNC_SECRET: FALLBACK, INFRA_SYNC_DATA: path.join(dir, 'data') })
-  t.teardown(() => server.proc.kill('SIGKILL'))
+  const { bare, git, server } = await serveOnRemote(t)
   const orders = ['--source', 'acme/orders-api', '--image', 'ghcr.io/acme/orders-api', '--ref', 'refs/heads/main']
 
   t.test('--wait through 503, 429 and a dropped connection: one event, one webhook-id, the commit printed', async (t) => {

@@ -1,44 +1,22 @@
-import { execFile } from 'node:child_process'
-import path from 'node:path'
 import t from 'tap'
-import { CLI, spawnServer } from '../helpers/child-server.js'
-import { commits, makeBareRepo } from '../helpers/git-cli.js'
-import { startGitServer } from '../helpers/git-server.js'
+import { commits } from '../helpers/git-cli.js'
 import { exampleInfraFiles } from '../helpers/server.js'
 import { FALLBACK } from '../helpers/sign.js'
-import { tmpDir } from '../helpers/tmp.js'
+import { runCli as cli, serveOnRemote } from '../helpers/cli-rig.js'
 
 /**
  * `infra-sync status` as an operator runs it: a real process against a real
  * server (`node dist/cli.js serve`) on a real remote, after source CI told it
  * of a build with `infra-sync notify`. Exit 0 done, 1 refused or failed, 2 usage.
  */
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
 const ADMIN = 'status-admin-token-0123456789abcdef'
 
-function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } as NodeJS.ProcessEnv }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 70) : 0, stdout, stderr })
-    })
-  })
-}
 
 t.test('status', async (t) => {
-  const dir = tmpDir(t)
-  const bare = makeBareRepo(dir, {
+  const { bare, server } = await serveOnRemote(t, { adminToken: ADMIN, files: {
     ...exampleInfraFiles(),
     'services/web-frontend/infra-sync.yaml': 'source: acme/web\nimage: ghcr.io/acme/web-frontend\npolicy: semver:^2.0.0\nenvironments:\n  dev: { path: overlays/dev, update: commit }\n  prod: { path: overlays/prod, update: commit, pin: "2.2.4" }\n',
-  })
-  const git = await startGitServer(bare)
-  t.teardown(() => git.close())
-  const server = await spawnServer(dir, { INFRA_SYNC_REPO: git.url, INFRA_SYNC_SECRET: FALLBACK, INFRA_SYNC_ADMIN_TOKEN: ADMIN, INFRA_SYNC_DATA: path.join(dir, 'data') })
-  t.teardown(() => server.proc.kill('SIGKILL'))
+  } })
   const admin = { INFRA_SYNC_ADMIN_TOKEN: ADMIN }
 
   const sent = await cli(['notify', '--server', server.url, '--source', 'acme/orders-api', '--image', 'ghcr.io/acme/orders-api', '--ref', 'refs/heads/main',

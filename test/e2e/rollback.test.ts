@@ -1,12 +1,7 @@
-import { execFile } from 'node:child_process'
-import path from 'node:path'
 import t from 'tap'
-import { CLI, spawnServer } from '../helpers/child-server.js'
-import { commits, makeBareRepo, show } from '../helpers/git-cli.js'
-import { startGitServer } from '../helpers/git-server.js'
-import { exampleInfraFiles } from '../helpers/server.js'
+import { commits, show } from '../helpers/git-cli.js'
 import { FALLBACK } from '../helpers/sign.js'
-import { tmpDir } from '../helpers/tmp.js'
+import { runCli as cli, serveOnRemote } from '../helpers/cli-rig.js'
 
 /**
  * `infra-sync rollback` and `unpin` as an operator runs them: real processes
@@ -15,30 +10,12 @@ import { tmpDir } from '../helpers/tmp.js'
  * rollback's event, a history row of kind rollback), a newer build held by
  * the pin, then unpin and the next build applies.
  */
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
 const ADMIN = 'rollback-admin-token-0123456789abcdef'
 const DEV = 'services/orders-api/overlays/dev/kustomization.yaml'
 
-function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } as NodeJS.ProcessEnv }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 70) : 0, stdout, stderr })
-    })
-  })
-}
 
 t.test('rollback, a newer build held by its pin, unpin, the next build applies', async (t) => {
-  const dir = tmpDir(t)
-  const bare = makeBareRepo(dir, exampleInfraFiles())
-  const git = await startGitServer(bare)
-  t.teardown(() => git.close())
-  const server = await spawnServer(dir, { INFRA_SYNC_REPO: git.url, INFRA_SYNC_SECRET: FALLBACK, INFRA_SYNC_ADMIN_TOKEN: ADMIN, INFRA_SYNC_DATA: path.join(dir, 'data') })
-  t.teardown(() => server.proc.kill('SIGKILL'))
+  const { bare, server } = await serveOnRemote(t, { adminToken: ADMIN })
   const admin = { INFRA_SYNC_ADMIN_TOKEN: ADMIN }
   const notify = (tag: string) =>
     cli(['notify', '--server', server.url, '--source', 'acme/orders-api', '--image', 'ghcr.io/acme/orders-api', '--ref', 'refs/heads/main', '--tag', tag, '--commit', tag.at(-1)!.repeat(40), '--wait', '--json'], { INFRA_SYNC_SECRET: FALLBACK })
@@ -83,12 +60,7 @@ t.test('rollback, a newer build held by its pin, unpin, the next build applies',
 })
 
 t.test('refusals exit 1 with the server code, usage exits 2 before anything is sent', async (t) => {
-  const dir = tmpDir(t)
-  const bare = makeBareRepo(dir, exampleInfraFiles())
-  const git = await startGitServer(bare)
-  t.teardown(() => git.close())
-  const server = await spawnServer(dir, { INFRA_SYNC_REPO: git.url, INFRA_SYNC_SECRET: FALLBACK, INFRA_SYNC_ADMIN_TOKEN: ADMIN, INFRA_SYNC_DATA: path.join(dir, 'data') })
-  t.teardown(() => server.proc.kill('SIGKILL'))
+  const { server } = await serveOnRemote(t, { adminToken: ADMIN })
   const nothing = await cli(['rollback', 'orders-api', 'dev', '--server', server.url], { INFRA_SYNC_ADMIN_TOKEN: ADMIN })
   t.equal(nothing.code, 1)
   t.match(nothing.stderr, /\[NOTHING_TO_ROLL_BACK\]/)
