@@ -16,6 +16,23 @@ import { tmpDir } from '../helpers/tmp.js'
  * (many similar versions of a file): every object reads back byte for byte as
  * `git cat-file` prints it.
  */
+/** Every object of `oids`, read by the store, is the bytes and type one `git cat-file --batch` prints (header line, content, newline). */
+async function sameAsGit(t: Tap.Test, store: ObjectStore, work: string, oids: readonly string[]): Promise<void> {
+  const batch = execFileSync('git', ['cat-file', '--batch'], { cwd: work, input: `${oids.join('\n')}\n`, maxBuffer: 64 * 1024 * 1024 })
+  let at = 0
+  let same = 0
+  for (const oid of oids) {
+    const nl = batch.indexOf(0x0a, at)
+    const [, type, size] = batch.toString('latin1', at, nl).split(' ')
+    const expected = batch.subarray(nl + 1, nl + 1 + Number(size))
+    at = nl + 1 + Number(size) + 1
+    const got = await store.read(oid)
+    if (got.type === type && got.content.equals(expected)) same++
+    else t.fail(`${oid} differs`)
+  }
+  t.equal(same, oids.length, 'every object reads back byte for byte')
+}
+
 t.test('reads every object of a git-made, deltified pack as git does', async (t) => {
   const dir = tmpDir(t)
   const work = path.join(dir, 'w')
@@ -38,20 +55,7 @@ t.test('reads every object of a git-made, deltified pack as git does', async (t)
   const deltas = git(work, 'verify-pack', '-v', ...fs.readdirSync(path.join(gitdir, 'objects', 'pack')).filter((n) => n.endsWith('.idx')).map((n) => path.join(gitdir, 'objects', 'pack', n)))
   t.match(deltas, /chain length = (?:[2-9]|\d\d+):/, 'the pack has delta chains')
   const store = new ObjectStore(gitdir)
-  // One `git cat-file --batch` for all objects: header line, content, newline.
-  const batch = execFileSync('git', ['cat-file', '--batch'], { cwd: work, input: `${oids.join('\n')}\n`, maxBuffer: 64 * 1024 * 1024 })
-  let at = 0
-  let same = 0
-  for (const oid of oids) {
-    const nl = batch.indexOf(0x0a, at)
-    const [, type, size] = batch.toString('latin1', at, nl).split(' ')
-    const expected = batch.subarray(nl + 1, nl + 1 + Number(size))
-    at = nl + 1 + Number(size) + 1
-    const got = await store.read(oid)
-    if (got.type === type && got.content.equals(expected)) same++
-    else t.fail(`${oid} differs`)
-  }
-  t.equal(same, oids.length, 'every object reads back byte for byte')
+  await sameAsGit(t, store, work, oids)
   const tree = await store.readTree(git(work, 'rev-parse', 'HEAD^{tree}').trim())
   t.same(tree.map((e) => e.path), ['big.txt', 'd0', 'd1', 'd2', 'd3', 'd4'])
   await t.rejects(store.read('0'.repeat(40)), { code: 'NotFoundError' })
@@ -79,20 +83,7 @@ t.test('a pack of many megabytes read in a shuffled order: objects across chunk 
     const j = randomInt(i + 1)
     ;[oids[i], oids[j]] = [oids[j]!, oids[i]!]
   }
-  const batch = execFileSync('git', ['cat-file', '--batch'], { cwd: work, input: `${oids.join('\n')}\n`, maxBuffer: 64 * 1024 * 1024 })
-  const store = new ObjectStore(gitdir)
-  let at = 0
-  let same = 0
-  for (const oid of oids) {
-    const nl = batch.indexOf(0x0a, at)
-    const [, type, size] = batch.toString('latin1', at, nl).split(' ')
-    const expected = batch.subarray(nl + 1, nl + 1 + Number(size))
-    at = nl + 1 + Number(size) + 1
-    const got = await store.read(oid)
-    if (got.type === type && got.content.equals(expected)) same++
-    else t.fail(`${oid} differs`)
-  }
-  t.equal(same, oids.length, 'every object reads back byte for byte')
+  await sameAsGit(t, new ObjectStore(gitdir), work, oids)
 })
 
 t.test('a repo made by the tests helper, packed by clone', async (t) => {
