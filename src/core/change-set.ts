@@ -40,6 +40,14 @@ export interface TargetOutcome {
   readonly repo?: string
   /** Status waiting (a deploy window is closed): when the next window opens (ISO), if known. */
   readonly nextOpenAt?: string
+  /** A promotion: the environment the build was healthy in, and the commit that deployed it there. */
+  readonly promotedFrom?: PromotedFrom
+}
+
+/** Where a promoted build ran first: `Promoted-From: <environment>@<commit>`. */
+export interface PromotedFrom {
+  readonly environment: string
+  readonly commit: string
 }
 
 export type TargetStatus = 'applied' | 'proposed' | 'waiting' | 'superseded' | 'declined' | 'skipped' | 'rejected'
@@ -85,6 +93,7 @@ export interface ValueChange {
   readonly tag?: string
   readonly digest?: string
   readonly builtAt: string
+  readonly promotedFrom?: PromotedFrom
 }
 
 export interface FileEdit {

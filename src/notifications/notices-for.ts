@@ -1,4 +1,4 @@
-import type { EventOutcome } from '../core/change-set.js'
+import type { EventOutcome, TargetOutcome, TargetStatus } from '../core/change-set.js'
 import type { Registry } from '../projects/registry.js'
 import { targetStatus } from '../plan/event-status.js'
 import type { NewMessage } from '../store/outbox.js'
@@ -16,8 +16,8 @@ export interface NoticeContext {
 /**
  * The notifications a batch's outcomes make, for the services that name
  * targets (`notify:` in their infra-sync.yaml): one per target and changed
- * environment (applied, rolled back, proposed, waiting for a deploy window),
- * and one per environment for a failed or dead event. Skips say nothing. Each message is keyed by its
+ * environment (applied, promoted, rolled back, proposed, waiting for a deploy
+ * window or a promotion, a promotion stopped), and one per environment for a failed or dead event. Skips say nothing. Each message is keyed by its
  * service, so a target hears about one service in order.
  */
 export function noticesFor(outcomes: readonly EventOutcome[], records: readonly EventRecord[], dead: ReadonlySet<string>, ctx: NoticeContext): NewMessage[] {
@@ -32,7 +32,7 @@ export function noticesFor(outcomes: readonly EventOutcome[], records: readonly 
       if (notify.length === 0) continue
       const status = targetStatus(t)
       // Waiting is told once: not again when the event, claimed at an opening, still waits.
-      const kind: NoticeKind | undefined = failed ? (dead.has(o.id) ? 'dead' : 'failed') : status === 'waiting' ? (record.status === 'waiting' ? undefined : 'waiting') : t.decision !== 'update' ? undefined : status === 'applied' ? (record.event.rollback ? 'rolled-back' : 'applied') : status === 'proposed' ? 'proposed' : undefined
+      const kind = noticeKind(t, status, record, failed, dead.has(o.id))
       if (!kind) continue
       const notice: Notice = {
         kind,
@@ -41,11 +41,12 @@ export function noticesFor(outcomes: readonly EventOutcome[], records: readonly 
         image: t.image,
         ...(t.from !== undefined && { from: t.from }),
         to: t.to ?? record.event.tag ?? record.event.digest ?? '',
-        ...(kind === 'applied' || kind === 'rolled-back' ? ctx.commit && ctx.commitUrl?.(ctx.commit) !== undefined && { commitUrl: ctx.commitUrl(ctx.commit)! } : {}),
+        ...(kind === 'applied' || kind === 'rolled-back' || kind === 'promoted' ? ctx.commit && ctx.commitUrl?.(ctx.commit) !== undefined && { commitUrl: ctx.commitUrl(ctx.commit)! } : {}),
         ...(t.pullRequest && { pullRequestUrl: t.pullRequest.url }),
         ...(record.event.buildUrl !== undefined && { buildUrl: record.event.buildUrl }),
         ...(record.event.commit !== undefined && { sourceCommit: `${record.source}@${record.event.commit}` }),
-        ...(kind === 'waiting' && { reason: t.reason }),
+        ...((kind === 'waiting' || (kind === 'failed' && !failed)) && { reason: t.reason }),
+        ...(t.promotedFrom && { reason: `promoted from ${t.promotedFrom.environment}, healthy there at ${t.promotedFrom.commit.slice(0, 12)}` }),
         ...((failed || kind === 'dead') && (o.reason ?? t.reason) ? { reason: (o.reason ?? t.reason)! } : {}),
         at: ctx.now.toISOString(),
       }
@@ -53,4 +54,14 @@ export function noticesFor(outcomes: readonly EventOutcome[], records: readonly 
     }
   }
   return out
+}
+
+/** Waiting and a stopped promotion are told once: not again when the event, planned again, still says so. */
+function noticeKind(t: TargetOutcome, status: TargetStatus, record: EventRecord, failed: boolean, dead: boolean): NoticeKind | undefined {
+  if (failed) return dead ? 'dead' : 'failed'
+  if (status === 'waiting') return record.status === 'waiting' ? undefined : 'waiting'
+  if (t.code === 'promotion-stopped') return record.status === 'waiting' ? 'failed' : undefined
+  if (t.decision !== 'update') return undefined
+  if (status === 'applied') return record.event.rollback ? 'rolled-back' : t.promotedFrom ? 'promoted' : 'applied'
+  return status === 'proposed' ? 'proposed' : undefined
 }

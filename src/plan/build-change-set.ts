@@ -10,6 +10,7 @@ import type { MatchedEvent } from './match-events.js'
 import { COMMIT_LANE, laneKey, proposalOf, proposalSkip, type LaneTarget } from './proposal-lanes.js'
 import { storePinReason } from './store-pins.js'
 import { waitingOutcome, windowWait } from './window-wait.js'
+import { promotionHold } from './promotion-hold.js'
 
 export type { AppliedRecord, FileContent, HistoryLookup, PlanOptions, ProposalLookup, ProposalView } from './plan-types.js'
 import type { AppliedRecord, FileContent, HistoryLookup, PlanOptions } from './plan-types.js'
@@ -162,6 +163,13 @@ export class BatchPlanner {
             outcomes.push({ ...at, decision: 'skip', status: 'skipped', ...held })
             continue
           }
+          // A promotion waits for its `from` environment's health; a rollback is an operator's decision and passes.
+          const promotion = rollback ? null : promotionHold(target, to, options.promotions?.(service.name, target.environment, to))
+          if (promotion && 'code' in promotion) {
+            outcomes.push({ ...at, decision: 'skip', ...promotion })
+            continue
+          }
+          const promotedFrom = promotion?.promotedFrom
           // Last: a target held by a window would otherwise update; emergencies and forced rollbacks pass.
           const wait = event.emergency || event.rollback?.force ? null : windowWait(target.windows ?? options.windows ?? [], options.now ?? new Date())
           if (wait) {
@@ -180,15 +188,16 @@ export class BatchPlanner {
             ...(event.tag && { tag: event.tag }),
             ...(event.digest && { digest: event.digest }),
             builtAt: build.builtAt!,
+            ...(promotedFrom && { promotedFrom }),
           }
           if (proposing) {
             const open = view?.open
             const over = open ? `, newer than ${formatImageValue(open.value)} proposed in PR #${open.pullRequest.number}` : ''
             const reason = `${from ?? 'unset'} → ${to} in ${file}: ${rollback ? 'rollback' : `policy ${target.policy}`}${over}`
-            outcomes.push({ ...at, decision: 'update', code: 'proposed', status: 'proposed', reason, update: 'pull-request', ...(open && { pullRequest: open.pullRequest }) })
+            outcomes.push({ ...at, decision: 'update', code: 'proposed', status: 'proposed', reason, update: 'pull-request', ...(open && { pullRequest: open.pullRequest }), ...(promotedFrom && { promotedFrom }) })
             if (!this.lanes.has(lane)) this.lanes.set(lane, { service: service.name, environment: target.environment, image, target })
           } else {
-            outcomes.push({ ...at, decision: 'update', code: 'updated', status: 'applied', reason: `${from ?? 'unset'} → ${to} in ${file}${rollback ? ' (rollback)' : ''}`, update: 'commit' })
+            outcomes.push({ ...at, decision: 'update', code: 'updated', status: 'applied', reason: `${from ?? 'unset'} → ${to} in ${file}${rollback ? ' (rollback)' : ''}`, update: 'commit', ...(promotedFrom && { promotedFrom }) })
           }
           localApplied.push([key, { lane, file, outcome: { eventIndex, targetIndex: outcomes.length - 1 }, change, record: { ...(event.tag && { tag: event.tag }), ...(event.digest && { digest: event.digest }), builtAt: build.builtAt!, eventId: pending.id } }])
         } catch (e) {

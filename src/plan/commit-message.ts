@@ -2,6 +2,7 @@ import type { FileEdit, PendingEvent, ValueChange } from '../core/change-set.js'
 
 export const EVENT_TRAILER = 'Infra-Sync-Event'
 export const SOURCE_TRAILER = 'Source-Commit'
+export const PROMOTED_TRAILER = 'Promoted-From'
 
 /** The subject line for these changes (also a pull request's title). */
 export function subject(changes: readonly ValueChange[]): string {
@@ -43,6 +44,7 @@ export function commitMessage(edits: readonly FileEdit[], events: ReadonlyMap<st
       lines.push(`  source ${from}${ev.ref ? ` (${ev.ref})` : ''}${ev.builtAt ? `, built ${ev.builtAt}` : ''}`)
       if (ev.buildUrl) lines.push(`  build ${ev.buildUrl}`)
       if (ev.rollback) lines.push(`  rollback, pinned until: infra-sync unpin ${c.service} ${c.environment}`)
+      if (c.promotedFrom) lines.push(`  promoted from ${c.promotedFrom.environment} (${short(c.promotedFrom.commit)}), healthy there`)
     }
   }
   const eventIds = [...new Set(changes.map((c) => c.eventId))]
@@ -50,6 +52,7 @@ export function commitMessage(edits: readonly FileEdit[], events: ReadonlyMap<st
   lines.push('')
   for (const id of eventIds) lines.push(`${EVENT_TRAILER}: ${id}`)
   for (const s of sources) lines.push(`${SOURCE_TRAILER}: ${s}`)
+  for (const p of new Set(changes.filter((c) => c.promotedFrom).map((c) => `${c.promotedFrom!.environment}@${c.promotedFrom!.commit}`))) lines.push(`${PROMOTED_TRAILER}: ${p}`)
   return `${lines.join('\n')}\n`
 }
 

@@ -26,6 +26,17 @@ export interface ProposalView {
 
 export type ProposalLookup = (service: string, environment: string, image: string) => ProposalView | undefined
 
+/** Where a promotion stands (the store's PromotionRecord fits it); absent: nobody has looked yet. */
+export interface PromotionView {
+  readonly state: 'waiting' | 'cleared' | 'stopped' | 'superseded'
+  readonly from: string
+  readonly fromCommit?: string
+  readonly reason?: string
+}
+
+/** By the promoted-to (service, environment) and the value as the file writes it. */
+export type PromotionLookup = (service: string, environment: string, value: string) => PromotionView | undefined
+
 export interface PlanOptions {
   /** Whether pull-request delivery is available; without it such targets are skipped. */
   readonly pullRequests: boolean
@@ -35,6 +46,8 @@ export interface PlanOptions {
   readonly pins?: PinLookup
   /** The server's deploy windows (infra-sync.config.yaml), for targets whose service and environment name none. */
   readonly windows?: readonly DeployWindow[]
+  /** Promotions of environments with `promote:`; none cleared when absent. */
+  readonly promotions?: PromotionLookup
   /** The batch's clock, which windows are read at; default: now. */
   readonly now?: Date
 }

@@ -20,7 +20,7 @@ export function windowWait(windows: readonly DeployWindow[], now: Date): WindowW
 }
 
 /**
- * An event with a target held by a window waits as a whole, whatever its
+ * An event with a target held by a window or a promotion waits as a whole, whatever its
  * other targets did: it is claimed again at the earliest opening, and the
  * targets still closed then wait once more. Null when none waits.
  */
@@ -28,5 +28,7 @@ export function waitingOutcome(id: string, targets: readonly TargetOutcome[]): E
   const waiting = targets.filter((t) => targetStatus(t) === 'waiting')
   if (waiting.length === 0) return null
   const next = waiting.map((t) => t.nextOpenAt).filter((x) => x !== undefined).sort()[0]
-  return { id, status: 'waiting', code: 'window-closed', reason: waiting[0]!.reason, ...(next && { nextOpenAt: next }), targets }
+  // A window's wait has a time to plan again; a promotion's is woken by the promotion watch.
+  const first = waiting.find((t) => t.code === 'window-closed') ?? waiting[0]!
+  return { id, status: 'waiting', code: first.code, reason: first.reason, ...(next && { nextOpenAt: next }), targets }
 }

@@ -6,6 +6,7 @@ import { parseServiceConfig, settingsIn, SERVICE_CONFIG_FILE, type EnvironmentCo
 import { LayeredMap } from './layered-map.js'
 import type { TreeSource } from './tree-source.js'
 import type { DeployWindow } from '../windows/deploy-windows.js'
+import { applicationName, type PromoteConfig } from './promote-config.js'
 
 export const SERVICES_DIR = 'services'
 
@@ -28,6 +29,10 @@ export interface ServiceTarget extends Partial<PullRequestSettings> {
   readonly pin?: true | string
   /** The environment's deploy windows, else the service's; absent: the server's (an empty list: none). */
   readonly windows?: readonly DeployWindow[]
+  /** Promotion: `from` must run the build and its Argo CD Application be Healthy at it for healthyForMs first. */
+  readonly promote?: PromoteConfig & { readonly application: string }
+  /** The Argo CD Application that deploys this environment. */
+  readonly application: string
   readonly update: UpdateMode
   readonly policy: string
 }
@@ -128,6 +133,8 @@ async function loadService(source: TreeSource, name: string, oid: string, config
       ...(env.key !== undefined && { key: env.key }),
       ...(env.pin !== undefined && { pin: env.pin }),
       ...((env.windows ?? config.windows) !== undefined && { windows: env.windows ?? config.windows }),
+      application: applicationName(name, env.name, env.application),
+      ...(env.promote && { promote: { ...env.promote, application: applicationName(name, env.promote.from, envs.find((x) => x.name === env.promote!.from)?.application) } }),
       ...settingsIn(env),
     })
   }

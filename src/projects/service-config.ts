@@ -9,6 +9,7 @@ import { parseKeyPath } from '../editors/helm-values.js'
 import { DEFAULT_POLICY, parsePolicy } from '../policies/registry.js'
 import { SERVICE_SCHEMA } from './service-schema.js'
 import { parseWindows, type DeployWindow, type WindowConfig } from '../windows/deploy-windows.js'
+import { checkPromotions, type PromoteConfig, type RawPromote } from './promote-config.js'
 
 export const SERVICE_CONFIG_FILE = 'infra-sync.yaml'
 export type UpdateMode = 'commit' | 'pull-request'
@@ -41,6 +42,10 @@ export interface EnvironmentConfig extends Partial<PullRequestSettings> {
   readonly pin?: true | string
   /** Its own deploy windows: they replace the service's and the server's ([]: none here). */
   readonly windows?: readonly DeployWindow[]
+  /** Only after `from` runs the build, Synced and Healthy for healthyFor (promote-config.ts). */
+  readonly promote?: PromoteConfig
+  /** The Argo CD Application deploying it, when not `<service>-<environment>`. */
+  readonly application?: string
 }
 
 /** A service folder's infra-sync.yaml, validated. */
@@ -147,6 +152,8 @@ interface RawEnvironment {
   reviewers?: string[]
   labels?: string[]
   windows?: WindowConfig[]
+  promote?: RawPromote
+  application?: string
 }
 interface RawService {
   source: string
@@ -209,6 +216,7 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
   let environments: EnvironmentConfig[] | null = null
   if (cfg.environments !== undefined && cfg.environments !== null) {
     environments = []
+    const promotions = checkPromotions(file, new Map(Object.entries(cfg.environments).map(([name, e]) => [name, e?.promote])))
     for (const [name, value] of Object.entries(cfg.environments)) {
       const e = value ?? {}
       const at = `environments.${name}`
@@ -242,6 +250,8 @@ export function parseServiceConfig(text: string, file: string): ServiceConfig {
         ...(envKey !== undefined && { key: envKey }),
         ...(pin !== undefined && { pin }),
         ...(envWindows !== undefined && { windows: envWindows }),
+        ...(promotions.has(name) && { promote: promotions.get(name)! }),
+        ...(e.application !== undefined && { application: e.application }),
       })
     }
   }

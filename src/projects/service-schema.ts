@@ -95,6 +95,23 @@ const environment = {
       description: 'true or a tag ("1.4.0", quoted): events never change this environment; a human holds it.',
     },
     windows: { ...WINDOWS_SCHEMA, description: `This environment's deploy windows: they replace the service's and the server's. ${WINDOWS_SCHEMA.description}` },
+    promote: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['from'],
+      description: 'Promotion: a build reaches this environment only after `from` runs exactly that build and Argo CD reports its Application Synced at the commit that deployed it and Healthy for healthyFor.',
+      properties: {
+        from: { type: 'string', minLength: 1, description: 'The environment of this service the build must be healthy in first (dev, canary).' },
+        healthyFor: { type: 'string', default: '0s', description: 'How long `from` must stay Healthy at the build: 30s, 10m, 8h.', examples: ['10m'] },
+      },
+    },
+    application: {
+      type: 'string',
+      pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+      maxLength: 253,
+      default: '<service>-<environment>',
+      description: "The Argo CD Application that deploys this environment, whose health promotion reads (default: the ApplicationSet convention <service>-<environment>).",
+    },
   },
 }
 

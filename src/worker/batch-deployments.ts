@@ -9,5 +9,5 @@ import type { Deployment, EventRecord } from '../store/store.js'
  */
 export function batchDeployments(edits: readonly FileEdit[], records: readonly EventRecord[], commit: string, now: Date): Deployment[] {
   const byId = new Map(records.map((r) => [r.id, r]))
-  return edits.flatMap((e) => e.changes.map((c) => withEventOrigin({ ...c, commit, appliedAt: now.toISOString() }, byId.get(c.eventId))))
+  return edits.flatMap((e) => e.changes.map((c) => withEventOrigin({ ...c, commit, appliedAt: now.toISOString(), ...(c.promotedFrom && { kind: 'promotion' as const }) }, byId.get(c.eventId))))
 }
