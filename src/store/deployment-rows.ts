@@ -1,10 +1,10 @@
 import type { BuildEvent } from '../core/build-event.js'
-import type { Deployment, DeploymentKind, DeploymentQuery, DeploymentRecord } from './store.js'
+import type { Deployment, DeploymentHealth, DeploymentKind, DeploymentQuery, DeploymentRecord } from './store.js'
 
 /** The deployments columns both stores write, in the order deploymentArgs gives their values. */
 export const DEPLOYMENT_COLUMNS = [
   'event_id', 'service', 'environment', 'image', 'from_value', 'to_value', 'tag', 'digest', 'built_at', 'commit_sha', 'applied_at',
-  'source', 'source_commit', 'build_url', 'pr_number', 'pr_url', 'merged_by', 'kind',
+  'source', 'source_commit', 'build_url', 'pr_number', 'pr_url', 'merged_by', 'kind', 'healthy_at', 'failed_at', 'health_reason',
 ] as const
 
 /** The INSERT of one row, with `placeholder(i)` for the i-th value (SQLite `?`, PostgreSQL `$i`). */
@@ -15,6 +15,7 @@ export function deploymentArgs(d: Deployment): (string | number | null)[] {
   return [
     d.eventId, d.service, d.environment, d.image, d.from ?? null, d.to, d.tag ?? null, d.digest ?? null, d.builtAt, d.commit, d.appliedAt,
     d.source ?? null, d.sourceCommit ?? null, d.buildUrl ?? null, d.pullRequest?.number ?? null, d.pullRequest?.url ?? null, d.mergedBy ?? null, d.kind ?? 'deploy',
+    d.healthyAt ?? null, d.failedAt ?? null, d.healthReason ?? null,
   ]
 }
 
@@ -48,6 +49,9 @@ export interface DeploymentRow {
   pr_url: string | null
   merged_by: string | null
   kind: DeploymentKind | null
+  healthy_at: string | Date | null
+  failed_at: string | Date | null
+  health_reason: string | null
 }
 
 const text = (v: string | Date) => (v instanceof Date ? v.toISOString() : v)
@@ -72,6 +76,9 @@ export function toDeploymentRecord(r: DeploymentRow): DeploymentRecord {
     ...(r.pr_number !== null && r.pr_url !== null && { pullRequest: { number: r.pr_number, url: r.pr_url } }),
     ...(r.merged_by !== null && { mergedBy: r.merged_by }),
     kind: r.kind ?? 'deploy',
+    ...(r.healthy_at !== null && { healthyAt: text(r.healthy_at) }),
+    ...(r.failed_at !== null && { failedAt: text(r.failed_at) }),
+    ...(r.health_reason !== null && { healthReason: r.health_reason }),
   }
 }
 
@@ -91,4 +98,20 @@ export function deploymentsQuery(q: DeploymentQuery, placeholder: (i: number) =>
   if (q.before !== undefined) add('seq <', q.before)
   params.push(q.limit)
   return { sql: `SELECT * FROM deployments${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${placeholder(params.length)}`, params }
+}
+
+/**
+ * Store.recordHealth's UPDATE, with `placeholder(i)` for the i-th value of
+ * healthArgs: only rows with no verdict yet, so the first one stands.
+ */
+export const recordHealthSql = (placeholder: (i: number) => string): string => {
+  const p = placeholder
+  return `UPDATE deployments SET healthy_at = ${p(1)}, failed_at = ${p(2)}, health_reason = ${p(3)}
+    WHERE commit_sha = ${p(4)} AND service = ${p(5)} AND environment = ${p(6)} AND healthy_at IS NULL AND failed_at IS NULL`
+}
+
+/** recordHealthSql's values; null when `health` holds no verdict (neither time), which changes no row. */
+export function healthArgs(commit: string, service: string, environment: string, health: DeploymentHealth): (string | null)[] | null {
+  if (health.healthyAt === undefined && health.failedAt === undefined) return null
+  return [health.healthyAt ?? null, health.failedAt ?? null, health.reason ?? null, commit, service, environment]
 }

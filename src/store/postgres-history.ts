@@ -1,11 +1,11 @@
 import type pg from 'pg'
 import type { AppliedRecord } from '../plan/build-change-set.js'
-import { deploymentsQuery, toDeploymentRecord, type DeploymentRow } from './deployment-rows.js'
+import { deploymentsQuery, healthArgs, recordHealthSql, toDeploymentRecord, type DeploymentRow } from './deployment-rows.js'
 import { query } from './postgres-connection.js'
 import { SQL } from './postgres-sql.js'
-import { targetKey, type DeploymentQuery, type DeploymentRecord, type TargetKey } from './store.js'
+import { targetKey, type DeploymentHealth, type DeploymentQuery, type DeploymentRecord, type TargetKey } from './store.js'
 
-/** The PostgreSQL store's reads of the deployment history: the planner's last value per target, and history itself. */
+/** The PostgreSQL store's deployment history: the planner's last value per target, history itself, and Argo CD's verdicts on it. */
 export async function pgLastApplied(pool: pg.Pool, where: string, keys: readonly TargetKey[]): Promise<Map<string, AppliedRecord>> {
   const out = new Map<string, AppliedRecord>()
   if (keys.length === 0) return out
@@ -20,4 +20,9 @@ export async function pgLastApplied(pool: pg.Pool, where: string, keys: readonly
 export async function pgDeployments(pool: pg.Pool, where: string, q: DeploymentQuery): Promise<DeploymentRecord[]> {
   const { sql, params } = deploymentsQuery(q, (i) => `$${i}`)
   return (await query<DeploymentRow>(pool, where, sql, params)).rows.map(toDeploymentRecord)
+}
+
+export async function pgRecordHealth(pool: pg.Pool, where: string, commit: string, service: string, environment: string, health: DeploymentHealth): Promise<number> {
+  const args = healthArgs(commit, service, environment, health)
+  return args ? ((await query(pool, where, SQL.recordHealth, args)).rowCount ?? 0) : 0
 }

@@ -164,6 +164,29 @@ CREATE INDEX outbox_queue ON outbox (target, key, seq);`,
 DROP INDEX events_due;
 CREATE INDEX events_due ON events (id) WHERE status IN ('queued', 'failed', 'waiting');`,
   },
+  {
+    version: 9,
+    name: 'promotion records, and when each deployment became healthy or failed as Argo CD saw it',
+    // Rows written before have no verdict.
+    sql: `
+CREATE TABLE promotions (
+  service text NOT NULL,
+  environment text NOT NULL,
+  value text NOT NULL,
+  from_environment text NOT NULL,
+  from_commit text,
+  state text NOT NULL CHECK (state IN ('waiting', 'cleared', 'stopped', 'superseded')),
+  reason text,
+  healthy_since timestamptz,
+  updated_at timestamptz NOT NULL,
+  PRIMARY KEY (service, environment, value)
+);
+ALTER TABLE deployments
+  ADD COLUMN healthy_at timestamptz,
+  ADD COLUMN failed_at timestamptz,
+  ADD COLUMN health_reason text;
+CREATE INDEX deployments_commit ON deployments (commit_sha);`,
+  },
 ]
 
 /**

@@ -1,4 +1,4 @@
-import { insertDeploymentSql } from './deployment-rows.js'
+import { insertDeploymentSql, recordHealthSql } from './deployment-rows.js'
 
 /**
  * Every statement of the PostgreSQL store, in one place: the schema they
@@ -72,6 +72,7 @@ export const SQL = {
       next_attempt_at = $6, push_pending = false, push_outcome = NULL, claimed_by = NULL, claimed_until = NULL, updated_at = $7
     WHERE id = $8`,
   insertDeployment: insertDeploymentSql((i) => `$${i}`),
+  recordHealth: recordHealthSql((i) => `$${i}`),
   /** The newest deployment of each (service, environment, image) asked for. */
   lastApplied: `SELECT DISTINCT ON (d.service, d.environment, d.image) d.service, d.environment, d.image, d.event_id, d.tag, d.digest, d.built_at
     FROM unnest($1::text[], $2::text[], $3::text[]) AS k(service, environment, image)

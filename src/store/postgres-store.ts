@@ -6,10 +6,12 @@ import type { AppliedRecord } from '../plan/build-change-set.js'
 import { deploymentArgs } from './deployment-rows.js'
 import { eventIdFactory } from './event-id.js'
 import { openPool, query, storeError } from './postgres-connection.js'
-import { pgDeployments, pgLastApplied } from './postgres-history.js'
+import { pgDeployments, pgLastApplied, pgRecordHealth } from './postgres-history.js'
 import { PostgresListener, type ListenerOptions } from './postgres-listener.js'
+import type { PostgresStoreOptions } from './postgres-options.js'
 import { postgresOutbox } from './postgres-outbox.js'
 import { postgresPins } from './postgres-pins.js'
+import { postgresPromotions } from './postgres-promotions.js'
 import { acquireLease, fencedTransaction, releaseLease, renewLease } from './postgres-leases.js'
 import { migrate } from './postgres-migrations.js'
 import { PostgresProposals } from './postgres-proposals.js'
@@ -40,24 +42,7 @@ import {
   type WriteOptions,
 } from './store.js'
 
-export interface PostgresStoreOptions {
-  readonly role?: 'intake' | 'worker'
-  /** How long a claim keeps others off its events when its claimer neither finishes nor claims again (it died). */
-  readonly claimTtlMs?: number
-  readonly poolSize?: number
-  readonly connectTimeoutMs?: number
-  readonly queryTimeoutMs?: number
-  /** How long the server keeps a transaction whose client went silent, and so the lease row a fenced write locks. */
-  readonly idleInTransactionMs?: number
-  readonly onIdleError?: (e: unknown) => void
-  /** The LISTEN connection of onEventsDue (backoff, heartbeat, its errors: each is followed by a reconnect). */
-  readonly listen?: ListenerOptions
-  /**
-   * One infra repo's part of the database: its tables in schema infra_sync_<namespace> (store-namespace.ts),
-   * which every pooled connection searches alone, and its own NOTIFY channel. Absent: the connection's search_path.
-   */
-  readonly namespace?: string
-}
+export type { PostgresStoreOptions } from './postgres-options.js'
 
 /**
  * The PostgreSQL store: the SQLite store's behaviour (src/store/sqlite-store.ts)
@@ -76,6 +61,8 @@ export class PostgresStore implements Store {
   private readonly proposalQueries: PostgresProposals
   get pins() { return postgresPins(this.pool, this.where) }
   get outbox() { return postgresOutbox(this.pool, this.where) }
+  get promotions() { return postgresPromotions(this.pool, this.where) }
+  readonly recordHealth: Store['recordHealth'] = (...args) => pgRecordHealth(this.pool, this.where, ...args)
   /** The lease token this store last claimed under: a new one releases the claims of earlier holders. */
   private claimedUnder: number | undefined
   private readonly url: string

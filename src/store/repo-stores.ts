@@ -1,10 +1,11 @@
-import type { AcceptInput, AcceptResult, DeploymentQuery, DeploymentRecord, EventRecord, Store } from './store.js'
+import type { AcceptInput, AcceptResult, DeploymentHealth, DeploymentQuery, DeploymentRecord, EventRecord, Store } from './store.js'
 import type { EventStatus } from '../core/change-set.js'
 import { mergeEventRecords } from './merge-event-records.js'
 import type { PinRecord, PinStore } from './pins.js'
+import type { PromotionRecord, PromotionStore } from './promotions.js'
 
 /** What the HTTP side asks of the store: intake, the event routes, readiness. */
-export type IntakeStore = Pick<Store, 'kind' | 'init' | 'accept' | 'get' | 'list' | 'retry' | 'deployments' | 'pins' | 'counts' | 'ping' | 'close' | 'rateLimiter'>
+export type IntakeStore = Pick<Store, 'kind' | 'init' | 'accept' | 'get' | 'list' | 'retry' | 'deployments' | 'recordHealth' | 'pins' | 'promotions' | 'counts' | 'ping' | 'close' | 'rateLimiter'>
 
 /** One infra repo's namespace of the store. */
 export interface RepoStore {
@@ -83,6 +84,13 @@ export class RepoStores implements IntakeStore {
       .slice(0, q.limit)
   }
 
+  /** A commit is one repo's, so its rows are in that repo alone: the others change none. */
+  async recordHealth(commit: string, service: string, environment: string, health: DeploymentHealth): Promise<number> {
+    let changed = 0
+    for (const r of this.repos) changed += await r.store.recordHealth(commit, service, environment, health)
+    return changed
+  }
+
   /**
    * Pins in every repo: a pin names a service, and a repo without that
    * service never plans it, so the pin does nothing there. Listed per repo,
@@ -102,6 +110,34 @@ export class RepoStores implements IntakeStore {
         let removed = false
         for (const r of repos) removed = (await r.store.pins.remove(service, environment)) || removed
         return removed
+      },
+    }
+  }
+
+  /**
+   * Promotion records as pins are: set in every repo (a repo without the
+   * service never reads them), read from all, each naming its repo when there
+   * are several; the newest first, and `get` answers the newest of the repos'.
+   */
+  get promotions(): PromotionStore {
+    const repos = this.repos
+    const newestFirst = (a: PromotionRecord, b: PromotionRecord) => Date.parse(b.updatedAt) - Date.parse(a.updatedAt)
+    return {
+      list: async () => {
+        if (repos.length === 1) return repos[0]!.store.promotions.list()
+        const lists = await Promise.all(repos.map(async (r) => (await r.store.promotions.list()).map((p): PromotionRecord => ({ ...p, repo: r.name }))))
+        return lists.flat().sort(newestFirst)
+      },
+      get: async (service, environment, value) => {
+        if (repos.length === 1) return repos[0]!.store.promotions.get(service, environment, value)
+        const found = await Promise.all(repos.map(async (r) => {
+          const p = await r.store.promotions.get(service, environment, value)
+          return p && { ...p, repo: r.name }
+        }))
+        return found.filter((p): p is PromotionRecord & { repo: string } => p !== null).sort(newestFirst)[0] ?? null
+      },
+      set: async (record) => {
+        for (const r of repos) await r.store.promotions.set(record)
       },
     }
   }

@@ -1,12 +1,12 @@
 import type Database from 'better-sqlite3'
 import type { AppliedRecord } from '../plan/build-change-set.js'
-import { deploymentsQuery, toDeploymentRecord, type DeploymentRow } from './deployment-rows.js'
-import { targetKey, type DeploymentQuery, type DeploymentRecord, type TargetKey } from './store.js'
+import { deploymentsQuery, healthArgs, recordHealthSql, toDeploymentRecord, type DeploymentRow } from './deployment-rows.js'
+import { targetKey, type DeploymentHealth, type DeploymentQuery, type DeploymentRecord, type TargetKey } from './store.js'
 
 /** Runs a statement, mapping the driver's busy and I/O errors (the store's `run`). */
 type Run = <T>(fn: () => T) => T
 
-/** The SQLite store's reads of the deployment history: the planner's last value per target, and history itself. */
+/** The SQLite store's deployment history: the planner's last value per target, history itself, and Argo CD's verdicts on it. */
 export function sqliteLastApplied(db: Database.Database, run: Run, keys: readonly TargetKey[]): Map<string, AppliedRecord> {
   const stmt = db.prepare(`SELECT event_id, tag, digest, built_at FROM deployments WHERE service = ? AND environment = ? AND image = ? ORDER BY seq DESC LIMIT 1`)
   const out = new Map<string, AppliedRecord>()
@@ -22,4 +22,9 @@ export function sqliteLastApplied(db: Database.Database, run: Run, keys: readonl
 export function sqliteDeployments(db: Database.Database, run: Run, q: DeploymentQuery): DeploymentRecord[] {
   const { sql, params } = deploymentsQuery(q, () => '?')
   return run(() => db.prepare(sql).all(...params) as DeploymentRow[]).map(toDeploymentRecord)
+}
+
+export function sqliteRecordHealth(db: Database.Database, run: Run, commit: string, service: string, environment: string, health: DeploymentHealth): number {
+  const args = healthArgs(commit, service, environment, health)
+  return args ? run(() => db.prepare(recordHealthSql(() => '?')).run(...args)).changes : 0
 }

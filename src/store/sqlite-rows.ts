@@ -5,6 +5,7 @@ import type { AppliedRecord } from '../plan/build-change-set.js'
 import type { EventRecord, ProposalRecord } from './store.js'
 import { SQLITE_OUTBOX } from './sqlite-outbox.js'
 import { SQLITE_PINS } from './sqlite-pins.js'
+import { SQLITE_PROMOTIONS } from './sqlite-promotions.js'
 
 /** The SQLite store's tables as the first versioned schema (user_version 1) has them. */
 const SCHEMA_V1 = `
@@ -88,6 +89,14 @@ ALTER TABLE deployments ADD COLUMN kind TEXT NOT NULL DEFAULT 'deploy' CHECK (ki
 CREATE INDEX IF NOT EXISTS deployments_service ON deployments (service, seq);
 `
 
+/** Argo CD's verdict on each deployment (user_version 8), and the index recordHealth finds a commit's rows by. */
+const DEPLOYMENT_HEALTH = `
+ALTER TABLE deployments ADD COLUMN healthy_at TEXT;
+ALTER TABLE deployments ADD COLUMN failed_at TEXT;
+ALTER TABLE deployments ADD COLUMN health_reason TEXT;
+CREATE INDEX IF NOT EXISTS deployments_commit ON deployments (commit_sha);
+`
+
 export interface Migrator {
   exec(sql: string): unknown
   columns(table: string): string[]
@@ -116,6 +125,8 @@ export const MIGRATIONS: readonly ((db: Migrator) => void)[] = [
   (db) => db.exec(SQLITE_OUTBOX),
   // Events waiting for a deploy window are due at its opening (user_version 7).
   (db) => db.exec(`DROP INDEX IF EXISTS events_due; CREATE INDEX events_due ON events (status, next_attempt_at) WHERE status IN ('queued', 'failed', 'waiting');`),
+  // Promotion records and deployment health (user_version 8): rows written before have no verdict.
+  (db) => db.exec(`${SQLITE_PROMOTIONS};${DEPLOYMENT_HEALTH}`),
 ]
 
 /** Brings the file to the newest schema (PRAGMA user_version), all steps in one transaction. */

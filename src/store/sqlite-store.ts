@@ -6,10 +6,11 @@ import { StoreUnavailableError, ValidationError } from '../core/errors.js'
 import type { AppliedRecord } from '../plan/build-change-set.js'
 import { deploymentArgs, insertDeploymentSql } from './deployment-rows.js'
 import { eventIdFactory } from './event-id.js'
-import { sqliteDeployments, sqliteLastApplied } from './sqlite-history.js'
+import { sqliteDeployments, sqliteLastApplied, sqliteRecordHealth } from './sqlite-history.js'
 import { SqliteLeases } from './sqlite-leases.js'
 import { sqliteOutbox } from './sqlite-outbox.js'
 import { sqlitePins } from './sqlite-pins.js'
+import { sqlitePromotions } from './sqlite-promotions.js'
 import { SqliteProposals, statusAfter } from './sqlite-proposals.js'
 import { eventPullRequest, FINISH_SQL, migrateSqlite, toRecord, type Row } from './sqlite-rows.js'
 import { badEventId, isEventId, namespacedSqliteFile, takenEventId } from './store-namespace.js'
@@ -44,6 +45,8 @@ export class SqliteStore implements Store {
   private readonly newId = eventIdFactory()
   readonly pins = sqlitePins(() => this.db, (fn) => this.run(fn))
   readonly outbox = sqliteOutbox(() => this.db, (fn) => this.run(fn))
+  readonly promotions = sqlitePromotions(() => this.db, (fn) => this.run(fn))
+  readonly recordHealth: Store['recordHealth'] = async (...args) => sqliteRecordHealth(this.db, (fn) => this.run(fn), ...args)
   private readonly queue: { input: AcceptInput; resolve: (r: AcceptResult) => void; reject: (e: unknown) => void }[] = []
 
   /**

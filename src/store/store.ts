@@ -3,6 +3,10 @@ import type { EventOutcome, EventStatus, PullRequestRef, TargetOutcome, ValueCha
 import type { AppliedRecord } from '../plan/build-change-set.js'
 import type { OutboxStore } from './outbox.js'
 import type { PinStore } from './pins.js'
+import type { PromotionStore } from './promotions.js'
+import type { ProposalEnd, ProposalRecord, ProposalState } from './proposals.js'
+
+export type { ProposalEnd, ProposalRecord, ProposalState } from './proposals.js'
 
 export interface AcceptInput {
   /**
@@ -81,6 +85,17 @@ export interface Deployment extends ValueChange {
   readonly mergedBy?: string
   /** Absent: deploy. */
   readonly kind?: DeploymentKind
+  /** When Argo CD saw the change healthy or failed, and its word on it (Store.recordHealth: the first verdict stands). */
+  readonly healthyAt?: string
+  readonly failedAt?: string
+  readonly healthReason?: string
+}
+
+/** What Argo CD said of a deployment (Store.recordHealth): ISO times, and its reason. */
+export interface DeploymentHealth {
+  readonly healthyAt?: string
+  readonly failedAt?: string
+  readonly reason?: string
 }
 
 /** A deployment as history reads it: `seq` orders rows (newest largest) and pages them. */
@@ -118,46 +133,6 @@ export type Finish =
    * attempt. `commit`: a commit that carries its other targets already.
    */
   | { readonly kind: 'wait'; readonly outcome: EventOutcome; readonly retryAt: Date; readonly commit?: string }
-
-/**
- * One pull request infra-sync opened for a (service, environment): what it
- * proposes and which events it carries. The newest row per (service,
- * environment) in state open is that target's open proposal.
- */
-export interface ProposalRecord {
-  readonly service: string
-  readonly environment: string
-  readonly image: string
-  readonly branch: string
-  readonly pullRequest: PullRequestRef
-  /** The branch's tip as infra-sync last pushed it. */
-  readonly headSha: string
-  /** Identifies the branch's change (paths and the blobs before and after), so an unchanged change never moves the branch. */
-  readonly contentKey: string
-  /** The value proposed: the newest build the PR carries. */
-  readonly value: AppliedRecord
-  /** The changes the PR carries now, each with the event that made it. */
-  readonly changes: readonly ValueChange[]
-  readonly eventIds: readonly string[]
-  readonly openedAt: string
-  readonly updatedAt: string
-  readonly mergeCommit?: string
-  readonly mergedBy?: string
-  readonly mergedAt?: string
-  readonly closedAt?: string
-}
-
-/** What the planner needs to know of a pull-request target's proposals. */
-export interface ProposalState {
-  readonly open?: ProposalRecord
-  /** Values of pull requests closed without merge: never proposed again. */
-  readonly declined: readonly AppliedRecord[]
-}
-
-/** How a pull request ended, as the forge says. */
-export type ProposalEnd =
-  | { readonly state: 'merged'; readonly mergeCommit: string; readonly mergedBy?: string; readonly mergedAt: string }
-  | { readonly state: 'closed'; readonly closedAt: string }
 
 export interface TargetKey {
   readonly service: string
@@ -229,6 +204,14 @@ export interface Store {
   readonly pins: PinStore
   /** Notifications waiting to be delivered (outbox.ts). */
   readonly outbox: OutboxStore
+  /** Builds on their way to the next environment, held by the health of the one they come from (promotions.ts). Retention leaves them. */
+  readonly promotions: PromotionStore
+  /**
+   * Records when the deployment rows of (service, environment) at `commit` became healthy or failed, as Argo CD saw it.
+   * The first verdict stands: rows that already have either time are left alone. Returns how many rows changed
+   * (0, writing nothing, when `health` has neither time).
+   */
+  recordHealth(commit: string, service: string, environment: string, health: DeploymentHealth): Promise<number>
   /** Events with this status, newest first. */
   list(status: EventStatus, limit: number): Promise<EventRecord[]>
   /**

@@ -45,6 +45,10 @@ export async function checkIndependent(t: Test, a: Store, b: Store): Promise<voi
   t.same(await a.lastApplied([{ service: 's', environment: 'dev', image: IMAGE }]), new Map(), "B's history is not A's")
   await b.pins.set({ service: 's', environment: 'dev', kind: 'manual', createdAt: now.toISOString() })
   t.same(await a.pins.list(), [], "B's pins are not A's")
+  await b.promotions.set({ service: 's', environment: 'prod', value: '2.0.0', from: 'dev', state: 'waiting', updatedAt: now.toISOString() })
+  t.same(await a.promotions.list(), [], "B's promotion records are not A's")
+  t.equal(await a.recordHealth('f'.repeat(40), 's', 'dev', { healthyAt: now.toISOString() }), 0, "B's history takes no verdict through A")
+  t.equal(await b.recordHealth('f'.repeat(40), 's', 'dev', { healthyAt: now.toISOString() }), 1)
   const onlyInB = (await b.acquireLease(`${REPO}/b`, 'owner-b', HOUR, new Date()))!
   await t.rejects(a.finish([], [], now, { fence: onlyInB }), { code: 'LEASE_LOST' }, 'a lease taken in B is no lease in A')
 

@@ -35,13 +35,8 @@ async function versionOf(p: pg.Pool) {
   }
 }
 
-/**
- * Rows as the schema of a version holds them, written with that version's
- * SQL. A migration that changes what rows look like adds an entry here;
- * every step is then tested with the newest entry its starting version can hold.
- */
-const ROWS_AT: Record<number, string> = {
-  1: `
+/** Version 1's rows: an applied event, its deployment and an open proposal. */
+const ROWS_V1 = `
 INSERT INTO events (id, source, delivery_id, image, event, meaning, received_at, status, commit_sha, targets, updated_at)
 VALUES ('${EVENT_ID}', 'acme/a', 'd1', 'ghcr.io/acme/a', '{"source":"acme/a","image":"ghcr.io/acme/a","tag":"1.0.0","ref":"refs/heads/main"}',
   'm1', '2026-11-25T10:00:00.000Z', 'applied', '${'f'.repeat(40)}',
@@ -51,7 +46,19 @@ INSERT INTO deployments (event_id, service, environment, image, from_value, to_v
 VALUES ('${EVENT_ID}', 's', 'dev', 'ghcr.io/acme/a', '0.9.0', '1.0.0', '1.0.0', '2026-11-25T09:00:00.000Z', '${'f'.repeat(40)}', '2026-11-25T10:00:00.000Z');
 INSERT INTO proposals (service, environment, image, branch, pr_number, pr_url, pr_state, head_sha, content_key, value, changes, event_ids, opened_at, updated_at)
 VALUES ('s', 'prod', 'ghcr.io/acme/a', 'infra-sync/s/prod', 1, 'https://x/pull/1', 'open', '${'a'.repeat(40)}', 'k',
-  '{"tag":"1.0.0","builtAt":"2026-11-25T09:00:00.000Z","eventId":"${EVENT_ID}"}', '[]', '["${EVENT_ID}"]', '2026-11-25T10:00:00.000Z', '2026-11-25T10:00:00.000Z');`,
+  '{"tag":"1.0.0","builtAt":"2026-11-25T09:00:00.000Z","eventId":"${EVENT_ID}"}', '[]', '["${EVENT_ID}"]', '2026-11-25T10:00:00.000Z', '2026-11-25T10:00:00.000Z');`
+/**
+ * Rows as the schema of a version holds them, written with that version's
+ * SQL. A migration that changes what rows look like adds an entry here;
+ * every step is then tested with the newest entry its starting version can hold.
+ */
+const ROWS_AT: Record<number, string> = {
+  1: ROWS_V1,
+  // A verdict on another service's deployment, and a promotion record.
+  9: `${ROWS_V1}
+INSERT INTO deployments (event_id, service, environment, image, to_value, tag, built_at, commit_sha, applied_at, healthy_at, health_reason)
+VALUES ('${EVENT_ID}', 't', 'dev', 'ghcr.io/acme/t', '2.0.0', '2.0.0', '2026-11-25T09:00:00.000Z', '${'e'.repeat(40)}', '2026-11-25T10:00:00.000Z', '2026-11-25T10:01:00.000Z', 'Healthy');
+INSERT INTO promotions (service, environment, value, from_environment, state, updated_at) VALUES ('t', 'prod', '2.0.0', 'dev', 'cleared', '2026-11-25T10:02:00.000Z');`,
 }
 
 const rowsFor = (version: number) => ROWS_AT[Math.max(...Object.keys(ROWS_AT).map(Number).filter((v) => v <= version))]!
@@ -74,6 +81,7 @@ t.test('from an empty database: every step once, and a second start applies noth
   t.same(await store.counts(), {})
   t.same(await store.openProposals(), [])
   t.equal(await store.rateLimiter({ perSecond: 1, burst: 1 }).take('acme/a'), 0, 'the shared rate buckets (step 4) are there')
+  t.same(await store.promotions.list(), [], 'the promotions table (step 9) is there')
 })
 
 for (let from = 1; from < LATEST; from++) {
@@ -98,6 +106,17 @@ for (let from = 1; from < LATEST; from++) {
     const limiter = store.rateLimiter({ perSecond: 1e-6, burst: 1 })
     t.equal(await limiter.take('acme/a'), 0, 'rate buckets work after the upgrade (step 4)')
     t.ok((await limiter.take('acme/a')) > 0)
+
+    t.notOk(old && ('healthyAt' in old || 'failedAt' in old || 'healthReason' in old), 'an old deployment has no verdict (step 9)')
+    t.equal(await store.recordHealth('f'.repeat(40), 's', 'dev', { healthyAt: '2026-11-25T10:05:00.000Z', reason: 'Healthy' }), 1, 'and takes its first one')
+    t.match(await store.deployments({ service: 's', limit: 10 }), [{ eventId: EVENT_ID, healthyAt: '2026-11-25T10:05:00.000Z', healthReason: 'Healthy' }])
+    if (from >= 9) {
+      t.match(await store.deployments({ service: 't', limit: 10 }), [{ healthyAt: '2026-11-25T10:01:00.000Z', healthReason: 'Healthy' }], 'a verdict survives')
+      t.match(await store.promotions.list(), [{ service: 't', value: '2.0.0', state: 'cleared' }], 'and a promotion record')
+    }
+    const promotion = { service: 's', environment: 'prod', value: '1.0.0', from: 'dev', state: 'waiting' as const, updatedAt: '2026-11-25T10:06:00.000Z' }
+    await store.promotions.set(promotion)
+    t.same(await store.promotions.get('s', 'prod', '1.0.0'), promotion, 'promotion records are kept (step 9)')
   })
 }
 
@@ -105,7 +124,7 @@ t.test('several processes starting at once migrate once', async (t) => {
   const url = await freshDatabase(t)
   const pools = await Promise.all(Array.from({ length: 4 }, () => pool(t, url)))
   const applied = await Promise.all(pools.map((p) => migrateTo(p)))
-  t.same(applied.flat().sort(), MIGRATIONS.map((m) => m.version), 'each step applied by exactly one of them')
+  t.same(applied.flat().sort((a, b) => a - b), MIGRATIONS.map((m) => m.version), 'each step applied by exactly one of them')
   const { rows } = await pools[0]!.query<{ version: number; n: number }>('SELECT version, count(*)::int AS n FROM schema_migrations GROUP BY version ORDER BY version')
   t.same(rows, MIGRATIONS.map((m) => ({ version: m.version, n: 1 })))
 

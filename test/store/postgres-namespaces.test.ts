@@ -40,7 +40,7 @@ const tables = (url: string) =>
 const versions = (url: string, schema: string) =>
   onDatabase(url, async (c) => (await c.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`)).rows.map((r) => r.version))
 
-const TABLES = ['deployments', 'events', 'leases', 'outbox', 'pins', 'proposals', 'rate_buckets', 'schema_migrations']
+const TABLES = ['deployments', 'events', 'leases', 'outbox', 'pins', 'promotions', 'proposals', 'rate_buckets', 'schema_migrations']
 
 t.test('two namespaces in one database keep events, dedupe, claims, leases, history, proposals and rate buckets apart', async (t) => {
   const url = await freshDatabase(t)

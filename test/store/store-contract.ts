@@ -6,6 +6,7 @@ import { deploymentsContract } from './deployments-contract.js'
 import { leasesContract } from './leases-contract.js'
 import { outboxContract } from './outbox-contract.js'
 import { pinsContract } from './pins-contract.js'
+import { promotionsContract } from './promotions-contract.js'
 import { proposalsContract } from './proposals-contract.js'
 import { waitingContract } from './waiting-contract.js'
 
@@ -202,6 +203,7 @@ export function storeContract(t: Test, name: string, factory: StoreFactory): voi
   proposalsContract(t, name, open)
   deploymentsContract(t, name, open)
   pinsContract(t, name, open)
+  promotionsContract(t, name, open)
   outboxContract(t, name, open)
   waitingContract(t, name, open)
   leasesContract(t, name, factory)
