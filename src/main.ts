@@ -77,7 +77,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       repo,
       host: new WorkerHost(
         // The repo carries the forge (and its credentials) to the thread that opens pull requests.
-        { repo, dataDir: config.dataDir, databaseUrl: config.databaseUrl, author: config.author, worker: config.worker, sourceReports: config.sourceReports, notifications: config.notifications, windows: config.windows },
+        { repo, dataDir: config.dataDir, databaseUrl: config.databaseUrl, author: config.author, worker: config.worker, sourceReports: config.sourceReports, notifications: config.notifications, windows: config.windows, ...(config.argocd && { argocd: config.argocd }) },
         config.repos.length > 1 ? log.child({ repo: repo.name }) : log,
         metrics,
         opts.workerThread,
@@ -106,6 +106,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       github: new GithubTrust(config.secrets.github, config.secrets.githubBySource, config.secrets.bySource.keys()),
       infraRepos: workers.workers.map((w) => ({ ref: { location: w.repo.location, branch: w.repo.branch }, onPush: () => w.host.refresh(), onPullRequest: (n: number) => w.host.pullRequest(n) })),
       adminToken: config.adminToken,
+      argocdWebhookToken: config.argocd?.webhookToken,
+      onArgoCd: (application: string) => workers.workers.forEach((w) => w.host.argocd(application)),
       adminLoopback: config.embeddedRepo,
       commitUrl: commitUrls(config),
       services: (service?: string) => workers.services(service),

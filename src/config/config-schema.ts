@@ -193,6 +193,17 @@ export const CONFIG_SCHEMA = {
         },
       },
     },
+    argocd: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Argo CD, for promotion after health (promote: in a service). Env INFRA_SYNC_ARGOCD_URL, INFRA_SYNC_ARGOCD_TOKEN and INFRA_SYNC_ARGOCD_WEBHOOK_TOKEN win.',
+      properties: {
+        url: text("The Argo CD API server's base URL (env INFRA_SYNC_ARGOCD_URL)."),
+        tokenEnv: envName('The environment variable holding a bearer token allowed to get the Applications (default INFRA_SYNC_ARGOCD_TOKEN).'),
+        webhookTokenEnv: envName('The environment variable holding the token Argo CD notifications send to POST /v1/webhooks/argocd (default INFRA_SYNC_ARGOCD_WEBHOOK_TOKEN).'),
+        pollMs: { type: 'number', minimum: 1000, maximum: 10000, default: 5000, description: "How often each waiting promotion's Application is asked about, in milliseconds." },
+      },
+    },
     windows: { ...WINDOWS_SCHEMA, description: `The server's deploy windows, for every service and environment that names none of its own. ${WINDOWS_SCHEMA.description}` },
     http: {
       type: 'object',

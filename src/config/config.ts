@@ -1,5 +1,6 @@
 import type { NotificationTarget } from '../notifications/targets.js'
 import type { WindowConfig } from '../windows/deploy-windows.js'
+import type { ArgoCdConfig } from './argocd-config.js'
 
 /** A commit's author (the same shape as the git layer's Person). */
 export interface Author {
@@ -82,6 +83,8 @@ export interface Config {
   }
   /** INFRA_SYNC_ADMIN_TOKEN: for listing and retrying events from another machine. */
   readonly adminToken?: string
+  /** Argo CD's API, for promotion after health (INFRA_SYNC_ARGOCD_URL, _TOKEN, _WEBHOOK_TOKEN); absent: promotions wait. */
+  readonly argocd?: ArgoCdConfig
   /** Events per second per source, and the burst allowed above it; perSecond 0 turns the limit off. */
   readonly rateLimit: { readonly perSecond: number; readonly burst: number }
   readonly http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number }

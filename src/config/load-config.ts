@@ -13,6 +13,7 @@ import { notificationTargets, type TargetEntry } from '../notifications/targets.
 import { checkSecret, emergencySources, notEmpty, resolveSecrets, sourceReports, type SourceEntry } from './source-secrets.js'
 import { parseWindows, type WindowConfig } from '../windows/deploy-windows.js'
 import { InfraSyncError } from '../core/errors.js'
+import { argocdConfig, type ArgoCdFileEntry } from './argocd-config.js'
 
 export const DEFAULT_CONFIG_FILE = 'infra-sync.config.yaml'
 export { DEV_SECRET_FILE } from './source-secrets.js'
@@ -50,6 +51,7 @@ interface ConfigFile {
   http?: { headersTimeoutMs?: number; requestTimeoutMs?: number }
   notifications?: { targets?: Record<string, TargetEntry> }
   windows?: WindowConfig[]
+  argocd?: ArgoCdFileEntry
 }
 
 const checkFile = schemaCheck(CONFIG_SCHEMA)
@@ -166,6 +168,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const http = { headersTimeoutMs: f.http?.headersTimeoutMs ?? 10_000, requestTimeoutMs: f.http?.requestTimeoutMs ?? 30_000 }
   if (http.headersTimeoutMs > http.requestTimeoutMs) fail('http.headersTimeoutMs must not be longer than http.requestTimeoutMs', { path: 'http.headersTimeoutMs' })
 
+  const argocd = argocdConfig(env, f.argocd)
   const windows = f.windows ?? []
   try {
     parseWindows(windows, 'windows')
@@ -184,6 +187,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     databaseUrl,
     secrets,
     ...(adminToken !== undefined && { adminToken }),
+    ...(argocd !== undefined && { argocd }),
     rateLimit,
     http,
     author: {

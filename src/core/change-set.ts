@@ -6,6 +6,8 @@ export interface PendingEvent {
   readonly event: BuildEvent
   /** ISO instant the event was accepted; stands in for builtAt when the sender gave none. */
   readonly receivedAt: string
+  /** An event planned again after waiting: its targets as the last plan left them (a change made then stays its own). */
+  readonly earlier?: readonly TargetOutcome[]
 }
 
 export type TargetDecision = 'update' | 'skip' | 'reject'

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { errorHandler } from './error-handler.js'
 import { openApi } from './openapi.js'
 import { deploymentRoutes } from './routes/deployments.js'
+import { argocdRoutes, type ArgoCdRoutesDeps } from './routes/argocd.js'
 import { eventRoutes, type EventRoutesDeps } from './routes/events.js'
 import { githubRoutes, type GithubRoutesDeps } from './routes/github.js'
 import { healthRoutes, type HealthRoutesDeps } from './routes/health.js'
@@ -9,7 +10,7 @@ import { pinRoutes } from './routes/pins.js'
 import { rollbackRoutes } from './routes/rollbacks.js'
 import { serviceRoutes, type ServiceRoutesDeps } from './routes/services.js'
 
-export interface AppDeps extends EventRoutesDeps, GithubRoutesDeps, HealthRoutesDeps, ServiceRoutesDeps {
+export interface AppDeps extends EventRoutesDeps, GithubRoutesDeps, HealthRoutesDeps, ServiceRoutesDeps, ArgoCdRoutesDeps {
   readonly logger?: FastifyBaseLogger | false
   readonly timeouts?: HttpTimeouts
 }
@@ -69,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(pinRoutes, deps)
   await app.register(serviceRoutes, deps)
   await app.register(githubRoutes, deps)
+  await app.register(argocdRoutes, deps)
   await app.register(healthRoutes, deps)
   return app
 }

@@ -37,7 +37,7 @@ export async function openApi(app: FastifyInstance): Promise<void> {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'infra-sync', version, description: 'Keeps a GitOps infra repository in step with the images source repositories build.' },
-      components: { securitySchemes: { admin: { type: 'http', scheme: 'bearer', description: 'INFRA_SYNC_ADMIN_TOKEN' } } },
+      components: { securitySchemes: { admin: { type: 'http', scheme: 'bearer', description: 'INFRA_SYNC_ADMIN_TOKEN' }, argocd: { type: 'http', scheme: 'bearer', description: 'INFRA_SYNC_ARGOCD_WEBHOOK_TOKEN' } } },
     },
     hideUntagged: false,
     transform: ({ schema, url }) => {

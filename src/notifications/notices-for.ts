@@ -62,6 +62,8 @@ function noticeKind(t: TargetOutcome, status: TargetStatus, record: EventRecord,
   if (status === 'waiting') return record.status === 'waiting' ? undefined : 'waiting'
   if (t.code === 'promotion-stopped') return record.status === 'waiting' ? 'failed' : undefined
   if (t.decision !== 'update') return undefined
+  // Kept from an earlier plan of the event (keep-earlier.ts): told when it happened.
+  if (status === 'applied' && record.targets.some((e) => e.service === t.service && e.environment === t.environment && e.to === t.to && targetStatus(e) === 'applied')) return undefined
   if (status === 'applied') return record.event.rollback ? 'rolled-back' : t.promotedFrom ? 'promoted' : 'applied'
   return status === 'proposed' ? 'proposed' : undefined
 }

@@ -11,6 +11,7 @@ import { COMMIT_LANE, laneKey, proposalOf, proposalSkip, type LaneTarget } from 
 import { storePinReason } from './store-pins.js'
 import { waitingOutcome, windowWait } from './window-wait.js'
 import { promotionHold } from './promotion-hold.js'
+import { keepEarlier } from './keep-earlier.js'
 
 export type { AppliedRecord, FileContent, HistoryLookup, PlanOptions, ProposalLookup, ProposalView } from './plan-types.js'
 import type { AppliedRecord, FileContent, HistoryLookup, PlanOptions } from './plan-types.js'
@@ -214,7 +215,7 @@ export class BatchPlanner {
     }
 
     failures.push(failure)
-    perEvent.push(outcomes)
+    perEvent.push(keepEarlier(outcomes, pending.earlier))
     if (failure) return
     for (const [k, state] of localTexts) texts.set(k, state)
     for (const [key, a] of localApplied) {

@@ -3,7 +3,7 @@ import type { ApplicationStatus } from './health-verdict.js'
 
 /** Argo CD's API failed or refused; retryable for the network, 5xx and 429, final for 401/403/404. */
 export class ArgoCdError extends InfraSyncError {
-  constructor(code: 'ARGOCD_UNAVAILABLE' | 'ARGOCD_AUTH' | 'ARGOCD_NOT_FOUND', message: string, data: { readonly application: string; readonly status?: number }) {
+  constructor(code: 'ARGOCD_UNAVAILABLE' | 'ARGOCD_AUTH' | 'ARGOCD_NOT_FOUND' | 'ARGOCD_NOT_CONFIGURED', message: string, data: { readonly application: string; readonly status?: number }) {
     super(code, message, { data, retryable: code === 'ARGOCD_UNAVAILABLE' })
   }
 }
@@ -46,4 +46,11 @@ export class ArgoCdClient {
     const body = (await res.json()) as { status?: ApplicationStatus }
     return body.status ?? {}
   }
+}
+
+/** Without INFRA_SYNC_ARGOCD_URL promotions cannot be decided: they wait, and say why. */
+export const unconfiguredArgoCd = {
+  applicationStatus(name: string): Promise<ApplicationStatus> {
+    return Promise.reject(new ArgoCdError('ARGOCD_NOT_CONFIGURED', `no Argo CD to ask about ${name}: set INFRA_SYNC_ARGOCD_URL and INFRA_SYNC_ARGOCD_TOKEN`, { application: name }))
+  },
 }

@@ -25,7 +25,7 @@ export type HealthVerdict =
   | { readonly verdict: 'wait'; readonly reason: string; readonly healthySince?: string; readonly promoteAt?: string }
   | { readonly verdict: 'stop'; readonly reason: string }
 
-const revisionsOf = (r: { readonly revision?: string; readonly revisions?: readonly string[] } | undefined) => [...(r?.revisions ?? []), ...(r?.revision ? [r.revision] : [])]
+export const revisionsOf = (r: { readonly revision?: string; readonly revisions?: readonly string[] } | undefined) => [...(r?.revisions ?? []), ...(r?.revision ? [r.revision] : [])]
 const later = (a: string | undefined, b: string | undefined) => (a === undefined ? b : b === undefined ? a : Date.parse(a) >= Date.parse(b) ? a : b)
 
 /**

@@ -13,5 +13,10 @@ export function postgresPromotions(pool: pg.Pool, where: string): PromotionStore
       return row ? toPromotionRecord(row) : null
     },
     set: async (record: PromotionRecord) => void (await query(pool, where, SQL.set, promotionArgs(record))),
+    wake: async (ids: readonly string[], now: Date) => {
+      let n = 0
+      for (const id of ids) n += (await query(pool, where, SQL.wake, [now.toISOString(), id])).rowCount ?? 0
+      return n
+    },
   }
 }

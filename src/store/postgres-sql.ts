@@ -34,7 +34,7 @@ export function notifying(channel: string): { readonly insertEvent: string; read
         claimed_by = NULL, claimed_until = NULL, updated_at = $1,
         push_pending = CASE WHEN status = 'dead' THEN false ELSE push_pending END,
         push_outcome = CASE WHEN status = 'dead' THEN NULL ELSE push_outcome END
-      WHERE id = $2 AND status IN ('dead', 'failed') RETURNING id)
+      WHERE id = $2 AND status IN ('dead', 'failed', 'waiting') RETURNING id)
     SELECT id, pg_notify('${channel}', '') FROM up`,
   }
 }

@@ -34,6 +34,12 @@ export interface PromotionStore {
   get(service: string, environment: string, value: string): Promise<PromotionRecord | null>
   /** Upserts by (service, environment, value). */
   set(record: PromotionRecord): Promise<void>
+  /**
+   * Makes these waiting events due now (their promotion was decided, or its
+   * reason changed): claimed at the next poll, still reading waiting until
+   * planned, so what they already did and told stays. Returns how many were waiting.
+   */
+  wake(eventIds: readonly string[], now: Date): Promise<number>
 }
 
 /** A promotions row as either store reads it (PostgreSQL: timestamptz as Date). */
@@ -77,6 +83,7 @@ export function promotionSql(placeholder: (i: number) => string) {
   return {
     // The key last breaks ties, so both stores list records of one instant alike.
     list: `SELECT ${COLUMNS} FROM promotions ORDER BY updated_at DESC, service, environment, value`,
+    wake: `UPDATE events SET next_attempt_at = ${p(1)} WHERE id = ${p(2)} AND status = 'waiting'`,
     get: `SELECT ${COLUMNS} FROM promotions WHERE service = ${p(1)} AND environment = ${p(2)} AND value = ${p(3)}`,
     set: `INSERT INTO promotions (${COLUMNS}) VALUES (${[1, 2, 3, 4, 5, 6, 7, 8, 9].map(p).join(', ')})
       ON CONFLICT (service, environment, value) DO UPDATE SET from_environment = excluded.from_environment, from_commit = excluded.from_commit,

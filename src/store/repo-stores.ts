@@ -139,6 +139,7 @@ export class RepoStores implements IntakeStore {
       set: async (record) => {
         for (const r of repos) await r.store.promotions.set(record)
       },
+      wake: async (ids, now) => (await Promise.all(repos.map((r) => r.store.promotions.wake(ids, now)))).reduce((a, b) => a + b, 0),
     }
   }
 

@@ -30,5 +30,6 @@ export function sqlitePromotions(db: () => Database.Database, run: Run): Promoti
       return row ? toPromotionRecord(row) : null
     },
     set: async (record: PromotionRecord) => void run(() => db().prepare(SQL.set).run(...promotionArgs(record))),
+    wake: async (ids: readonly string[], now: Date) => ids.reduce((n, id) => n + run(() => db().prepare(SQL.wake).run(now.toISOString(), id)).changes, 0),
   }
 }

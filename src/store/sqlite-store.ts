@@ -238,7 +238,7 @@ export class SqliteStore implements Store {
           `UPDATE events SET status = 'queued', attempts = 0, next_attempt_at = NULL, code = NULL, reason = NULL, updated_at = ?,
              push_pending = CASE WHEN status = 'dead' THEN 0 ELSE push_pending END,
              push_outcome = CASE WHEN status = 'dead' THEN NULL ELSE push_outcome END
-           WHERE id = ? AND status IN ('dead', 'failed')`,
+           WHERE id = ? AND status IN ('dead', 'failed', 'waiting')`,
         )
         .run(at, id),
     )

@@ -19,6 +19,8 @@ export interface WorkerThreadConfig {
   readonly notifications?: ReadonlyMap<string, NotificationTarget>
   /** The server's deploy windows as written (compiled in the thread: a Cron does not survive the clone); absent or empty: none. */
   readonly windows?: readonly WindowConfig[]
+  /** Argo CD, for promotion after health; absent: promotions wait, saying so. */
+  readonly argocd?: { readonly url: string; readonly token: string; readonly pollMs: number }
 }
 
 export type ToWorker =
@@ -31,6 +33,8 @@ export type ToWorker =
   | { readonly type: 'services'; readonly ticket: number; readonly service?: string }
   /** A pull_request webhook: this pull request was merged or closed. */
   | { readonly type: 'pull-request'; readonly number: number }
+  /** Argo CD notifications: this Application changed; look at its promotions now. */
+  | { readonly type: 'argocd'; readonly application: string }
 
 export type FromWorker =
   | { readonly type: 'ready'; readonly head: string | null | undefined }

@@ -59,7 +59,11 @@ export async function planBatch(
   // A value infra-sync did not apply (rare) is as new as the commit that set it: look that up in history.
   const questions = humanValues(matched, files, lastApplied)
   const origins = originLookup(questions, await valueOrigins(objects, head, questions, MAX_HISTORY_WALK, deepen))
-  const planner = new BatchPlanner(files, lastApplied, { pullRequests, proposals, pins, ...(windows?.windows && { windows: windows.windows }), ...(windows && { now: windows.now }) }, origins)
+  // Promotion records: few (one per promoted build), read whole when a target promotes.
+  const promoted = matched.some((m) => m.candidates.some((c) => c.target.promote)) ? await store.promotions.list() : []
+  const promotionsByKey = new Map(promoted.toReversed().map((p) => [`${p.service}\u0000${p.environment}\u0000${p.value}`, p]))
+  const promotions = (service: string, environment: string, value: string) => promotionsByKey.get(`${service}\u0000${environment}\u0000${value}`)
+  const planner = new BatchPlanner(files, lastApplied, { pullRequests, proposals, pins, promotions, ...(windows?.windows && { windows: windows.windows }), ...(windows && { now: windows.now }) }, origins)
   let slice = performance.now()
   for (const m of matched) {
     planner.add(m)

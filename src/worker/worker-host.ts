@@ -165,6 +165,11 @@ export class WorkerHost {
   }
 
   /** One of infra-sync's pull requests was merged or closed (a GitHub webhook): settle it now. */
+  /** Argo CD said an Application changed: its waiting promotions are looked at now. */
+  argocd(application: string): void {
+    this.send({ type: 'argocd', application })
+  }
+
   pullRequest(number: number): void {
     this.send({ type: 'pull-request', number })
   }

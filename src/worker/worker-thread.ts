@@ -15,6 +15,7 @@ import { Worker } from './worker.js'
 import { Notifier } from '../notifications/notifier.js'
 import { parseWindows } from '../windows/deploy-windows.js'
 import { commitWebUrl } from '../forges/commit-web-url.js'
+import { promotionLoop } from '../promotion/promotion-loop.js'
 
 /**
  * The worker's own thread: planning, editing and pushing never hold up the
@@ -80,12 +81,15 @@ try {
     onRepoHealth: (health) => post({ type: 'repo', health }),
     onLeader: (leader) => post({ type: 'leader', leader }),
   })
+  // Promotion after health runs beside the batches while this worker leads.
+  const promotions = promotionLoop({ store, remote, worker, log, ...(config.argocd && { argocd: config.argocd }) })
   // PostgreSQL: an event accepted by another replica wakes this worker at once (LISTEN/NOTIFY), not a poll later.
   const unlisten = await store.onEventsDue?.(() => worker.wake())
   port.on('message', async (m: ToWorker) => {
     if (m.type === 'wake') worker.wake()
     else if (m.type === 'refresh') void worker.refresh()
     else if (m.type === 'pull-request') void worker.pullRequestChanged(m.number)
+    else if (m.type === 'argocd') promotions.hint(m.application)
     else if (m.type === 'idle') worker.whenIdle().then(() => post({ type: 'reply', ticket: m.ticket, value: null }))
     else if (m.type === 'example') {
       const value = await worker.exclusive(() => exampleEvent(remote)).catch(() => null)
@@ -94,6 +98,7 @@ try {
       const head = () => (worker.knownHead !== undefined ? worker.knownHead : lastHead)
       post({ type: 'reply', ticket: m.ticket, value: await servicesReply({ store, states, exclusive: (fn) => worker.exclusive(fn), head }, m.service) })
     } else if (m.type === 'stop') {
+      await promotions.stop()
       await worker.stop()
       await unlisten?.()
       await store.close()
@@ -103,6 +108,7 @@ try {
     }
   })
   worker.start()
+  promotions.start()
   post({ type: 'ready', head: worker.knownHead })
 } catch (e) {
   post({ type: 'fatal', error: { ...(e instanceof InfraSyncError && { code: e.code }), message: (e as Error).message } })

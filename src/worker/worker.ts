@@ -19,7 +19,6 @@ import { RepoLease } from './repo-lease.js'
 import { notifyMerged, notifyOutcomes } from './notify-outcomes.js'
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
-
 /**
  * One worker per infra repo and replica; only the one holding the repo's
  * lease works, and its writes are fenced by the lease's token (repo-lease.ts).
@@ -81,6 +80,8 @@ export class Worker {
     this.lease = new RepoLease({ ...deps, ttlMs: o.leaseTtlMs, clock: this.clock, onChange: (leader) => ((this.knownHead = undefined), deps.onLeader?.(leader)) })
   }
 
+  /** The service registry as the last batch read it (empty before the first). */
+  get currentRegistry(): Registry { return this.registry }
   /** Whether this worker holds the repo's lease (only then does it work). */
   get leader(): boolean {
     return this.lease.held
@@ -156,7 +157,6 @@ export class Worker {
 
   private lock: Promise<unknown> = Promise.resolve()
   private draining: Promise<unknown> | undefined
-
   /** Runs `fn` between batches, never during one: the remote and its clone have one user at a time. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn, fn)
@@ -243,7 +243,7 @@ export class Worker {
     const { remaining, carried, commits } = await this.outcomes.settleUnrecorded(remote.objects, head, records, (n) => remote.deepen(n), fence)
     if (remaining.length === 0) return
 
-    const pending = new Map<string, PendingEvent>(remaining.map((r) => [r.id, { id: r.id, event: r.event, receivedAt: r.receivedAt }]))
+    const pending = new Map<string, PendingEvent>(remaining.map((r) => [r.id, { id: r.id, event: r.event, receivedAt: r.receivedAt, ...(r.status === 'waiting' && { earlier: r.targets }) }]))
     for (let attempt = 1; ; attempt++) {
       const planned = await planBatch(remote.objects, store, head, pending.values(), this.registry, (phase) => timer.mark(phase), this.deps.forge !== undefined, (n) => remote.deepen(n), { ...(this.deps.windows && { windows: this.deps.windows }), now: this.clock() })
       this.registry = planned.registry

@@ -28,6 +28,9 @@ const deployment = {
     pullRequest: { type: 'object', required: ['number', 'url'], properties: { number: { type: 'integer' }, url: { type: 'string' } } },
     mergedBy: { type: 'string', description: 'Who merged the pull request (a login; a bot for auto-merge).' },
     kind: { type: 'string', enum: ['deploy', 'rollback', 'promotion'] },
+    healthyAt: { type: 'string', description: 'When Argo CD first reported the deployment Healthy at a revision carrying it (recorded while a promotion watches it).' },
+    failedAt: { type: 'string', description: 'When it was seen Degraded or its sync failed, instead.' },
+    healthReason: { type: 'string', description: "Argo CD's word on the failure." },
     repo: { type: 'string', description: 'The infra repo (its name in repos:) of the row, when the server serves several.' },
   },
 } as const

@@ -120,7 +120,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1'])
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
 /** Equal-length digests compared in constant time: neither the token's bytes nor its length leak through timing. */
-function sameToken(given: string, expected: string): boolean {
+export function sameToken(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected))
 }
 
@@ -236,7 +236,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
       checkAdmin(req, deps.adminToken, deps.adminLoopback === true)
       const r = await deps.store.retry(req.params.id, deps.clock())
       if (!r) throw new NotFoundError(`no event ${req.params.id}`, { id: req.params.id })
-      if (r.status !== 'queued') throw new ConflictError('EVENT_NOT_RETRYABLE', `event ${r.id} is ${r.status}; only dead or failed events are retried`, { status: r.status })
+      if (r.status !== 'queued') throw new ConflictError('EVENT_NOT_RETRYABLE', `event ${r.id} is ${r.status}; only dead, failed or waiting events are retried`, { status: r.status })
       deps.onAccepted(r.id)
       req.log.info({ event: r.id }, 'event retried by hand')
       return view(r, deps.commitUrl)
