@@ -5,6 +5,7 @@ import type { Store } from '../store/store.js'
 import type { Worker } from '../worker/worker.js'
 import { ArgoCdClient, unconfiguredArgoCd } from './argocd-client.js'
 import { PromotionWatch } from './promotion-watch.js'
+import { HealthRecorder } from './health-recorder.js'
 
 export interface PromotionLoopDeps {
   readonly store: Store
@@ -17,30 +18,32 @@ export interface PromotionLoopDeps {
 }
 
 /**
- * Runs a PromotionWatch every tick while the worker leads: git reads go
+ * Runs a PromotionWatch (and, with Argo CD configured, a HealthRecorder for
+ * every recent deployment) every tick while the worker leads: git reads go
  * through the worker's exclusive section (one user of the clone at a time).
  * A hint from Argo CD's notifications runs a tick at once.
  */
 export function promotionLoop(deps: PromotionLoopDeps) {
   const { worker, remote, log } = deps
-  const watch = new PromotionWatch({
+  const common = {
     store: deps.store,
     argocd: deps.argocd ? new ArgoCdClient(deps.argocd) : unconfiguredArgoCd,
     registry: () => worker.currentRegistry,
-    carries: (base, rev) => worker.exclusive(() => descendsFrom(remote.objects, base, rev)),
-    refresh: () => worker.refresh(),
-    wake: () => worker.wake(),
+    carries: (base: string, rev: string) => worker.exclusive(() => descendsFrom(remote.objects, base, rev)),
     log,
     clock: () => new Date(),
     pollMs: deps.argocd?.pollMs ?? 10_000,
-  })
+  }
+  const watch = new PromotionWatch({ ...common, refresh: () => worker.refresh(), wake: () => worker.wake() })
+  // Every recent deployment's health, when there is an Argo CD to ask.
+  const health = deps.argocd ? new HealthRecorder(common) : undefined
   let timer: NodeJS.Timeout | undefined
   let running: Promise<void> | undefined
   let stopped = true
   const tick = () => {
     if (stopped || running) return
     clearTimeout(timer)
-    running = (worker.leader ? watch.tick().then(() => undefined) : Promise.resolve())
+    running = (worker.leader ? watch.tick().then(() => health?.tick()) : Promise.resolve())
       .catch((e) => log.error({ err: e }, 'promotion watch failed'))
       .finally(() => {
         running = undefined

@@ -124,6 +124,15 @@ t.test('a build reaches prod only after dev is Synced and Healthy at it; Degrade
   t.match(history.deployments.find((d) => d.environment === 'dev' && d.to === '1.4.2'), { healthyAt })
   t.match(history.deployments.find((d) => d.environment === 'prod'), { to: '1.4.2', kind: 'promotion' })
 
+  // Every environment's deployment gets its health recorded, not only those a promotion waits on: prod's, once Argo CD says so.
+  const prodHealthy = new Date().toISOString()
+  argo.setStatus('orders-api-prod', { sync: { status: 'Synced', revision: promoted.commit }, health: { status: 'Healthy', lastTransitionTime: prodHealthy } })
+  const prodRows = await eventually(async () => {
+    const r = (await (await fetch(`${server.url}/v1/deployments?service=orders-api&environment=prod`, { headers: admin })).json()) as { deployments: { to: string; healthyAt?: string }[] }
+    return r.deployments[0]?.healthyAt ? r.deployments : undefined
+  }, 60_000, 'prod recorded healthy')
+  t.equal(prodRows[0]!.healthyAt, prodHealthy)
+
   // A second build turns Degraded in dev: prod never gets it; it is recorded and announced.
   const second = await send('acme/orders-api', 'ghcr.io/acme/orders-api', '1.4.3')
   const devSecond = (await until(second, '1.4.3 in dev, prod waiting', (v) => v.status === 'waiting' && v.commit !== undefined)).commit!
