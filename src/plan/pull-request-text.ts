@@ -65,6 +65,8 @@ export function pullRequestText(proposal: Proposal, pending: ReadonlyMap<string,
     for (const t of o.targets) if (t.service === service && t.environment === environment && t.decision === 'update') reasons.add(t.reason)
   }
   for (const r of reasons) lines.push(`- Policy: ${code(r)}`)
+  // The trailer's words, so the PR says where the build was healthy first (PROMOTED_TRAILER).
+  for (const p of new Set(changes.filter((c) => c.promotedFrom).map((c) => `${c.promotedFrom!.environment}@${c.promotedFrom!.commit}`))) lines.push(`- Promoted-From: ${code(p)}, Healthy there in Argo CD`)
   const listed = proposal.eventIds.slice(0, MAX_EVENTS).map(code).join(', ')
   const more = proposal.eventIds.length > MAX_EVENTS ? ` and ${proposal.eventIds.length - MAX_EVENTS} more` : ''
   lines.push(`- Events: ${listed}${more}`)

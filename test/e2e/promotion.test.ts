@@ -4,11 +4,12 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import t from 'tap'
 import { spawnServer } from '../helpers/child-server.js'
-import { makeBareRepo, show } from '../helpers/git-cli.js'
+import { git, makeBareRepo, show } from '../helpers/git-cli.js'
 import { startFakeArgoCd } from '../helpers/fake-argocd.js'
 import { FALLBACK, signedHeaders } from '../helpers/sign.js'
 import { eventually, tmpDir } from '../helpers/tmp.js'
 import { execFileSync } from 'node:child_process'
+import { ordersConfig, prInfraFiles, PROD_BRANCH, startPrRig, targetOf } from '../helpers/pull-request-rig.js'
 
 /**
  * Promotion after health end to end, on `node dist/cli.js serve` with a
@@ -148,4 +149,28 @@ t.test('a build reaches prod only after dev is Synced and Healthy at it; Degrade
   const told = await eventually(async () => (hooks.got.length >= 6 ? hooks.got : undefined), 30_000, 'six notifications')
   t.same(told.map((n) => `${n.kind} ${n.environment} ${n.to}`), ['applied dev 1.4.2', 'waiting prod 1.4.2', 'promoted prod 1.4.2', 'applied dev 1.4.3', 'waiting prod 1.4.3', 'failed prod 1.4.3'])
   t.same(argo.violations, [], 'every answer the fake sent conforms to Argo CD\'s description')
+})
+
+t.test('into a pull-request environment, a promotion is a pull request carrying Promoted-From', async (t) => {
+  const argo = await startFakeArgoCd()
+  t.teardown(() => argo.close())
+  const rig = await startPrRig(t, {
+    files: prInfraFiles(ordersConfig({ prod: 'promote: { from: dev, healthyFor: 1s }' })),
+    config: { githubPacing: { writeMs: 50, notificationMs: 150 }, argocd: { pollMs: 1000 } },
+    env: { INFRA_SYNC_ARGOCD_URL: argo.url, INFRA_SYNC_ARGOCD_TOKEN: argo.token },
+  })
+  const id = await rig.post('1.4.2')
+  const waiting = await rig.until(id, ['waiting'])
+  t.match(targetOf(waiting, 'prod'), { status: 'waiting', code: 'promotion-pending', decision: 'skip' })
+  t.equal(rig.pullsFor(PROD_BRANCH).length, 0, 'no pull request before dev is healthy')
+  const devCommit = waiting.commit!
+  const at = new Date().toISOString()
+  argo.setStatus('orders-api-dev', { sync: { status: 'Synced', revision: devCommit }, health: { status: 'Healthy', lastTransitionTime: at } })
+  const proposed = await rig.until(id, ['proposed'], 60_000)
+  t.match(targetOf(proposed, 'prod'), { status: 'proposed', decision: 'update', update: 'pull-request', pullRequest: { state: 'open' } })
+  t.match(targetOf(proposed, 'dev'), { status: 'applied', decision: 'update' }, "dev's change keeps its outcome")
+  const [pr] = rig.pullsFor(PROD_BRANCH)
+  t.match(pr!.body, `- Promoted-From: \`dev@${devCommit}\``)
+  t.match(git(rig.bare, 'log', '-1', '--format=%B', PROD_BRANCH), new RegExp(`^Promoted-From: dev@${devCommit}$`, 'm'))
+  t.same(argo.violations, [])
 })
