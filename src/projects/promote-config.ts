@@ -31,7 +31,8 @@ export function checkPromotions(file: string, raw: ReadonlyMap<string, RawPromot
     if (from === env) fail(`${at}.from`, `${at}.from names ${env} itself`)
     if (!raw.has(from)) fail(`${at}.from`, `${at}.from: ${from} is not an environment of this service (${[...raw.keys()].join(', ')})`)
     let healthyForMs = 0
-    if (p.healthyFor !== undefined && p.healthyFor !== '0s') {
+    // Zero in any unit means "as soon as it is Healthy"; parseDuration refuses zero elsewhere.
+    if (p.healthyFor !== undefined && !/^(0+[smhd])+$/.test(p.healthyFor)) {
       try {
         healthyForMs = parseDuration(p.healthyFor, `${at}.healthyFor`)
       } catch (e) {
@@ -44,7 +45,9 @@ export function checkPromotions(file: string, raw: ReadonlyMap<string, RawPromot
   for (const start of out.keys()) {
     const seen = [start]
     for (let at = out.get(start)?.from; at !== undefined; at = out.get(at)?.from) {
-      if (seen.includes(at)) fail(`environments.${start}.promote.from`, `promotion goes round in a circle: ${[...seen, at].join(' → ')}`)
+      if (at === start) fail(`environments.${start}.promote.from`, `promotion goes round in a circle: ${[...seen, at].join(' → ')}`)
+      // A chain that runs into a circle without `start`: that circle is named from one of its own environments.
+      if (seen.includes(at)) break
       seen.push(at)
     }
   }

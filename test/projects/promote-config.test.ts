@@ -41,6 +41,8 @@ t.test('a bad promote is CONFIG_INVALID naming the field', async (t) => {
     ['a circle dev → prod → dev', '  dev: { promote: { from: prod } }\n  prod: { promote: { from: dev } }\n', 'environments.dev.promote.from'],
     ['a longer circle', '  a: { promote: { from: c } }\n  b: { promote: { from: a } }\n  c: { promote: { from: b } }\n', 'environments.a.promote.from'],
     ['a bad duration', '  dev: {}\n  prod: { promote: { from: dev, healthyFor: soon } }\n', 'environments.prod.promote.healthyFor'],
+    // A chain that runs into a circle is named from the circle, not from the chain's start.
+    ['a chain into a circle', '  a: { promote: { from: b } }\n  b: { promote: { from: c } }\n  c: { promote: { from: b } }\n', 'environments.b.promote.from'],
     ['a duration in bare numbers', '  dev: {}\n  prod: { promote: { from: dev, healthyFor: "600" } }\n', 'environments.prod.promote.healthyFor'],
   ]
   for (const [name, envs, path] of cases) t.throws(() => parse(envs), { code: 'CONFIG_INVALID', data: { file: FILE, path } }, name)
@@ -81,4 +83,8 @@ t.test('a refused promote leaves the service without config or targets, the path
   t.equal(s.config, null)
   t.same(s.targets, [])
   t.match(s.error, { code: 'CONFIG_INVALID', data: { path: 'environments.prod.promote.from' } })
+})
+
+t.test('zero in any unit is zero', async (t) => {
+  for (const zero of ['0s', '0m', '0h', '0m0s']) t.equal(env(parse(`  dev: {}\n  prod: { promote: { from: dev, healthyFor: ${zero} } }\n`), 'prod').promote!.healthyForMs, 0, zero)
 })
