@@ -17,7 +17,7 @@ import { transports } from './transports.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
-// `--only refusals` (or `pull-requests`, `transports`, `scale`, `replicas`, `validate`): just that scenario, its section printed (for measuring one change without the full run).
+// `--only refusals` (or `pull-requests`, `transports`, `scale`, `replicas`, `validate`, `promotion`): just that scenario, its section printed (for measuring one change without the full run).
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined
 const outIndex = args.indexOf('--out')
 const out = outIndex >= 0 ? args[outIndex + 1]! : path.join(import.meta.dirname, 'results.md')
@@ -67,6 +67,12 @@ async function main(): Promise<void> {
     // validate --watch: save → printed line at 1,000 services (validate-watch.ts).
     const { validateWatch, validateWatchSection } = await import('./validate-watch.js')
     process.stdout.write(`${validateWatchSection(await validateWatch(work, validateSize, log))}\n`)
+    return
+  }
+  if (only === 'promotion') {
+    // Promotion after health on a real serve with the fake Argo CD: healthyFor passed → prod commit (promotion.ts).
+    const { promotion, promotionSection } = await import('./promotion.js')
+    process.stdout.write(`${promotionSection(await promotion(work, { rounds: quick ? 2 : 10 }, log))}\n`)
     return
   }
   if (only === 'scale') {
@@ -142,9 +148,11 @@ async function main(): Promise<void> {
   const replicated = await replicas(work, replicaSize, log)
   const { validateWatch, validateWatchSection } = await import('./validate-watch.js')
   const watched = await validateWatch(work, validateSize, log)
+  const { promotion, promotionSection } = await import('./promotion.js')
+  const promoted = await promotion(work, { rounds: quick ? 2 : 10 }, log)
 
   report.finished = new Date().toISOString()
-  fs.writeFileSync(out, `${baselinesSection(report as Report).trimEnd()}\n\n${pullRequestsSection(prs)}\n\n${transportsSection(gitTransports)}\n\n${replicasSection(replicated)}\n\n${validateWatchSection(watched)}\n`)
+  fs.writeFileSync(out, `${baselinesSection(report as Report).trimEnd()}\n\n${pullRequestsSection(prs)}\n\n${transportsSection(gitTransports)}\n\n${replicasSection(replicated)}\n\n${validateWatchSection(watched)}\n\n${promotionSection(promoted)}\n`)
   log(`wrote ${out}`)
 }
 
