@@ -2,7 +2,8 @@ import type { Logger } from '../core/logger.js'
 import type { Registry } from '../projects/registry.js'
 import type { DeploymentRecord, Store } from '../store/store.js'
 import { ArgoCdError } from './argocd-client.js'
-import { healthVerdict, revisionsOf, type ApplicationStatus } from './health-verdict.js'
+import { healthVerdict, type ApplicationStatus } from './health-verdict.js'
+import { carriedRevisions } from './carried-revisions.js'
 
 export interface HealthRecorderDeps {
   readonly store: Pick<Store, 'deployments' | 'recordHealth'>
@@ -66,9 +67,8 @@ export class HealthRecorder {
       else if (!(e instanceof ArgoCdError)) throw e
       return
     }
-    const carried = new Map<string, boolean>()
-    for (const rev of new Set([...revisionsOf(status.sync), ...revisionsOf(status.operationState?.syncResult)])) carried.set(rev, (await this.deps.carries(d.commit, rev)) === true)
-    const v = healthVerdict(status, { carries: (rev) => carried.get(rev) ?? false, healthyForMs: 0, now: this.deps.clock() })
+    const carries = await carriedRevisions(status, d.commit, this.deps.carries)
+    const v = healthVerdict(status, { carries, healthyForMs: 0, now: this.deps.clock() })
     if (v.verdict === 'promote') await this.deps.store.recordHealth(d.commit, d.service, d.environment, { healthyAt: v.healthySince })
     else if (v.verdict === 'stop') await this.deps.store.recordHealth(d.commit, d.service, d.environment, { failedAt: this.deps.clock().toISOString(), reason: v.reason })
   }

@@ -4,7 +4,8 @@ import type { PromotionRecord } from '../store/promotions.js'
 import type { Store } from '../store/store.js'
 import { ArgoCdError } from './argocd-client.js'
 import { fromDeployment } from './from-deployment.js'
-import { healthVerdict, revisionsOf, type ApplicationStatus } from './health-verdict.js'
+import { healthVerdict, type ApplicationStatus } from './health-verdict.js'
+import { carriedRevisions } from './carried-revisions.js'
 
 export interface PromotionWatchDeps {
   readonly store: Pick<Store, 'list' | 'deployments' | 'recordHealth' | 'promotions'>
@@ -120,20 +121,13 @@ export class PromotionWatch {
       status = await this.deps.argocd.applicationStatus(application)
     } catch (e) {
       if (!(e instanceof ArgoCdError)) throw e
-      await this.decide(w, record, { state: 'waiting', fromCommit: dep.commit, reason: `${e.message} [${e.code}]` })
+      // Kept through an outage: the first sighting of Healthy (old Argo CD versions give no transition time) still counts.
+      await this.decide(w, record, { state: 'waiting', fromCommit: dep.commit, reason: `${e.message} [${e.code}]`, ...(record?.healthySince && record.fromCommit === dep.commit && { healthySince: record.healthySince }) })
       return false
     }
-    const carried = new Map<string, boolean>()
-    for (const rev of new Set([...revisionsOf(status.sync), ...revisionsOf(status.operationState?.syncResult)])) {
-      let c = await this.deps.carries(dep.commit, rev)
-      if (c === 'unknown') {
-        await this.deps.refresh()
-        c = await this.deps.carries(dep.commit, rev)
-      }
-      carried.set(rev, c === true)
-    }
+    const carries = await carriedRevisions(status, dep.commit, this.deps.carries, this.deps.refresh)
     const now = clock()
-    const opts = { carries: (rev: string) => carried.get(rev) ?? false, now, ...(record?.healthySince && { seenHealthySince: record.healthySince }) }
+    const opts = { carries, now, ...(record?.healthySince && { seenHealthySince: record.healthySince }) }
     const v = healthVerdict(status, { ...opts, healthyForMs: w.promote.healthyForMs })
     // The times lead-time and change-failure figures need: the first verdict on the deployment stands.
     const healthy = healthVerdict(status, { ...opts, healthyForMs: 0 })

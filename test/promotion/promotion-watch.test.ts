@@ -149,6 +149,12 @@ t.test('an Argo CD whose health has no lastTransitionTime: healthy since infra-s
   r.later()
   await r.watch.tick()
   t.match(await r.record(), { state: 'waiting', healthySince: firstSeen }, 'a later look keeps the first sighting')
+  // An outage in between does not restart the wait.
+  r.useArgo('closed-port')
+  r.later()
+  await r.watch.tick()
+  t.match(await r.record(), { state: 'waiting', reason: /ARGOCD_UNAVAILABLE/, healthySince: firstSeen }, 'kept through an outage')
+  r.useArgo('fake')
   r.advance(HEALTHY_FOR_MS)
   await r.watch.tick()
   t.match(await r.record(), { state: 'cleared', fromCommit: DEV, healthySince: firstSeen })
