@@ -80,4 +80,20 @@ export function promotionsContract(t: Test, name: string, open: (t: Test) => Pro
     const [read] = await store.deployments({ limit: 1 })
     t.same(read, { ...row, kind: 'deploy', seq: read!.seq })
   })
+
+  t.test(`${name}: wake makes waiting events due now and leaves them waiting; others are not touched`, async (t) => {
+    const store = await open(t)
+    const now = new Date('2026-11-30T10:00:00.000Z')
+    const accept = (tag: string) => store.accept({ source: 'acme/orders-api', deliveryId: `d-${tag}`, event: { source: 'acme/orders-api', image: IMAGE, tag, ref: 'refs/heads/main' }, receivedAt: now })
+    const held = (await accept('1.4.2')).id
+    const queued = (await accept('1.4.3')).id
+    const target = { service: 'orders', environment: 'prod', file: 'f.yaml', image: IMAGE, to: '1.4.2', decision: 'skip' as const, status: 'waiting' as const, code: 'promotion-pending', reason: 'waiting' }
+    await store.finish([{ kind: 'wait', outcome: { id: held, status: 'waiting', code: 'promotion-pending', reason: 'waiting', targets: [target] }, retryAt: new Date(now.getTime() + 3_600_000) }], [], now)
+    t.same((await store.list('waiting', 10)).map((r) => r.id), [held])
+    t.equal(await store.promotions.wake([held, queued, 'no-such-event'], now), 1, 'only the waiting one')
+    const claimed = await store.claim(10, now)
+    t.same(claimed.map((r) => r.id).sort(), [held, queued].sort(), 'due now, beside the queued one')
+    t.equal(claimed.find((r) => r.id === held)!.status, 'waiting', 'still reads waiting until it is planned')
+    t.same(claimed.find((r) => r.id === held)!.targets, [target], 'with what its last plan said')
+  })
 }
