@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   if (only === 'promotion') {
     // Promotion after health on a real serve with the fake Argo CD: healthyFor passed → prod commit (promotion.ts).
     const { promotion, promotionSection } = await import('./promotion.js')
-    process.stdout.write(`${promotionSection(await promotion(work, { rounds: quick ? 2 : 10 }, log))}\n`)
+    process.stdout.write(`${promotionSection(await promotion(work, { rounds: quick ? 1 : 10 }, log))}\n`)
     return
   }
   if (only === 'scale') {
@@ -149,7 +149,7 @@ async function main(): Promise<void> {
   const { validateWatch, validateWatchSection } = await import('./validate-watch.js')
   const watched = await validateWatch(work, validateSize, log)
   const { promotion, promotionSection } = await import('./promotion.js')
-  const promoted = await promotion(work, { rounds: quick ? 2 : 10 }, log)
+  const promoted = await promotion(work, { rounds: quick ? 1 : 10 }, log)
 
   report.finished = new Date().toISOString()
   fs.writeFileSync(out, `${baselinesSection(report as Report).trimEnd()}\n\n${pullRequestsSection(prs)}\n\n${transportsSection(gitTransports)}\n\n${replicasSection(replicated)}\n\n${validateWatchSection(watched)}\n\n${promotionSection(promoted)}\n`)

@@ -19,7 +19,7 @@ t.test('the benchmark runs end to end in quick mode', async (t) => {
   })
   t.equal(r.status, 0, r.stderr.slice(-2000))
   const md = fs.readFileSync(out, 'utf8')
-  for (const section of ['## Targets', '## Event → pushed commit', '## Intake', '## Burst', '## Scale', '## Side by side with what teams do today', '## Git transports']) t.match(md, section)
+  for (const section of ['## Targets', '## Event → pushed commit', '## Intake', '## Burst', '## Scale', '## Side by side with what teams do today', '## Git transports', '### Promotion']) t.match(md, section)
   t.match(md, /Quick mode/)
   t.match(md, /\| 0 lost, 0 duplicated, 0 services not at their last tag \|/, 'the burst lost and duplicated nothing')
   t.notMatch(md, /NaN|undefined/, 'every figure was measured')

@@ -114,7 +114,7 @@ t.test('a build reaches prod only after dev is Synced and Healthy at it; Degrade
   t.equal((await hint(WEBHOOK_TOKEN)).status, 202)
   const promoted = await until(first, 'promoted to prod', (v) => v.status === 'applied')
   t.ok(Date.now() >= Date.parse(healthyAt) + 2000, 'not before healthyFor passed')
-  t.match(prod(promoted), { status: 'applied', decision: 'update', code: 'updated' })
+  t.match(prod(promoted), { status: 'applied', decision: 'update', code: 'updated', promotedFrom: { environment: 'dev', commit: devCommit } })
   t.match(show(bare, 'main', 'services/orders-api/overlays/prod/kustomization.yaml'), /newTag: 1\.4\.2/)
   const promotion = log(bare).find((c) => c.sha === promoted.commit)!
   t.match(promotion.message, /^deploy\(orders-api\/prod\): 1\.4\.1 → 1\.4\.2/)

@@ -60,6 +60,7 @@ const target = {
     update: { type: 'string' },
     status: { type: 'string', enum: ['applied', 'proposed', 'waiting', 'superseded', 'declined', 'skipped', 'rejected'] },
     nextOpenAt: { type: 'string', description: 'Status waiting: when the next deploy window opens.' },
+    promotedFrom: { type: 'object', required: ['environment', 'commit'], properties: { environment: { type: 'string' }, commit: { type: 'string' } }, description: 'A promotion: the environment the build was Healthy in first, and the commit that deployed it there (the Promoted-From trailer).' },
     pullRequest,
     repo: { type: 'string', description: 'The infra repo (its name in repos:) of this target, when the server serves several.' },
   },
