@@ -95,5 +95,8 @@ export function promotionsContract(t: Test, name: string, open: (t: Test) => Pro
     t.same(claimed.map((r) => r.id).sort(), [held, queued].sort(), 'due now, beside the queued one')
     t.equal(claimed.find((r) => r.id === held)!.status, 'waiting', 'still reads waiting until it is planned')
     t.same(claimed.find((r) => r.id === held)!.targets, [target], 'with what its last plan said')
+    // A person's retry (POST /v1/events/:id/retry) takes a waiting event too, as the Store contract says.
+    await store.finish([{ kind: 'wait', outcome: { id: held, status: 'waiting', code: 'promotion-pending', reason: 'waiting', targets: [target] }, retryAt: new Date(now.getTime() + 3_600_000) }], [], now)
+    t.match(await store.retry(held, now), { id: held, status: 'queued', attempts: 0 })
   })
 }
