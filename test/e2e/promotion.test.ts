@@ -9,6 +9,7 @@ import { startFakeArgoCd } from '../helpers/fake-argocd.js'
 import { FALLBACK, signedHeaders } from '../helpers/sign.js'
 import { eventually, tmpDir } from '../helpers/tmp.js'
 import { execFileSync } from 'node:child_process'
+import { freshDatabase } from '../helpers/postgres.js'
 import { ordersConfig, prInfraFiles, PROD_BRANCH, startPrRig, targetOf } from '../helpers/pull-request-rig.js'
 
 /**
@@ -18,7 +19,8 @@ import { ordersConfig, prInfraFiles, PROD_BRANCH, startPrRig, targetOf } from '.
  * it → the fake reports dev Synced at a later commit and Healthy →
  * prod gets its own commit with Promoted-From: dev@<commit>, and the
  * notifications for each step arrive. A second build that turns Degraded
- * in dev is never promoted: it is recorded and announced as failed.
+ * in dev is never promoted: it is recorded and announced as failed. The
+ * flow runs on SQLite and on PostgreSQL.
  */
 const WEBHOOK_TOKEN = 'argocd-webhook-token-0123456789abcdef'
 const ADMIN_TOKEN = 'admin-token-for-promotion-e2e-0123456789'
@@ -45,7 +47,8 @@ async function receiver(t: Tap.Test): Promise<{ url: string; got: { kind: string
 
 const log = (bare: string) => execFileSync('git', ['--git-dir', bare, 'log', '--format=%H%x00%B%x01', 'main'], { encoding: 'utf8' }).split('\x01').map((s) => s.trim()).filter(Boolean).map((s) => ({ sha: s.split('\0')[0]!, message: s.split('\0')[1]! }))
 
-t.test('a build reaches prod only after dev is Synced and Healthy at it; Degraded stops it', async (t) => {
+/** The whole flow on one store: SQLite (the default) or PostgreSQL at `database`. */
+async function promotionFlow(t: Tap.Test, database?: string): Promise<void> {
   const dir = tmpDir(t)
   const bare = makeBareRepo(dir, {
     'services/orders-api/infra-sync.yaml': 'source: acme/orders-api\nimage: ghcr.io/acme/orders-api\npolicy: semver\nnotify: [audit]\nenvironments:\n  dev: {}\n  prod:\n    promote: { from: dev, healthyFor: 2s }\n',
@@ -68,6 +71,7 @@ t.test('a build reaches prod only after dev is Synced and Healthy at it; Degrade
     INFRA_SYNC_ARGOCD_TOKEN: argo.token,
     INFRA_SYNC_ARGOCD_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
     INFRA_SYNC_ADMIN_TOKEN: ADMIN_TOKEN,
+    ...(database && { INFRA_SYNC_DATABASE_URL: database }),
   })
   t.teardown(() => server.proc.kill('SIGKILL'))
   if (process.env.PROMOTION_DEBUG) t.teardown(() => fs.writeFileSync(process.env.PROMOTION_DEBUG!, server.output()))
@@ -149,7 +153,10 @@ t.test('a build reaches prod only after dev is Synced and Healthy at it; Degrade
   const told = await eventually(async () => (hooks.got.length >= 6 ? hooks.got : undefined), 30_000, 'six notifications')
   t.same(told.map((n) => `${n.kind} ${n.environment} ${n.to}`), ['applied dev 1.4.2', 'waiting prod 1.4.2', 'promoted prod 1.4.2', 'applied dev 1.4.3', 'waiting prod 1.4.3', 'failed prod 1.4.3'])
   t.same(argo.violations, [], 'every answer the fake sent conforms to Argo CD\'s description')
-})
+}
+
+t.test('a build reaches prod only after dev is Synced and Healthy at it; Degraded stops it (SQLite)', (t) => promotionFlow(t))
+t.test('the same on PostgreSQL', async (t) => promotionFlow(t, await freshDatabase(t)))
 
 t.test('into a pull-request environment, a promotion is a pull request carrying Promoted-From', async (t) => {
   const argo = await startFakeArgoCd()
