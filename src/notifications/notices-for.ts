@@ -59,7 +59,8 @@ export function noticesFor(outcomes: readonly EventOutcome[], records: readonly 
 /** Waiting and a stopped promotion are told once: not again when the event, planned again, still says so. */
 function noticeKind(t: TargetOutcome, status: TargetStatus, record: EventRecord, failed: boolean, dead: boolean): NoticeKind | undefined {
   if (failed) return dead ? 'dead' : 'failed'
-  if (status === 'waiting') return record.status === 'waiting' ? undefined : 'waiting'
+  // Told once per cause: a window that still holds it says nothing new, a promotion after the window does.
+  if (status === 'waiting') return record.status === 'waiting' && record.targets.some((e) => e.service === t.service && e.environment === t.environment && targetStatus(e) === 'waiting' && e.code === t.code) ? undefined : 'waiting'
   if (t.code === 'promotion-stopped') return record.status === 'waiting' ? 'failed' : undefined
   if (t.decision !== 'update') return undefined
   // Kept from an earlier plan of the event (keep-earlier.ts): told when it happened.
