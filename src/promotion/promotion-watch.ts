@@ -41,8 +41,11 @@ const CAP_MS = 10_000
  * deployment of the from-environment it rests on, asks Argo CD about its
  * Application every pollMs (sooner when a webhook hints), records when that
  * deployment became healthy or failed, and when the verdict or its reason
- * changes, writes the promotion's record and makes the events due now: the planner reads the record (cleared: promote; stopped: skip;
+ * changes, writes the promotion's record and makes the events due now: the
+ * planner reads the record (cleared: promote; stopped or superseded: skip;
  * waiting: the new reason). Polling is the source of truth; hints only hurry it.
+ * Before the worker's first batch its registry is empty: every waiting
+ * promotion is then planned again, which loads it.
  */
 export class PromotionWatch {
   private readonly next = new Map<string, number>()
