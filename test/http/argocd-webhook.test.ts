@@ -1,10 +1,6 @@
 import t from 'tap'
 import { buildApp, type AppDeps } from '../../src/http/app.js'
-import { GithubTrust } from '../../src/intake/github-trust.js'
-import { MemoryRateLimiter } from '../../src/intake/rate-limit.js'
-import { buildKeys } from '../../src/intake/secrets.js'
-import { Metrics } from '../../src/observability/metrics.js'
-import type { IntakeStore } from '../../src/store/repo-stores.js'
+import { appDeps } from '../helpers/app-deps.js'
 
 /**
  * POST /v1/webhooks/argocd: Argo CD notifications name an Application, and
@@ -17,20 +13,7 @@ const URL = '/v1/webhooks/argocd'
 
 async function app(t: Test, over: Partial<AppDeps> = {}) {
   const woken: string[] = []
-  const server = await buildApp({
-    store: {} as IntakeStore,
-    keys: () => buildKeys(new Map(), []),
-    clock: () => new Date(),
-    metrics: new Metrics(false),
-    limiter: new MemoryRateLimiter({ perSecond: 100, burst: 100 }, () => Date.now()),
-    github: new GithubTrust([], new Map()),
-    infraRepos: [],
-    onAccepted: () => {},
-    readiness: async () => ({ ready: true, checks: {} }),
-    argocdWebhookToken: TOKEN,
-    onArgoCd: (application) => woken.push(application),
-    ...over,
-  })
+  const server = await buildApp(appDeps({ argocdWebhookToken: TOKEN, onArgoCd: (application) => woken.push(application), ...over }))
   t.teardown(() => server.close())
   return { server, woken }
 }

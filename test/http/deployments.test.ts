@@ -1,13 +1,10 @@
 import path from 'node:path'
 import t from 'tap'
 import { buildApp, type AppDeps } from '../../src/http/app.js'
-import { GithubTrust } from '../../src/intake/github-trust.js'
-import { MemoryRateLimiter } from '../../src/intake/rate-limit.js'
-import { buildKeys } from '../../src/intake/secrets.js'
-import { Metrics } from '../../src/observability/metrics.js'
 import { RepoStores } from '../../src/store/repo-stores.js'
 import { SqliteStore } from '../../src/store/sqlite-store.js'
 import type { Deployment } from '../../src/store/store.js'
+import { appDeps } from '../helpers/app-deps.js'
 import { tmpDir } from '../helpers/tmp.js'
 
 /** GET /v1/deployments: history behind the admin token, its query checked, several repos merged newest first. */
@@ -24,20 +21,12 @@ async function app(t: Test, repos: string[], over: Partial<AppDeps> = {}) {
   const stores = new RepoStores(repos.map((name) => ({ name, store: SqliteStore.fromUrl(`sqlite:${path.join(tmpDir(t), 'x.db')}`, 'worker', repos.length > 1 ? name : undefined) })))
   await stores.init()
   t.teardown(() => stores.close())
-  const server = await buildApp({
+  const server = await buildApp(appDeps({
     store: stores,
-    keys: () => buildKeys(new Map(), []),
-    clock: () => new Date(),
-    metrics: new Metrics(false),
-    limiter: new MemoryRateLimiter({ perSecond: 0, burst: 1 }, () => Date.now()),
-    github: new GithubTrust([], new Map()),
-    infraRepos: [],
-    onAccepted: () => {},
-    readiness: async () => ({ ready: true, checks: {} }),
     adminToken: TOKEN,
     commitUrl: (c, repo) => `https://github.com/acme/${repo ?? 'infra'}/commit/${c}`,
     ...over,
-  })
+  }))
   t.teardown(() => server.close())
   return { server, stores }
 }

@@ -1,11 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator'
 import t from 'tap'
 import { buildApp } from '../../src/http/app.js'
-import { GithubTrust } from '../../src/intake/github-trust.js'
-import { MemoryRateLimiter } from '../../src/intake/rate-limit.js'
-import { buildKeys } from '../../src/intake/secrets.js'
-import { Metrics } from '../../src/observability/metrics.js'
-import type { IntakeStore } from '../../src/store/repo-stores.js'
+import { appDeps } from '../helpers/app-deps.js'
 
 /**
  * /openapi.json is a valid OpenAPI document generated from the route schemas,
@@ -13,17 +9,7 @@ import type { IntakeStore } from '../../src/store/repo-stores.js'
  * the browsable reference.
  */
 t.test('the served OpenAPI document is valid and complete', async (t) => {
-  const app = await buildApp({
-    store: {} as IntakeStore,
-    keys: () => buildKeys(new Map(), []),
-    clock: () => new Date(),
-    metrics: new Metrics(false),
-    limiter: new MemoryRateLimiter({ perSecond: 0, burst: 1 }, () => Date.now()),
-    github: new GithubTrust([], new Map()),
-    infraRepos: [{ ref: { location: 'https://github.com/acme/infra.git', branch: 'main' }, onPush: () => {}, onPullRequest: () => {} }],
-    onAccepted: () => {},
-    readiness: async () => ({ ready: true, checks: {} }),
-  })
+  const app = await buildApp(appDeps({ infraRepos: [{ ref: { location: 'https://github.com/acme/infra.git', branch: 'main' }, onPush: () => {}, onPullRequest: () => {} }] }))
   t.teardown(() => app.close())
   const res = await app.inject({ method: 'GET', url: '/openapi.json' })
   t.equal(res.statusCode, 200)

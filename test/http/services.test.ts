@@ -1,10 +1,6 @@
 import t, { type Test } from 'tap'
 import { buildApp, type AppDeps } from '../../src/http/app.js'
-import { GithubTrust } from '../../src/intake/github-trust.js'
-import { MemoryRateLimiter } from '../../src/intake/rate-limit.js'
-import { buildKeys } from '../../src/intake/secrets.js'
-import { Metrics } from '../../src/observability/metrics.js'
-import type { IntakeStore } from '../../src/store/repo-stores.js'
+import { appDeps } from '../helpers/app-deps.js'
 import { commits, makeBareRepo } from '../helpers/git-cli.js'
 import { startGitServer } from '../helpers/git-server.js'
 import { freshDatabase } from '../helpers/postgres.js'
@@ -80,19 +76,7 @@ t.test('after a deploy: each environment with its value, since when and by which
 })
 
 async function app(t: Test, over: Partial<AppDeps>) {
-  const server = await buildApp({
-    store: {} as IntakeStore,
-    keys: () => buildKeys(new Map(), []),
-    clock: () => new Date(),
-    metrics: new Metrics(false),
-    limiter: new MemoryRateLimiter({ perSecond: 0, burst: 1 }, () => Date.now()),
-    github: new GithubTrust([], new Map()),
-    infraRepos: [],
-    onAccepted: () => {},
-    readiness: async () => ({ ready: true, checks: {} }),
-    adminToken: TOKEN,
-    ...over,
-  })
+  const server = await buildApp(appDeps({ adminToken: TOKEN, ...over }))
   t.teardown(() => server.close())
   return server
 }
