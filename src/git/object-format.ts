@@ -71,13 +71,21 @@ function sortKey(e: TreeItem): Buffer {
   return e.type === 'tree' ? Buffer.concat([name, SLASH]) : name
 }
 
+/** `entries` in the order git writes them (and decodeTree reads them back). */
+export function inGitOrder(entries: readonly TreeItem[]): TreeItem[] {
+  return entries
+    .map((e) => ({ e, k: sortKey(e) }))
+    .sort((a, b) => Buffer.compare(a.k, b.k))
+    .map((x) => x.e)
+}
+
 /**
  * Serialises a tree. `inOrder` says the entries are already in git's order
  * (a tree read back with only ids changed), which spares the sort: the
  * services/ tree of a large infra repo has tens of thousands of entries.
  */
 export function encodeTree(entries: readonly TreeItem[], inOrder = false): Buffer {
-  const list = inOrder ? entries : [...entries].map((e) => ({ e, k: sortKey(e) })).sort((a, b) => Buffer.compare(a.k, b.k)).map((x) => x.e)
+  const list = inOrder ? entries : inGitOrder(entries)
   let size = 0
   for (const e of list) size += normaliseMode(e.mode).length + 1 + (e.raw ? e.raw.length : Buffer.byteLength(e.path, 'utf8')) + 1 + 20
   const out = Buffer.allocUnsafe(size)

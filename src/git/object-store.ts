@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { constants, deflateSync, inflateSync } from 'node:zlib'
-import { decodeCommit, decodeTree, encodeCommit, encodeTree, hashObject, type CommitData, type ObjectType, type TreeItem } from './object-format.js'
+import { decodeCommit, decodeTree, encodeCommit, encodeTree, hashObject, inGitOrder, type CommitData, type ObjectType, type TreeItem } from './object-format.js'
 import { PackReader } from './pack-reader.js'
 import { writePack } from './pack-writer.js'
 import { PATCHABLE_BYTES, patchTree, type EncodedTree } from './tree-patch.js'
@@ -193,7 +193,10 @@ export class ObjectStore {
   }
 
   putTree(entries: readonly TreeItem[], inOrder = false): string {
-    return this.putEncoded(entries, { bytes: encodeTree(entries, inOrder) })
+    // The cached entries must be in the order of the bytes: a tree read back from
+    // memory has to list as one read from disk does (found by registry-update.test).
+    const list = inOrder ? entries : inGitOrder(entries)
+    return this.putEncoded(list, { bytes: encodeTree(list, true) })
   }
 
   private putEncoded(entries: readonly TreeItem[], encoded: EncodedTree): string {

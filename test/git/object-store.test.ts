@@ -31,6 +31,25 @@ t.test('a pack made here is one git accepts', async (t) => {
   t.equal(git(bare, 'ls-tree', tree).trim(), `100644 blob ${blob}\tbig.txt`)
 })
 
+t.test('a tree put in any order reads back in git order, from memory as from disk', async (t) => {
+  const bare = makeBareRepo(tmpDir(t), { 'a.txt': 'a\n' })
+  const store = new ObjectStore(bare)
+  const blob = store.putBlob(Buffer.from('x\n'))
+  const sub = store.putTree([{ mode: '100644', path: 'k.yaml', oid: blob, type: 'blob' }])
+  // 'prod' before 'dev', and a folder 'a' that sorts after the file 'a.b' ('a/' > 'a.b').
+  const tree = store.putTree([
+    { mode: '40000', path: 'prod', oid: sub, type: 'tree' },
+    { mode: '40000', path: 'dev', oid: sub, type: 'tree' },
+    { mode: '40000', path: 'a', oid: sub, type: 'tree' },
+    { mode: '100644', path: 'a.b', oid: blob, type: 'blob' },
+  ])
+  const order = ['a.b', 'a', 'dev', 'prod']
+  t.same((await store.readTree(tree)).map((e) => e.path), order, 'from memory')
+  await store.flush([blob, sub, tree])
+  t.same((await new ObjectStore(bare).readTree(tree)).map((e) => e.path), order, 'from disk')
+  t.same(git(bare, 'ls-tree', '--name-only', tree).trim().split('\n'), order)
+})
+
 t.test('the shallow boundary is read from the shallow file, and again when git rewrites or removes it', async (t) => {
   const dir = tmpDir(t)
   const bare = makeBareRepo(dir, { 'a.txt': 'a\n' })

@@ -99,6 +99,14 @@ function apply(files: Files, o: Op): Map<string, string | null> {
   return out
 }
 
+const FOUND_BY_CI = JSON.parse(
+  '[{"kind":"outside","tag":"5rc7"},{"kind":"deploy","name":"web","tag":"j66fnd"},{"kind":"break","name":"z.jobs"},{"kind":"config","name":"z.jobs","image":"ghcr.io/acme/web","envs":["prod"]},' +
+    '{"kind":"add","name":"api-canary","image":"ghcr.io/acme/web","envs":["dev","prod"]},{"kind":"config","name":"api-canary","image":"ghcr.io/acme/web","envs":["prod"]},' +
+    '{"kind":"add","name":"worker","image":"ghcr.io/acme/api","envs":["dev","prod"]},{"kind":"config","name":"api","image":"ghcr.io/acme/api","envs":["prod"]},{"kind":"deploy","name":"ä-svc","tag":"02dm9"},' +
+    '{"kind":"config","name":"ä-svc","image":"ghcr.io/acme/web","envs":["dev","prod"]},{"kind":"outside","tag":"s7sj"},{"kind":"delete","name":"web"},{"kind":"outside","tag":"5543"},' +
+    '{"kind":"add","name":"z.jobs","image":"ghcr.io/acme/web","envs":null},{"kind":"delete","name":"worker"}]',
+) as Op[]
+
 t.test('a registry updated commit by commit equals one read from scratch at each commit', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'registry-update-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
@@ -132,7 +140,8 @@ t.test('a registry updated commit by commit equals one read from scratch at each
       }
       return true
     }),
-    { numRuns: 60 },
+    // CI's failure of 2026-11-30: a folder added by writeCommit beside an older one was listed in insertion order from memory.
+    { numRuns: 60, examples: [[FOUND_BY_CI]] },
   )
 })
 
