@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander'
 import { InfraSyncError } from './core/errors.js'
+import { VERSION } from './core/version.js'
 
 const io = { out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s) }
 
@@ -17,6 +18,7 @@ function fail(e: unknown): never {
 const program = new Command()
   .name('infra-sync')
   .description('Keeps a GitOps infra repository in step with the images source repositories build.')
+  .version(VERSION, '-V, --version', "print infra-sync's version")
   .exitOverride()
   .showHelpAfterError()
 

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs'
 import { retry } from '@octokit/plugin-retry'
 import { throttling } from '@octokit/plugin-throttling'
 import { request as baseRequest } from '@octokit/request'
 import { Octokit } from '@octokit/rest'
 import Bottleneck from 'bottleneck'
 import type { Logger } from '../core/logger.js'
+import { VERSION } from '../core/version.js'
 import { markRateLimited, redactTokens } from './github-errors.js'
 
 export const GitHubOctokit = Octokit.plugin(throttling, retry)
@@ -45,16 +45,7 @@ export interface GitHubClient {
   readonly requests: number
 }
 
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }
-    return pkg.version ?? 'unknown'
-  } catch {
-    return 'unknown'
-  }
-}
-
-export const USER_AGENT = `infra-sync/${version()}`
+export const USER_AGENT = `infra-sync/${VERSION}`
 
 /** fetch with a deadline: octokit has none, and a hung GitHub must not hang the worker. */
 function fetchWithTimeout(timeoutMs: number): typeof fetch {

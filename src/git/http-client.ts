@@ -1,21 +1,13 @@
-import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import { isIP } from 'node:net'
 import tls from 'node:tls'
 import { GitRemoteError } from '../core/errors.js'
+import { VERSION } from '../core/version.js'
 import { connectTunnel, proxyFor } from './http-proxy.js'
 
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown'
-  } catch {
-    return 'unknown'
-  }
-}
-
 /** GitHub and other forges route smart-HTTP traffic on a `git/` prefix, as git's own `git/2.x`. */
-export const GIT_USER_AGENT = `git/2.0 (infra-sync/${version()})`
+export const GIT_USER_AGENT = `git/2.0 (infra-sync/${VERSION})`
 
 export interface HttpClientOptions {
   /** Longest silence on a socket before the request is abandoned. */

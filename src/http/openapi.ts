@@ -1,9 +1,7 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
-import { createRequire } from 'node:module'
-
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
+import { VERSION } from '../core/version.js'
 
 /** The event body, for the description only: the route reads it raw (the signature covers its bytes) and parseBuildEvent checks it. */
 const EVENT_BODY = {
@@ -36,7 +34,7 @@ export async function openApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'infra-sync', version, description: 'Keeps a GitOps infra repository in step with the images source repositories build.' },
+      info: { title: 'infra-sync', version: VERSION, description: 'Keeps a GitOps infra repository in step with the images source repositories build.' },
       components: { securitySchemes: { admin: { type: 'http', scheme: 'bearer', description: 'INFRA_SYNC_ADMIN_TOKEN' }, argocd: { type: 'http', scheme: 'bearer', description: 'INFRA_SYNC_ARGOCD_WEBHOOK_TOKEN' } } },
     },
     hideUntagged: false,
