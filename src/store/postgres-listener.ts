@@ -21,7 +21,8 @@ export interface ListenerOptions {
  * was away are gone, and a subscriber (the worker) then looks for itself.
  */
 export class PostgresListener {
-  private readonly listeners = new Set<() => void>()
+  /** Called with each notification's payload ('' for an event), or null after a reconnect (anything may have been missed). */
+  private readonly listeners = new Set<(payload: string | null) => void>()
   private client: pg.Client | null = null
   private retryTimer: NodeJS.Timeout | null = null
   private heartbeat: NodeJS.Timeout | null = null
@@ -41,7 +42,7 @@ export class PostgresListener {
   }
 
   /** Resolves once listening, or once a first attempt failed (it keeps trying); resolves to unsubscribe. */
-  async subscribe(listener: () => void): Promise<() => Promise<void>> {
+  async subscribe(listener: (payload: string | null) => void): Promise<() => Promise<void>> {
     if (this.closed) throw new StoreUnavailableError('the store is closed: nothing is listened to')
     this.listeners.add(listener)
     if (!this.client && !this.retryTimer && !this.starting) this.starting = this.connect(false)
@@ -69,7 +70,7 @@ export class PostgresListener {
     // Set before connecting: a failure at any point is heard once, and only for the current client.
     client.on('error', (e) => this.lost(client, e))
     client.on('end', () => this.lost(client, new Error('the listen connection ended')))
-    client.on('notification', () => this.notify())
+    client.on('notification', (m) => this.notify(m.payload ?? ''))
     this.client = client
     try {
       await client.connect()
@@ -86,7 +87,7 @@ export class PostgresListener {
       client.query(`LISTEN ${this.channel}`).catch((e: unknown) => this.lost(client, e))
     }, this.opts.heartbeatMs ?? 15_000)
     this.heartbeat.unref()
-    if (recovering) this.notify()
+    if (recovering) this.notify(null)
   }
 
   /** The current connection failed: drop it and try again later (each client is handled once). */
@@ -105,10 +106,10 @@ export class PostgresListener {
     }, wait)
   }
 
-  private notify(): void {
+  private notify(payload: string | null): void {
     for (const l of [...this.listeners]) {
       try {
-        l()
+        l(payload)
       } catch (e) {
         // One subscriber's throw must not keep the others from hearing, nor end the connection.
         this.opts.onError?.(e)

@@ -16,6 +16,7 @@ import { acquireLease, fencedTransaction, releaseLease, renewLease } from './pos
 import { migrate } from './postgres-migrations.js'
 import { PostgresProposals } from './postgres-proposals.js'
 import { PostgresRateLimiter } from './postgres-rate-limit.js'
+import { decodeHint, encodeHint, type ReplicaHint } from './replica-hint.js'
 import { json, pgToRecord, type PgEventRow } from './postgres-rows.js'
 import { eventsChannel, notifying, SQL } from './postgres-sql.js'
 import { describePostgresUrl } from './postgres-url.js'
@@ -257,6 +258,23 @@ export class PostgresStore implements Store {
 
   /** Heard on a connection of its own (postgres-listener.ts): accept and retry notify in their own transaction, so only once committed. */
   onEventsDue(listener: () => void): Promise<() => Promise<void>> {
+    // An event's notification is empty; a reconnect (null) may have missed some.
+    return this.listen((payload) => (payload ? undefined : listener()))
+  }
+
+  /** Hints share the events' channel (and its one connection), told apart by their JSON payload. */
+  onHint(listener: (hint: ReplicaHint) => void): Promise<() => Promise<void>> {
+    return this.listen((payload) => {
+      const hint = payload ? decodeHint(payload) : null
+      if (hint) listener(hint)
+    })
+  }
+
+  async hint(hint: ReplicaHint): Promise<void> {
+    await query(this.pool, this.where, 'SELECT pg_notify($1, $2)', [this.channel, encodeHint(hint)])
+  }
+
+  private listen(listener: (payload: string | null) => void): Promise<() => Promise<void>> {
     if (this.closed) return Promise.reject(new StoreUnavailableError(`the PostgreSQL store at ${this.where} is closed`))
     this.listener ??= new PostgresListener(this.url, this.channel, this.listenOptions)
     return this.listener.subscribe(listener)

@@ -5,6 +5,7 @@ import type { OutboxStore } from './outbox.js'
 import type { PinStore } from './pins.js'
 import type { PromotionStore } from './promotions.js'
 import type { ProposalEnd, ProposalRecord, ProposalState } from './proposals.js'
+import type { ReplicaHint } from './replica-hint.js'
 
 export type { ProposalEnd, ProposalRecord, ProposalState } from './proposals.js'
 
@@ -271,6 +272,9 @@ export interface Store {
    * process is the only writer (SQLite): its intake wakes the worker itself.
    */
   onEventsDue?(listener: () => void): Promise<() => Promise<void>>
+  /** Hints any process on this store sent with `hint` (this one's included); absent with one process (SQLite). Best effort: one lost costs a poll. */
+  onHint?(listener: (hint: ReplicaHint) => void): Promise<() => Promise<void>>
+  hint?(hint: ReplicaHint): Promise<void>
   /** Token buckets every process on this store shares; absent: each process keeps its own. */
   rateLimiter?(opts: RateBucketOptions): RateBuckets
   /** Counts by status, for readiness and metrics. */

@@ -7,6 +7,7 @@ import { openForge } from '../forges/open-forge.js'
 import { openRemote } from '../git/open-remote.js'
 import type { WorkerMetrics } from '../observability/metrics.js'
 import { openStore } from '../store/open-store.js'
+import type { ReplicaHint } from '../store/replica-hint.js'
 import { exampleEvent } from './example-event.js'
 import type { FromWorker, ToWorker, WorkerThreadConfig } from './messages.js'
 import { ServiceStates } from './service-states.js'
@@ -85,11 +86,17 @@ try {
   const promotions = promotionLoop({ store, remote, worker, log, ...(config.argocd && { argocd: config.argocd }) })
   // PostgreSQL: an event accepted by another replica wakes this worker at once (LISTEN/NOTIFY), not a poll later.
   const unlisten = await store.onEventsDue?.(() => worker.wake())
+  // A webhook's hint acts only on the lease holder (each of these checks the lease): a standby
+  // relays what its webhooks hear over the store to the leader, which would otherwise wait for its poll.
+  const act = (h: ReplicaHint) => (h.type === 'refresh' ? void worker.refresh() : h.type === 'pull-request' ? void worker.pullRequestChanged(h.number) : promotions.hint(h.application))
+  const unhint = await store.onHint?.(act)
+  const heard = (h: ReplicaHint) => {
+    act(h)
+    if (!worker.leader) store.hint?.(h).catch((e: unknown) => log.warn({ code: (e as InfraSyncError).code, hint: h.type }, 'could not relay a hint to the leader; its poll will see it'))
+  }
   port.on('message', async (m: ToWorker) => {
     if (m.type === 'wake') worker.wake()
-    else if (m.type === 'refresh') void worker.refresh()
-    else if (m.type === 'pull-request') void worker.pullRequestChanged(m.number)
-    else if (m.type === 'argocd') promotions.hint(m.application)
+    else if (m.type === 'refresh' || m.type === 'pull-request' || m.type === 'argocd') heard(m)
     else if (m.type === 'idle') worker.whenIdle().then(() => post({ type: 'reply', ticket: m.ticket, value: null }))
     else if (m.type === 'example') {
       const value = await worker.exclusive(() => exampleEvent(remote)).catch(() => null)
@@ -101,6 +108,7 @@ try {
       await promotions.stop()
       await worker.stop()
       await unlisten?.()
+      await unhint?.()
       await store.close()
       await remote.close()
       post({ type: 'stopped' })

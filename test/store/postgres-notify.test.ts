@@ -2,6 +2,7 @@ import pg from 'pg'
 import t from 'tap'
 import type { BuildEvent } from '../../src/core/build-event.js'
 import { PostgresStore } from '../../src/store/postgres-store.js'
+import type { ReplicaHint } from '../../src/store/replica-hint.js'
 import { freshDatabase } from '../helpers/postgres.js'
 import { eventually } from '../helpers/tmp.js'
 
@@ -132,4 +133,42 @@ t.test('a store closed with a subscription ends its listen connection', async (t
   await eventually(async () => ((await countListeners(url)) === 0 ? true : undefined), 60_000, 'the LISTEN connection to go')
   t.pass('no LISTEN connection is left')
   await t.rejects(b.onEventsDue(() => undefined), { code: 'STORE_UNAVAILABLE' })
+})
+
+t.test('a hint one replica sends is heard by every replica of its repo, itself included, and not as an event', async (t) => {
+  const url = await freshDatabase(t)
+  const [a, b] = [await replica(t, url), await replica(t, url)]
+  const other = new PostgresStore(url, { namespace: 'other-repo' })
+  t.teardown(() => other.close())
+  await other.init()
+  const hints: ReplicaHint[] = []
+  const events = calls()
+  const heard = calls()
+  await b.onEventsDue(events.listener)
+  await b.onHint((h) => {
+    hints.push(h)
+    heard.listener()
+  })
+  const own: ReplicaHint[] = []
+  await a.onHint((h) => own.push(h))
+  const otherHints: ReplicaHint[] = []
+  await other.onHint((h) => otherHints.push(h))
+
+  const sent: ReplicaHint[] = [{ type: 'argocd', application: 'orders-api-dev' }, { type: 'pull-request', number: 42 }, { type: 'refresh' }]
+  for (const h of sent) {
+    const next = heard.next()
+    await a.hint(h)
+    await next
+  }
+  t.same(hints, sent, 'B heard each hint, in order')
+  await eventually(async () => (own.length === sent.length ? true : undefined), 30_000, 'A to hear its own hints')
+  t.same(own, sent, 'the sender hears its own (a standby acts on none: every act checks the lease)')
+
+  // An event after the hints: B's event listener is woken by it, and its hint listener is not.
+  const woken = events.next()
+  await a.accept({ source: 'acme/a', deliveryId: 'after-hints', event: ev('4.0.0'), receivedAt: new Date() })
+  await woken
+  t.equal(hints.length, sent.length, 'an event is not a hint')
+  // Everything A sent was heard by B before the event; the other repo's listener, on its own channel, heard none of it.
+  t.same(otherHints, [], "another repo's replicas hear none of this repo's hints")
 })
