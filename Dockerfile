@@ -27,6 +27,7 @@ COPY package.json ./
 COPY services ./services
 COPY infra-template ./infra-template
 COPY schemas ./schemas
+COPY dashboard ./dashboard
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

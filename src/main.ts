@@ -158,7 +158,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   // For the newcomer on the embedded default; a configured deployment does not need it in its logs.
   if (url && (config.embeddedRepo || config.secrets.generatedFallbackFile)) {
     const body = await worker.example().catch(() => null)
-    if (body) process.stderr.write(`\nSend a signed event:\n\n${exampleCommand(body, config, url)}\n\n`)
+    if (body) process.stderr.write(`\nSend a signed event:\n\n${exampleCommand(body, config, url)}\n\nThen watch it on the dashboard: ${url}/dashboard\n\n`)
   }
 
   let closed = false

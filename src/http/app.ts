@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { errorHandler } from './error-handler.js'
 import { openApi } from './openapi.js'
+import { dashboardRoutes } from './routes/dashboard.js'
 import { deploymentRoutes } from './routes/deployments.js'
 import { argocdRoutes, type ArgoCdRoutesDeps } from './routes/argocd.js'
 import { eventRoutes, type EventRoutesDeps } from './routes/events.js'
@@ -72,5 +73,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(githubRoutes, deps)
   await app.register(argocdRoutes, deps)
   await app.register(healthRoutes, deps)
+  await app.register(dashboardRoutes)
   return app
 }
