@@ -118,6 +118,7 @@ async function refresh() {
     const attention = lists.flatMap((l) => l.events)
     fill($('attention').tBodies[0], attention.map(attentionRow))
     $('attention-empty').hidden = attention.length > 0
+    $('attention').hidden = attention.length === 0
     $('login').hidden = true
     $('data').hidden = false
     const heads = services.heads.map((h) => `${h.repo ? `${h.repo} at ` : 'at '}${h.commit ? h.commit.slice(0, 10) : 'no commit yet'}`).join(', ')

@@ -73,6 +73,7 @@ t.test('the dashboard asks for the token, then shows what runs where, what waits
   await page.click('#login button')
   await page.locator('#data').waitFor({ state: 'visible' })
   t.match(await page.locator('#state').getAttribute('data-state'), 'ok')
+  t.ok(await page.locator('#login').isHidden(), 'the form goes once signed in')
 
   const payments = page.locator('#services tr[data-service="payments-worker"][data-environment="dev"]')
   await payments.waitFor()
