@@ -19,9 +19,9 @@ class ApiError extends Error {
   }
 }
 
-async function api(path) {
+async function api(path, method = 'GET') {
   const token = sessionStorage.getItem(TOKEN_KEY)
-  const res = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} })
+  const res = await fetch(path, { method, headers: token ? { authorization: `Bearer ${token}` } : {} })
   const body = await res.json().catch(() => ({}))
   if (!res.ok) throw new ApiError(res.status, body.code || `HTTP_${res.status}`, body.message || res.statusText)
   return body
@@ -86,8 +86,31 @@ function attentionRow(e) {
   tr.dataset.event = e.id
   const image = `${e.image ?? ''}${e.tag ? `:${e.tag}` : ''}${e.digest ? `@${e.digest}` : ''}`
   const since = e.status === 'waiting' && e.nextAttemptAt ? `until ${when(e.nextAttemptAt)}` : when(e.updatedAt)
-  tr.append(cell(e.status), cell(e.id, 'value'), cell(image, 'value'), cell(e.code ?? '', 'code'), cell(e.reason ?? ''), cell(since))
+  tr.append(cell(e.status), cell(e.id, 'value'), cell(image, 'value'), cell(e.code ?? '', 'code'), cell(e.reason ?? ''), cell(since), e.status === 'waiting' ? cell('') : retryCell(e.id))
   return tr
+}
+
+/** Dead and failed events go back in the queue (POST /v1/events/:id/retry), once the person fixed what failed them. */
+function retryCell(id) {
+  const td = document.createElement('td')
+  const button = document.createElement('button')
+  button.type = 'button'
+  button.className = 'retry'
+  button.textContent = 'Retry'
+  button.addEventListener('click', async () => {
+    button.disabled = true
+    try {
+      await api(`/v1/events/${encodeURIComponent(id)}/retry`, 'POST')
+    } catch (e) {
+      // EVENT_NOT_RETRYABLE (it moved on meanwhile), or the token: the refresh shows where it is.
+      $('state').textContent = `could not retry ${id}: ${e instanceof ApiError ? e.code : e.message}`
+      $('state').dataset.state = e instanceof ApiError ? e.code : 'NETWORK'
+      return
+    }
+    refresh()
+  })
+  td.append(button)
+  return td
 }
 
 function deploymentRow(d) {

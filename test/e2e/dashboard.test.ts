@@ -1,5 +1,6 @@
 import fs from 'node:fs'
-import { chromium, type Browser } from 'playwright-core'
+import path from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
 import t from 'tap'
 import { spawnServer } from '../helpers/child-server.js'
 import { makeBareRepo } from '../helpers/git-cli.js'
@@ -104,4 +105,48 @@ t.test('the dashboard asks for the token, then shows what runs where, what waits
   await eventually(async () => ((await status(next)) === 'applied' ? true : undefined), 30_000, 'the next build applied')
   await page.locator('#services tr[data-service="payments-worker"][data-environment="dev"] td.value', { hasText: 'main-3333333' }).waitFor({ timeout: 30_000 })
   t.same(errors, [], 'no script errors')
+})
+
+/** Signs in as a person would: the form, the admin token. */
+async function signIn(page: Page, url: string): Promise<void> {
+  await page.goto(`${url}/dashboard`)
+  await page.locator('#login').waitFor({ state: 'visible' })
+  await page.fill('#token', ADMIN)
+  await page.click('#login button')
+  await page.locator('#data').waitFor({ state: 'visible' })
+}
+
+t.test('a dead event is put back in the queue from the dashboard once its cause is gone', async (t) => {
+  const dir = tmpDir(t)
+  const bare = makeBareRepo(dir, exampleInfraFiles())
+  // main protected while the marker exists, as GitHub's branch protection refuses a push: the events are dead at once.
+  const marker = path.join(dir, 'protected')
+  fs.writeFileSync(marker, '')
+  fs.writeFileSync(path.join(bare, 'hooks', 'pre-receive'), `#!/bin/sh\nif [ -e '${marker}' ]; then echo 'error: GH006: Protected branch update failed for refs/heads/main.' >&2; exit 1; fi\nexit 0\n`, { mode: 0o755 })
+  const git = await startGitServer(bare)
+  t.teardown(() => git.close())
+  const server = await spawnServer(dir, { INFRA_SYNC_REPO: git.url, INFRA_SYNC_SECRET: FALLBACK, INFRA_SYNC_ADMIN_TOKEN: ADMIN, INFRA_SYNC_DATA: `${dir}/data` })
+  t.teardown(() => server.proc.kill('SIGKILL'))
+  const body = JSON.stringify({ source: 'acme/web', image: 'ghcr.io/acme/web-frontend', tag: '2.4.0', ref: 'refs/heads/main' })
+  const res = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: signedHeaders(FALLBACK, body), body })
+  const { id } = (await res.json()) as { id: string }
+  const event = async () => (await (await fetch(`${server.url}/v1/events/${id}`)).json()) as { status: string; code?: string }
+  await eventually(async () => ((await event()).status === 'dead' ? true : undefined), 30_000, 'the event dead')
+
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+  t.teardown(() => browser.close())
+  const page = await browser.newPage()
+  await signIn(page, server.url)
+  const row = page.locator(`#attention tr[data-event="${id}"]`)
+  await row.waitFor()
+  t.equal(await row.getAttribute('class'), 'dead')
+  t.equal(await row.locator('td').nth(3).textContent(), 'PUSH_REFUSED')
+
+  fs.rmSync(marker)
+  await row.locator('button.retry').click()
+  await eventually(async () => ((await event()).status === 'applied' ? true : undefined), 30_000, 'the retried event applied')
+  await row.waitFor({ state: 'detached', timeout: 30_000 })
+  t.pass('the row left "Needs attention"')
+  await page.locator('#services tr[data-service="web-frontend"][data-environment="dev"] td.value', { hasText: '2.4.0' }).waitFor({ timeout: 30_000 })
+  t.pass('what runs where shows the retried build')
 })
