@@ -76,7 +76,8 @@ function serviceRow(s) {
   const value = s.error ? `${s.error.code}: ${s.error.message}` : s.value ?? ''
   const pin = s.pin ? `${s.pin.by}${s.pin.value ? ` ${s.pin.value}` : ''}${s.pin.reason ? `: ${s.pin.reason}` : ''}` : ''
   const open = s.openPullRequest ? link(`#${s.openPullRequest.number}${s.openPullRequest.value ? ` → ${s.openPullRequest.value}` : ''}`, s.openPullRequest.url) : cell('')
-  tr.append(cell(s.service), cell(s.environment ?? ''), cell(value, 'value'), cell(s.recorded ? when(s.since) : s.error ? '' : 'not by infra-sync'), s.recorded ? carrier(s) : cell(''), cell(s.update ?? ''), cell(pin), open)
+  const window = !s.window ? '' : s.window.open ? 'open' : s.window.nextOpenAt ? `closed until ${when(s.window.nextOpenAt)}` : 'closed'
+  tr.append(cell(s.service), cell(s.environment ?? ''), cell(value, 'value'), cell(s.recorded ? when(s.since) : s.error ? '' : 'not by infra-sync'), s.recorded ? carrier(s) : cell(''), cell(s.update ?? ''), cell(pin), cell(window, 'window'), open)
   return tr
 }
 

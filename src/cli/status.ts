@@ -29,6 +29,7 @@ export interface StatusRow {
   readonly update?: string
   readonly policy?: string
   readonly openPullRequest?: { readonly number: number; readonly url: string; readonly value?: string }
+  readonly window?: { readonly open: boolean; readonly reason?: string; readonly nextOpenAt?: string }
   readonly error?: { readonly code: string; readonly message: string }
   readonly repo?: string
 }
@@ -52,16 +53,26 @@ function pin(r: StatusRow): string {
   return r.pin.by === 'api' ? `${r.pin.value ?? 'pinned'} (${r.pin.kind ?? 'api'})` : (r.pin.value ?? 'pinned')
 }
 
+/** Deploy windows: `open`, or closed with the next opening (`closed` alone: none opens soon); `-` where none apply. */
+function window(r: StatusRow): string {
+  if (!r.window) return '-'
+  if (r.window.open) return 'open'
+  return r.window.nextOpenAt ? `closed until ${r.window.nextOpenAt.replace(/\.\d+Z$/, 'Z')}` : 'closed'
+}
+
 /** The rows as a table for people: one line per service × environment; a refused service says its code instead. */
 export function statusTable(rows: readonly StatusRow[]): string {
   const several = rows.some((r) => r.repo !== undefined)
-  const head = [...(several ? ['REPO'] : []), 'SERVICE', 'ENV', 'VALUE', 'SINCE', 'BY', 'PIN', 'MODE', 'POLICY', 'OPEN PR']
+  // The WINDOW column only where some environment has deploy windows, as REPO only with several repos.
+  const windows = rows.some((r) => r.window !== undefined)
+  const head = [...(several ? ['REPO'] : []), 'SERVICE', 'ENV', 'VALUE', 'SINCE', 'BY', 'PIN', 'MODE', 'POLICY', ...(windows ? ['WINDOW'] : []), 'OPEN PR']
   const body = rows.map((r) => {
     const repo = several ? [r.repo ?? '-'] : []
-    if (r.environment === undefined) return [...repo, r.service, '-', `[${r.error?.code ?? 'NO_ENVIRONMENTS'}]`, '-', '-', '-', '-', '-', '-']
+    const win = windows ? [window(r)] : []
+    if (r.environment === undefined) return [...repo, r.service, '-', `[${r.error?.code ?? 'NO_ENVIRONMENTS'}]`, '-', '-', '-', '-', '-', ...win, '-']
     const value = r.error ? `[${r.error.code}]` : (r.value ?? 'unset')
     const open = r.openPullRequest ? `#${r.openPullRequest.number}${r.openPullRequest.value !== undefined ? ` → ${r.openPullRequest.value}` : ''}` : '-'
-    return [...repo, r.service, r.environment, value, r.since?.replace(/\.\d+Z$/, 'Z') ?? '-', by(r), pin(r), r.update ?? '-', r.policy ?? '-', open]
+    return [...repo, r.service, r.environment, value, r.since?.replace(/\.\d+Z$/, 'Z') ?? '-', by(r), pin(r), r.update ?? '-', r.policy ?? '-', ...win, open]
   })
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
   return [head, ...body].map((cells) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n'

@@ -48,7 +48,7 @@ async function readService(snapshot: GitSnapshot, s: Service): Promise<ServiceSt
 }
 
 async function readTarget(snapshot: GitSnapshot, s: Service, t: ServiceTarget): Promise<TargetState> {
-  const base: TargetState = { environment: t.environment, update: t.update, policy: t.policy, ...(t.pin !== undefined && { pin: t.pin }) }
+  const base: TargetState = { environment: t.environment, update: t.update, policy: t.policy, ...(t.pin !== undefined && { pin: t.pin }), ...(t.windows !== undefined && { windows: t.windows }) }
   if (t.problem !== undefined) return { ...base, problem: { code: 'TARGET_MISSING', message: t.problem } }
   const config = s.config!
   for (const file of t.files) {

@@ -1,6 +1,7 @@
 import type { Deployment, ProposalRecord } from '../store/store.js'
 import type { PinRecord } from '../store/pins.js'
 import type { UpdateMode } from '../projects/service-config.js'
+import { windowState, type DeployWindow } from '../windows/deploy-windows.js'
 
 /** A coded reason, as cloneable as the rest (it crosses from the worker thread). */
 export interface Problem {
@@ -23,6 +24,8 @@ export interface TargetState {
   readonly markerPin?: boolean
   /** Why no value could be read (a missing folder, a file that does not parse). */
   readonly problem?: Problem
+  /** The environment's or the service's deploy windows; absent: the server's. */
+  readonly windows?: readonly DeployWindow[]
 }
 
 /** One services/* folder at the head: its targets, or why its infra-sync.yaml was refused. */
@@ -63,6 +66,8 @@ export interface ServiceRow {
   readonly policy?: string
   /** The pull request infra-sync has open for this environment, and the value it proposes. */
   readonly openPullRequest?: { readonly number: number; readonly url: string; readonly value?: string }
+  /** Where deploy windows apply: whether changes go out now, and if not, why and when they next may (absent: none opens soon). */
+  readonly window?: { readonly open: boolean; readonly reason?: 'deny' | 'outside-allow'; readonly nextOpenAt?: string }
   /** A refused infra-sync.yaml (the whole service) or a target whose value could not be read. */
   readonly error?: Problem
   /** Several infra repos: the repo (its `repos:` name) the row is from. */
@@ -81,12 +86,25 @@ function sameAs(t: TargetState, d: Deployment): boolean {
 
 const key = (service: string, environment: string) => `${service}\u0000${environment}`
 
+/** The server's windows and the moment they are read at: each row says whether its windows are open then. */
+export interface WindowsAt {
+  readonly server: readonly DeployWindow[]
+  readonly now: Date
+}
+
+function windowView(t: TargetState, at: WindowsAt | undefined): ServiceRow['window'] {
+  const windows = t.windows ?? at?.server ?? []
+  if (!at || windows.length === 0) return undefined
+  const state = windowState(windows, at.now)
+  return state.open ? { open: true } : { open: false, reason: state.reason, ...(state.nextOpenAt && { nextOpenAt: state.nextOpenAt.toISOString() }) }
+}
+
 /**
  * What runs where: each service's environments at the head, joined with the
  * latest deployment recorded for it and the pull request open for it.
  * `latest` is by (service, environment); `open` is every open proposal.
  */
-export function serviceView(states: readonly ServiceState[], latest: ReadonlyMap<string, Deployment>, open: readonly ProposalRecord[], pins: readonly PinRecord[] = []): ServiceRow[] {
+export function serviceView(states: readonly ServiceState[], latest: ReadonlyMap<string, Deployment>, open: readonly ProposalRecord[], pins: readonly PinRecord[] = [], windows?: WindowsAt): ServiceRow[] {
   const pinBy = new Map(pins.map((p) => [key(p.service, p.environment), p]))
   const openBy = new Map<string, ProposalRecord>()
   for (const p of open) {
@@ -115,6 +133,7 @@ export function serviceView(states: readonly ServiceState[], latest: ReadonlyMap
               ? { by: 'api' as const, kind: api.kind, ...(api.value !== undefined && { value: api.value }), ...(api.reason !== undefined && { reason: api.reason }) }
               : undefined
       const prValue = pr && formatted(pr.value.tag, pr.value.digest)
+      const window = windowView(t, windows)
       rows.push({
         service: s.service,
         environment: t.environment,
@@ -137,6 +156,7 @@ export function serviceView(states: readonly ServiceState[], latest: ReadonlyMap
         update: t.update,
         policy: t.policy,
         ...(pr && { openPullRequest: { number: pr.pullRequest.number, url: pr.pullRequest.url, ...(prValue !== undefined && { value: prValue }) } }),
+        ...(window && { window }),
         ...(t.problem && { error: t.problem }),
       })
     }

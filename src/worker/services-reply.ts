@@ -2,6 +2,7 @@ import { InfraSyncError } from '../core/errors.js'
 import type { Deployment, Store } from '../store/store.js'
 import type { ServicesReply } from './messages.js'
 import type { ServiceStates } from './service-states.js'
+import type { DeployWindow } from '../windows/deploy-windows.js'
 import { serviceView, viewKey } from './service-view.js'
 
 /** Deployment reads at once per request: enough to overlap round trips to PostgreSQL without crowding its pool. */
@@ -19,6 +20,9 @@ export interface ServicesReplyDeps {
    * as the remote is the leader's to poll.
    */
   readonly head: () => string | null | undefined
+  /** The server's deploy windows, for environments that name none of their own. */
+  readonly windows?: readonly DeployWindow[]
+  readonly clock?: () => Date
 }
 
 /** The worker thread's answer to `services`: its repo's rows, built from the head it knows and its own store. */
@@ -41,7 +45,8 @@ export async function servicesReply(deps: ServicesReplyDeps, only?: string): Pro
     }
     const open = await deps.store.openProposals()
     const pins = await deps.store.pins.list()
-    return { head: read.head, rows: serviceView(read.states, latest, open, pins) }
+    const windows = { server: deps.windows ?? [], now: deps.clock?.() ?? new Date() }
+    return { head: read.head, rows: serviceView(read.states, latest, open, pins, windows) }
   } catch (e) {
     return { error: { code: e instanceof InfraSyncError ? e.code : 'WORKER_FAILED', message: (e as Error).message } }
   }

@@ -63,12 +63,13 @@ try {
   // The last head the worker knew: a worker that lost the lease forgets its head, but `status` can still read that one.
   let lastHead: string | null | undefined
   const states = new ServiceStates(remote.objects)
+  const windows = parseWindows(config.windows ?? [], 'windows')
   const worker = new Worker({
     store,
     remote,
     ...(forged && { forge: forged.forge }),
     ...(config.sourceReports && { reports: config.sourceReports }),
-    ...(config.windows && config.windows.length > 0 && { windows: parseWindows(config.windows, 'windows') }),
+    ...(windows.length > 0 && { windows }),
     log,
     metrics,
     failpoint,
@@ -103,7 +104,7 @@ try {
       post({ type: 'reply', ticket: m.ticket, value })
     } else if (m.type === 'services') {
       const head = () => (worker.knownHead !== undefined ? worker.knownHead : lastHead)
-      post({ type: 'reply', ticket: m.ticket, value: await servicesReply({ store, states, exclusive: (fn) => worker.exclusive(fn), head }, m.service) })
+      post({ type: 'reply', ticket: m.ticket, value: await servicesReply({ store, states, exclusive: (fn) => worker.exclusive(fn), head, windows }, m.service) })
     } else if (m.type === 'stop') {
       await promotions.stop()
       await worker.stop()

@@ -85,6 +85,8 @@ t.test('the dashboard asks for the token, then shows what runs where, what waits
   await held.waitFor()
   t.equal(await held.getAttribute('class'), 'waiting')
   t.equal(await held.locator('td').nth(3).textContent(), 'window-closed')
+  t.equal(await page.locator('#services tr[data-service="orders-api"][data-environment="dev"] td.window').textContent(), 'closed', 'its window, closed with no opening ahead')
+  t.equal(await payments.locator('td.window').textContent(), '', 'no windows for payments-worker')
   t.notOk(await page.locator(`#attention tr[data-event="${applied}"]`).count(), 'an applied event needs no attention')
 
   const deployed = page.locator('#deployments tr[data-service="payments-worker"]')

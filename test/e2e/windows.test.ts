@@ -17,6 +17,7 @@ import { eventually, tmpDir } from '../helpers/tmp.js'
  * from another source it is refused (403 EMERGENCY_FORBIDDEN) and nothing is stored.
  */
 const PAYMENTS = 'services/payments-worker/overlays/dev/kustomization.yaml'
+const ADMIN = 'windows-admin-token-0123456789abcdef'
 const ORDERS = 'services/orders-api/overlays/dev/kustomization.yaml'
 
 interface EventView {
@@ -51,7 +52,7 @@ t.test('events wait for the window, the newer supersedes the older at its openin
   const schedule = `${opens.getUTCMinutes()} ${opens.getUTCHours()} * * *`
   const config = path.join(dir, 'infra-sync.config.yaml')
   fs.writeFileSync(config, `windows:\n  - { kind: allow, schedule: "${schedule}", duration: 1h }\nsources:\n  acme/orders-api: { secret: ${SECRET_A}, emergency: true }\n`)
-  const server = await spawnServer(dir, { INFRA_SYNC_REPO: git.url, INFRA_SYNC_SECRET: FALLBACK, INFRA_SYNC_CONFIG: config, INFRA_SYNC_DATA: path.join(dir, 'data') })
+  const server = await spawnServer(dir, { INFRA_SYNC_REPO: git.url, INFRA_SYNC_SECRET: FALLBACK, INFRA_SYNC_CONFIG: config, INFRA_SYNC_DATA: path.join(dir, 'data'), INFRA_SYNC_ADMIN_TOKEN: ADMIN })
   t.teardown(() => server.proc.kill('SIGKILL'))
 
   const send = async (secret: string, event: Record<string, unknown>, id?: string) => {
@@ -72,6 +73,12 @@ t.test('events wait for the window, the newer supersedes the older at its openin
     t.equal(v.nextAttemptAt, opens.toISOString(), 'due again at the opening')
     t.ok(v.targets.every((x) => x.status === 'waiting' && x.code === 'window-closed' && x.nextOpenAt === opens.toISOString()), 'every target waits for the opening')
   }
+
+  // What runs where says the same: the server's window closed until the opening; orders-api's own, closed with none ahead.
+  const rows = ((await (await fetch(`${server.url}/v1/services`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { services: { service: string; environment?: string; window?: object }[] }).services
+  const row = (service: string) => rows.find((r) => r.service === service && r.environment === 'dev')?.window
+  t.same(row('payments-worker'), { open: false, reason: 'outside-allow', nextOpenAt: opens.toISOString() })
+  t.same(row('orders-api'), { open: false, reason: 'deny' })
 
   // orders-api's own window never opens: a plain build waits, with no opening to name; an emergency from a source allowed to goes out.
   const plain = await accepted(await send(SECRET_A, { source: 'acme/orders-api', image: 'ghcr.io/acme/orders-api', tag: '1.8.0' }))

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { statusTable } from '../../src/cli/status.js'
 import type { Deployment, ProposalRecord } from '../../src/store/store.js'
+import { parseWindows } from '../../src/windows/deploy-windows.js'
 import { serviceView, viewKey, type ServiceState } from '../../src/worker/service-view.js'
 
 /** What runs where, pure: the repo's values at a head, the latest deployment per target and the open pull requests in; rows, then a table, out. */
@@ -88,4 +89,26 @@ t.test('a pin set through the API shows where git holds none; a pin in git comes
   t.same(rows.find((r) => r.environment === 'dev')?.pin, { by: 'api', kind: 'rollback', value: '1.5.0', reason: '500s' })
   t.same(rows.find((r) => r.environment === 'prod')?.pin, { by: 'config', value: '1.4.1' }, "infra-sync.yaml's pin is shown, not the API's")
   t.match(statusTable(rows), /1\.5\.0 \(rollback\)/)
+})
+
+t.test("deploy windows: each row says whether its own, its service's or the server's windows are open at the given moment", async (t) => {
+  // Weekdays 09:00-17:00 Berlin on the server; prod has its own deny that is always on; qa names an empty list (no windows).
+  const server = parseWindows([{ kind: 'allow', schedule: '0 9 * * 1-5', duration: '8h', timeZone: 'Europe/Berlin' }], 'windows')
+  const always = parseWindows([{ kind: 'deny', schedule: '* * * * *', duration: '1h' }], 'windows')
+  const withWindows: ServiceState[] = [{ ...states[0]!, targets: states[0]!.targets.map((x) => (x.environment === 'prod' ? { ...x, windows: always } : x.environment === 'qa' ? { ...x, windows: [] } : x)) }, states[1]!]
+  const saturday = new Date('2026-11-28T12:00:00Z')
+  const rows = serviceView(withWindows, new Map(), [], [], { server, now: saturday })
+  const of = (environment: string) => rows.find((r) => r.environment === environment)?.window
+  t.same(of('dev'), { open: false, reason: 'outside-allow', nextOpenAt: '2026-11-30T08:00:00.000Z' }, "the server's window: closed until Monday 09:00 Berlin")
+  t.same(of('prod'), { open: false, reason: 'deny' }, 'its own deny window, with no opening ahead')
+  t.equal(of('qa'), undefined, 'an empty list of its own: no windows apply')
+  t.equal(rows.find((r) => r.service === 'broken')?.window, undefined)
+  t.same(serviceView(withWindows, new Map(), [], [], { server, now: new Date('2026-11-30T10:00:00Z') }).find((r) => r.environment === 'dev')?.window, { open: true })
+  t.equal(serviceView(states, new Map(), [])[0]!.window, undefined, 'no windows given: none shown')
+
+  const lines = statusTable(rows).trimEnd().split('\n')
+  t.match(lines[0], /\sPOLICY\s+WINDOW\s+OPEN PR$/, 'a WINDOW column where some environment has windows')
+  t.match(lines[1], /^orders-api\s+dev\s.*\sclosed until 2026-11-30T08:00:00Z\s+-$/)
+  t.match(lines[3], /^orders-api\s+prod\s.*\sclosed\s+-$/)
+  t.notMatch(statusTable(serviceView(states, new Map(), [])), /WINDOW/, 'none where no windows apply')
 })

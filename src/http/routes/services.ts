@@ -49,6 +49,16 @@ const row = {
     update: { type: 'string', enum: ['commit', 'pull-request'] },
     policy: { type: 'string' },
     openPullRequest: { type: 'object', required: ['number', 'url'], properties: { number: { type: 'integer' }, url: { type: 'string' }, value: { type: 'string' } } },
+    window: {
+      type: 'object',
+      required: ['open'],
+      properties: {
+        open: { type: 'boolean' },
+        reason: { type: 'string', enum: ['deny', 'outside-allow'], description: 'Closed: a deny window is open, or no allow window is.' },
+        nextOpenAt: { type: 'string', description: 'Closed: when changes may next go out (absent: no opening within the look-ahead).' },
+      },
+      description: "The environment's deploy windows (its own, its service's, else the server's) as read at the request. Absent: none apply.",
+    },
     error: { ...problem, description: "The service's infra-sync.yaml is refused, or this environment's value cannot be read." },
     repo: { type: 'string', description: 'The infra repo (its name in repos:), when the server serves several.' },
   },
