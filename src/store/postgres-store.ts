@@ -7,7 +7,7 @@ import { deploymentArgs } from './deployment-rows.js'
 import { eventIdFactory } from './event-id.js'
 import { openPool, query, storeError } from './postgres-connection.js'
 import { pgDeployments, pgLastApplied, pgRecordHealth } from './postgres-history.js'
-import { PostgresListener, type ListenerOptions } from './postgres-listener.js'
+import { PostgresNotifications } from './postgres-notifications.js'
 import type { PostgresStoreOptions } from './postgres-options.js'
 import { postgresOutbox } from './postgres-outbox.js'
 import { postgresPins } from './postgres-pins.js'
@@ -16,7 +16,7 @@ import { acquireLease, fencedTransaction, releaseLease, renewLease } from './pos
 import { migrate } from './postgres-migrations.js'
 import { PostgresProposals } from './postgres-proposals.js'
 import { PostgresRateLimiter } from './postgres-rate-limit.js'
-import { decodeHint, encodeHint, type ReplicaHint } from './replica-hint.js'
+import type { ReplicaHint } from './replica-hint.js'
 import { json, pgToRecord, type PgEventRow } from './postgres-rows.js'
 import { eventsChannel, notifying, SQL } from './postgres-sql.js'
 import { describePostgresUrl } from './postgres-url.js'
@@ -66,17 +66,14 @@ export class PostgresStore implements Store {
   readonly recordHealth: Store['recordHealth'] = (...args) => pgRecordHealth(this.pool, this.where, ...args)
   /** The lease token this store last claimed under: a new one releases the claims of earlier holders. */
   private claimedUnder: number | undefined
-  private readonly url: string
-  private readonly listenOptions: ListenerOptions
-  private listener: PostgresListener | null = null
+  /** Between replicas (postgres-notifications.ts): events made due and webhook hints. */
+  private readonly notifications: PostgresNotifications
   /** The namespace's schema (unquoted), or undefined for the connection's own. */
   private readonly schema: string | undefined
   private readonly channel: string
   private readonly announce: ReturnType<typeof notifying>
 
   constructor(url: string, opts: PostgresStoreOptions = {}) {
-    this.url = url
-    this.listenOptions = { ...(opts.onIdleError && { onError: opts.onIdleError }), ...opts.listen }
     this.schema = opts.namespace === undefined ? undefined : postgresSchema(opts.namespace)
     this.channel = eventsChannel(opts.namespace)
     this.announce = notifying(this.channel)
@@ -91,6 +88,7 @@ export class PostgresStore implements Store {
     })
     this.claimTtlMs = opts.claimTtlMs ?? 60_000
     this.proposalQueries = new PostgresProposals(this.pool, this.where)
+    this.notifications = new PostgresNotifications(url, this.channel, this.pool, this.where, { ...(opts.onIdleError && { onError: opts.onIdleError }), ...opts.listen })
   }
 
   static fromUrl(url: string, role: 'intake' | 'worker' = 'worker', namespace?: string): PostgresStore {
@@ -256,28 +254,16 @@ export class PostgresStore implements Store {
     return releaseLease(this.pool, this.where, lease)
   }
 
-  /** Heard on a connection of its own (postgres-listener.ts): accept and retry notify in their own transaction, so only once committed. */
   onEventsDue(listener: () => void): Promise<() => Promise<void>> {
-    // An event's notification is empty; a reconnect (null) may have missed some.
-    return this.listen((payload) => (payload ? undefined : listener()))
+    return this.notifications.onEventsDue(listener)
   }
 
-  /** Hints share the events' channel (and its one connection), told apart by their JSON payload. */
   onHint(listener: (hint: ReplicaHint) => void): Promise<() => Promise<void>> {
-    return this.listen((payload) => {
-      const hint = payload ? decodeHint(payload) : null
-      if (hint) listener(hint)
-    })
+    return this.notifications.onHint(listener)
   }
 
-  async hint(hint: ReplicaHint): Promise<void> {
-    await query(this.pool, this.where, 'SELECT pg_notify($1, $2)', [this.channel, encodeHint(hint)])
-  }
-
-  private listen(listener: (payload: string | null) => void): Promise<() => Promise<void>> {
-    if (this.closed) return Promise.reject(new StoreUnavailableError(`the PostgreSQL store at ${this.where} is closed`))
-    this.listener ??= new PostgresListener(this.url, this.channel, this.listenOptions)
-    return this.listener.subscribe(listener)
+  hint(hint: ReplicaHint): Promise<void> {
+    return this.notifications.hint(hint)
   }
 
   rateLimiter(opts: RateBucketOptions): RateBuckets {
@@ -298,7 +284,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await this.listener?.close()
+    await this.notifications.close()
     await this.pool.end()
   }
 }
