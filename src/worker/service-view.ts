@@ -66,7 +66,7 @@ export interface ServiceRow {
   readonly policy?: string
   /** The pull request infra-sync has open for this environment, and the value it proposes. */
   readonly openPullRequest?: { readonly number: number; readonly url: string; readonly value?: string }
-  /** Where deploy windows apply: whether changes go out now, and if not, why and when they next may (absent: none opens soon). */
+  /** Where deploy windows apply (absent: none do): whether changes go out now, and if not, why and when they next may (no nextOpenAt: none opens soon). */
   readonly window?: { readonly open: boolean; readonly reason?: 'deny' | 'outside-allow'; readonly nextOpenAt?: string }
   /** A refused infra-sync.yaml (the whole service) or a target whose value could not be read. */
   readonly error?: Problem

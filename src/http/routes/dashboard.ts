@@ -22,7 +22,7 @@ const HEADERS = {
   'cache-control': 'no-cache',
 }
 
-/** A read-only view of what runs where, what needs attention and recent deployments, for people (dashboard/). */
+/** A page for people (dashboard/): what needs attention (with Retry), what runs where, recent deployments. */
 export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
   for (const [url, asset] of Object.entries(ASSETS)) {
     // Read once at start: the files ship with the package and do not change under a running server.
